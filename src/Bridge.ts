@@ -1,0 +1,105 @@
+import { Logger } from './log/Logger.js';
+import { Redactor } from './log/Redactor.js';
+import { Tracer } from './log/Tracer.js';
+import { Router } from './router/Router.js';
+import { Downstream } from './stdio/Downstream.js';
+import type { TransportMode } from './transport/openConnection.js';
+import { UpstreamSession } from './upstream/UpstreamSession.js';
+
+export interface BridgeConfig {
+  url: URL;
+  transport: TransportMode;
+  /** Extra HTTP headers, already expanded. */
+  headers: Record<string, string>;
+  /** Values that must never be shown: sensitive header values and every `${VAR}` expansion. */
+  secrets: string[];
+  verbose: boolean;
+  logFile?: string;
+  requestTimeoutMs: number;
+}
+
+/** How long shutdown may take in all; the DELETE that ends the remote session gets most of it. */
+const SHUTDOWN_BUDGET_MS = 1500;
+
+/**
+ * Wires the layers together: stdio (Downstream) ⇄ Router ⇄ remote session (UpstreamSession), and
+ * owns the process-level lifecycle: signals, stdin EOF, and an orderly shutdown.
+ */
+export class Bridge {
+  readonly log: Logger;
+  readonly #config: BridgeConfig;
+  readonly #downstream: Downstream;
+  readonly #upstream: UpstreamSession;
+  readonly #router: Router;
+  #stopping: Promise<void> | undefined;
+
+  constructor(config: BridgeConfig, io: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream } = { input: process.stdin, output: process.stdout }) {
+    this.#config = config;
+    const redactor = new Redactor();
+    for (const s of config.secrets) redactor.add(s);
+    this.log = new Logger({ verbose: config.verbose, file: config.logFile, redactor });
+    const tracer = new Tracer(this.log);
+    this.#upstream = new UpstreamSession({
+      url: config.url,
+      headers: config.headers,
+      mode: config.transport,
+      log: this.log,
+      handshakeTimeoutMs: config.requestTimeoutMs,
+    });
+    this.#downstream = new Downstream({
+      input: io.input as never,
+      output: io.output as never,
+      onMessage: (message, bytes) => this.#router.fromDesktop(message, bytes),
+      onInvalid: (problem, line) => this.log.warn(`bad input on stdin (${problem}): ${line.length > 120 ? line.slice(0, 120) + '…' : line}`),
+      onEnd: () => void this.stop('stdin closed'),
+    });
+    this.#router = new Router({
+      desktop: this.#downstream,
+      upstream: this.#upstream,
+      log: this.log,
+      tracer,
+      requestTimeoutMs: config.requestTimeoutMs,
+    });
+  }
+
+  start(): void {
+    const { url, transport } = this.#config;
+    this.log.info(`bridging stdio to ${url.href} (transport ${transport}); connects when the client sends initialize`);
+    this.#downstream.start();
+    process.once('SIGINT', this.#onSignal);
+    process.once('SIGTERM', this.#onSignal);
+  }
+
+  /** Ends the remote session, releases every handle and resolves; idempotent. */
+  stop(reason: string): Promise<void> {
+    this.#stopping ??= this.#shutdown(reason);
+    return this.#stopping;
+  }
+
+  #onSignal = (signal: NodeJS.Signals): void => {
+    void this.stop(`received ${signal}`);
+  };
+
+  async #shutdown(reason: string): Promise<void> {
+    const started = performance.now();
+    this.log.debug(`shutting down: ${reason}`);
+    process.off('SIGINT', this.#onSignal);
+    process.off('SIGTERM', this.#onSignal);
+    this.#router.close(`shutting down (${reason})`);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.#upstream.close(),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, SHUTDOWN_BUDGET_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    this.#downstream.close();
+    this.log.debug(`shutdown complete in ${Math.round(performance.now() - started)} ms`);
+    if (process.env.MCP_TETHER_DEBUG_HANDLES === '1') {
+      // For tests: what would still keep the process alive (should be nothing but stdio).
+      setImmediate(() => this.log.info(`open handles after shutdown: ${JSON.stringify(process.getActiveResourcesInfo())}`));
+    }
+    this.log.close();
+  }
+}

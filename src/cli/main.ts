@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { Bridge } from '../Bridge.js';
+import { DEFAULT_REQUEST_TIMEOUT_S, resolveOptions, type RawOptions } from './resolveOptions.js';
+import { UsageError } from './UsageError.js';
+
+const EXAMPLES = `
+Examples:
+  $ mcp-tether https://example.com/mcp
+  $ mcp-tether https://example.com/mcp --header "Authorization: Bearer \${API_TOKEN}"
+  $ mcp-tether https://example.com/sse --transport sse
+  $ mcp-tether http://127.0.0.1:3000/mcp --verbose
+
+In claude_desktop_config.json:
+  "my-server": {
+    "command": "npx",
+    "args": ["-y", "mcp-tether", "https://example.com/mcp", "--header", "Authorization: Bearer \${API_TOKEN}"],
+    "env": { "API_TOKEN": "..." }
+  }
+
+By hand: type one JSON-RPC message per line on stdin, e.g.
+  {"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"me","version":"0"}}}
+stdout carries protocol only; logs go to stderr (or --log-file).`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function createProgram(): Command {
+  return new Command()
+    .name('mcp-tether')
+    .description('Bridge a stdio MCP client (Claude Desktop, Claude Code, Cursor) to a remote MCP server, and keep its session alive.')
+    .argument('<url>', 'the remote MCP endpoint, e.g. https://example.com/mcp (Streamable HTTP) or …/sse (legacy SSE)')
+    .addOption(new Option('--transport <mode>', 'auto: Streamable HTTP, falling back to legacy SSE; http; sse').choices(['auto', 'http', 'sse']).default('auto'))
+    .option('--header <header>', 'extra HTTP header "Name: value", repeatable; ${VAR} is expanded from the environment', collect, [])
+    .option('--allow-http', 'allow plain http:// to a non-loopback host (credentials travel unencrypted)')
+    .option('--verbose', 'trace every message and connection event on stderr')
+    .option('--log-file <path>', 'write logs to this file instead of stderr')
+    .option('--request-timeout <seconds>', 'answer a request with an error if the server has not answered in time', String(DEFAULT_REQUEST_TIMEOUT_S))
+    .version(version(), '--version', 'print the version')
+    .helpOption('-h, --help', 'show this help')
+    .addHelpText('after', EXAMPLES)
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      // One clear line: commander's message and its suggestion, without a stack or usage dump.
+      outputError: (text, write) => write(`mcp-tether: ${text.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()}\n`),
+    });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function main(argv: string[]): void {
+  const program = createProgram();
+  let url: string;
+  let raw: RawOptions;
+  try {
+    program.parse(argv);
+    url = program.args[0] as string;
+    raw = program.opts<RawOptions>();
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    throw err;
+  }
+
+  let bridge: Bridge;
+  try {
+    bridge = new Bridge(resolveOptions(url, raw, process.env));
+  } catch (err) {
+    if (err instanceof UsageError || (err as NodeJS.ErrnoException).code !== undefined) {
+      process.stderr.write(`mcp-tether: ${(err as Error).message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    throw err;
+  }
+  bridge.start();
+}

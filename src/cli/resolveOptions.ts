@@ -1,0 +1,77 @@
+import type { BridgeConfig } from '../Bridge.js';
+import type { TransportMode } from '../transport/openConnection.js';
+import { expandVariables } from './expandVariables.js';
+import { parseHeader } from './parseHeader.js';
+import { UsageError } from './UsageError.js';
+
+/** The options as commander hands them over, before validation. */
+export interface RawOptions {
+  transport?: string;
+  header?: string[];
+  allowHttp?: boolean;
+  verbose?: boolean;
+  logFile?: string;
+  requestTimeout?: string;
+}
+
+const TRANSPORTS: readonly TransportMode[] = ['auto', 'http', 'sse'];
+export const DEFAULT_REQUEST_TIMEOUT_S = 120;
+
+/**
+ * Turns the command line and environment into a BridgeConfig, or throws a UsageError that says
+ * exactly what to fix. Pure (no I/O), so every rule is unit-tested.
+ */
+export function resolveOptions(rawUrl: string, raw: RawOptions, env: NodeJS.ProcessEnv): BridgeConfig {
+  const secrets: string[] = [];
+  const expandedUrl = expandVariables(rawUrl, env, 'the URL');
+  secrets.push(...expandedUrl.used);
+  const url = parseUrl(expandedUrl.value, raw.allowHttp ?? false);
+
+  const transport = (raw.transport ?? 'auto') as TransportMode;
+  if (!TRANSPORTS.includes(transport)) {
+    throw new UsageError(`--transport must be one of ${TRANSPORTS.join(', ')} (got "${raw.transport}")`);
+  }
+
+  const headers: Record<string, string> = {};
+  for (const h of raw.header ?? []) {
+    const parsed = parseHeader(h, env);
+    headers[parsed.name] = parsed.value;
+    secrets.push(...parsed.secrets);
+  }
+
+  const requestTimeoutS = raw.requestTimeout === undefined ? DEFAULT_REQUEST_TIMEOUT_S : Number(raw.requestTimeout);
+  if (!Number.isFinite(requestTimeoutS) || requestTimeoutS <= 0 || requestTimeoutS > 86_400) {
+    throw new UsageError(`--request-timeout must be a number of seconds between 0 and 86400 (got "${raw.requestTimeout}")`);
+  }
+
+  return {
+    url,
+    transport,
+    headers,
+    secrets,
+    verbose: raw.verbose ?? false,
+    logFile: raw.logFile,
+    requestTimeoutMs: Math.round(requestTimeoutS * 1000),
+  };
+}
+
+function parseUrl(text: string, allowHttp: boolean): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`"${text}" is not a valid URL; expected something like https://example.com/mcp`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new UsageError(`unsupported URL scheme "${url.protocol}"; use https:// (or http:// for a local server)`);
+  }
+  if (url.protocol === 'http:' && !allowHttp && !isLoopback(url.hostname)) {
+    throw new UsageError(`refusing plain http:// to ${url.hostname}: headers and tokens would travel unencrypted; use https:// or pass --allow-http`);
+  }
+  return url;
+}
+
+export function isLoopback(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}

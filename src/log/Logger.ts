@@ -1,0 +1,96 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { Chalk, chalkStderr, type ChalkInstance } from 'chalk';
+import { Redactor } from './Redactor.js';
+
+export interface LoggerOptions {
+  /** Trace every message and connection event. */
+  verbose?: boolean;
+  /** Append here instead of stderr. */
+  file?: string;
+  redactor?: Redactor;
+  /** Where lines go when there is no file; fd 2 (stderr) by default. Tests pass their own. */
+  fd?: number;
+}
+
+type Level = 'info' | 'warn' | 'error' | 'debug';
+
+/**
+ * Every line the bridge prints goes through here, to stderr or the log file, never stdout, and
+ * through the redactor first. Writes are synchronous so that nothing is lost when the process
+ * exits right after a fatal error and lines from concurrent events never interleave.
+ */
+export class Logger {
+  readonly verbose: boolean;
+  readonly color: ChalkInstance;
+  readonly redactor: Redactor;
+  #fd: number;
+  #ownsFd: boolean;
+
+  constructor(opts: LoggerOptions = {}) {
+    this.verbose = opts.verbose ?? false;
+    this.redactor = opts.redactor ?? new Redactor();
+    if (opts.file) {
+      this.#fd = openSync(opts.file, 'a', 0o600);
+      this.#ownsFd = true;
+      this.color = new Chalk({ level: 0 });
+    } else {
+      this.#fd = opts.fd ?? 2;
+      this.#ownsFd = false;
+      // chalkStderr detects colour support of stderr (TTY, NO_COLOR, FORCE_COLOR), not stdout.
+      this.color = this.#fd === 2 ? chalkStderr : new Chalk({ level: 0 });
+    }
+  }
+
+  info(message: string): void {
+    this.#write('info', message);
+  }
+
+  warn(message: string): void {
+    this.#write('warn', message);
+  }
+
+  error(message: string): void {
+    this.#write('error', message);
+  }
+
+  /** Connection events and decisions: only with --verbose. */
+  debug(message: string): void {
+    if (this.verbose) this.#write('debug', message);
+  }
+
+  /** A pre-formatted trace line (see Tracer); only with --verbose. */
+  trace(line: string): void {
+    if (this.verbose) this.#emit(line);
+  }
+
+  close(): void {
+    if (this.#ownsFd) {
+      closeSync(this.#fd);
+      this.#ownsFd = false;
+      this.#fd = 2;
+    }
+  }
+
+  #write(level: Level, message: string): void {
+    const c = this.color;
+    const tag =
+      level === 'error' ? c.red('error') : level === 'warn' ? c.yellow('warn') : level === 'debug' ? c.dim('debug') : c.cyan('info');
+    const time = this.verbose ? c.dim(timestamp()) + ' ' : '';
+    this.#emit(`${time}${c.bold('mcp-tether')} ${tag} ${message}`);
+  }
+
+  #emit(line: string): void {
+    const text = this.redactor.redact(line) + '\n';
+    try {
+      // process.stderr handles a non-blocking pipe (EAGAIN) that a raw writeSync(2) would not.
+      if (this.#fd === 2) process.stderr.write(text);
+      else writeSync(this.#fd, text);
+    } catch {
+      // stderr closed by the parent: logging must never take the bridge down.
+    }
+  }
+}
+
+export function timestamp(date = new Date()): string {
+  return date.toISOString().slice(11, 23);
+}

@@ -1,0 +1,179 @@
+import type { Logger } from '../log/Logger.js';
+import type { Tracer } from '../log/Tracer.js';
+import { ErrorCodes } from '../protocol/errorCodes.js';
+import {
+  errorReply,
+  idLabel,
+  isNotification,
+  isReply,
+  isRequest,
+  type JSONRPCMessage,
+  type JSONRPCRequest,
+  type RequestId,
+} from '../protocol/jsonrpc.js';
+import { UpstreamError } from '../transport/UpstreamError.js';
+import type { Upstream } from '../upstream/Upstream.js';
+
+/** Where the router writes messages for the desktop app; returns the bytes written. */
+export interface DesktopSink {
+  send(message: unknown): number;
+}
+
+export interface RouterOptions {
+  desktop: DesktopSink;
+  upstream: Upstream;
+  log: Logger;
+  tracer: Tracer;
+  /** Every request from the desktop gets an answer within this, or a timeout error. */
+  requestTimeoutMs: number;
+}
+
+interface Outbound {
+  method: string;
+  startedAt: number;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * The one place that knows about request ids. It forwards messages both ways verbatim, tracks the
+ * desktop's requests and their deadlines (every one is answered: by the server, or by an error
+ * from here), and the server's requests until the desktop answers them. It never waits on the
+ * network: sends to the server are fire-and-forget with their failure routed back as an answer.
+ */
+export class Router {
+  readonly #opts: RouterOptions;
+  readonly #outbound = new Map<RequestId, Outbound>();
+  readonly #inbound = new Map<RequestId, string>();
+  #closed = false;
+
+  constructor(opts: RouterOptions) {
+    this.#opts = opts;
+    opts.upstream.onmessage = (message) => this.fromServer(message);
+  }
+
+  /** Requests from the desktop still waiting for an answer. */
+  get pendingCount(): number {
+    return this.#outbound.size;
+  }
+
+  fromDesktop(message: JSONRPCMessage, bytes: number): void {
+    const { tracer, upstream } = this.#opts;
+    if (this.#closed) return;
+    if (isRequest(message)) {
+      if (this.#outbound.has(message.id)) {
+        tracer.message('up', message, bytes, undefined, 'refused: duplicate id');
+        this.#answer(errorReply(message.id, ErrorCodes.InvalidRequest, `Invalid Request: id ${idLabel(message.id)} is already in use by a pending request`));
+        return;
+      }
+      this.#track(message);
+      tracer.message('up', message, bytes);
+      upstream.send(message).catch((err: unknown) => this.#fail(message.id, err));
+      return;
+    }
+    if (isNotification(message)) {
+      if (message.method === 'notifications/cancelled') this.#forget(message.params?.requestId as RequestId | undefined);
+      tracer.message('up', message, bytes);
+      upstream.send(message).catch((err: unknown) => this.#opts.log.debug(`could not forward ${message.method}: ${errText(err)}`));
+      return;
+    }
+    if (isReply(message)) {
+      const method = this.#inbound.get(message.id);
+      this.#inbound.delete(message.id);
+      tracer.message('up', message, bytes, undefined, method ? `answers ${method}` : undefined);
+      upstream.send(message).catch((err: unknown) => this.#opts.log.warn(`could not deliver the answer to server request #${idLabel(message.id)}: ${errText(err)}`));
+    }
+  }
+
+  fromServer(message: JSONRPCMessage): void {
+    if (this.#closed) return;
+    const { tracer, desktop } = this.#opts;
+    if (isReply(message)) {
+      const pending = this.#outbound.get(message.id);
+      if (!pending) {
+        // Cancelled or timed out already: the desktop must not get a second answer.
+        tracer.message('down', message, 0, undefined, 'dropped: no pending request with this id');
+        return;
+      }
+      this.#outbound.delete(message.id);
+      clearTimeout(pending.timer);
+      const bytes = desktop.send(message);
+      tracer.message('down', message, bytes, performance.now() - pending.startedAt);
+      return;
+    }
+    if (isRequest(message)) this.#inbound.set(message.id, message.method);
+    const bytes = desktop.send(message);
+    tracer.message('down', message, bytes);
+  }
+
+  /** Answers every pending request (the bridge is going away) and clears every timer. */
+  close(reason: string): void {
+    if (this.#closed) return;
+    for (const [id, pending] of this.#outbound) {
+      clearTimeout(pending.timer);
+      this.#answer(errorReply(id, ErrorCodes.BridgeUnavailable, `mcp-tether: ${reason}`));
+    }
+    this.#outbound.clear();
+    this.#inbound.clear();
+    this.#closed = true;
+  }
+
+  #track(request: JSONRPCRequest): void {
+    const timer = setTimeout(() => this.#onDeadline(request.id), this.#opts.requestTimeoutMs);
+    this.#outbound.set(request.id, { method: request.method, startedAt: performance.now(), timer });
+  }
+
+  #forget(id: RequestId | undefined): void {
+    if (id === undefined) return;
+    const pending = this.#outbound.get(id);
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    this.#outbound.delete(id);
+  }
+
+  #onDeadline(id: RequestId): void {
+    const pending = this.#outbound.get(id);
+    if (!pending) return;
+    this.#outbound.delete(id);
+    const seconds = this.#opts.requestTimeoutMs / 1000;
+    this.#opts.log.warn(`${pending.method} #${idLabel(id)} got no answer within ${seconds} s (--request-timeout); answered with a timeout error`);
+    this.#answer(errorReply(id, ErrorCodes.RequestTimeout, `mcp-tether: no answer from the server within ${seconds} s (--request-timeout)`, { method: pending.method }));
+    // The spec forbids cancelling initialize; anything else is told to stop working on it.
+    if (pending.method !== 'initialize') {
+      const cancel: JSONRPCMessage = {
+        jsonrpc: '2.0',
+        method: 'notifications/cancelled',
+        params: { requestId: id, reason: `mcp-tether: request timed out after ${seconds} s` },
+      };
+      this.#opts.tracer.message('up', cancel, 0, undefined, 'sent by mcp-tether');
+      this.#opts.upstream.send(cancel).catch(() => undefined);
+    }
+  }
+
+  #fail(id: RequestId, err: unknown): void {
+    const pending = this.#outbound.get(id);
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    this.#outbound.delete(id);
+    if (err instanceof UpstreamError) {
+      const data = { kind: err.kind, reason: err.reason, ...(err.status !== undefined ? { status: err.status } : {}) };
+      const code = err.reason === 'closed' || err.reason === 'queue-full' ? ErrorCodes.BridgeUnavailable : ErrorCodes.UpstreamUnavailable;
+      this.#answer(errorReply(id, code, `mcp-tether: ${err.detail}`, data));
+      if (pending.method !== 'initialize') this.#opts.log.warn(`${pending.method} #${idLabel(id)} failed: ${err.detail}`);
+      return;
+    }
+    this.#opts.log.error(`${pending.method} #${idLabel(id)} failed: ${errText(err)}`);
+    this.#answer(errorReply(id, ErrorCodes.UpstreamUnavailable, `mcp-tether: ${errText(err)}`));
+  }
+
+  #answer(reply: ReturnType<typeof errorReply>): void {
+    const { desktop, tracer, log } = this.#opts;
+    // Error texts may quote what the server said: they pass the same redaction as the logs.
+    reply.error.message = log.redactor.redact(reply.error.message);
+    const bytes = desktop.send(reply);
+    tracer.message('down', reply as JSONRPCMessage, bytes, undefined, 'answered by mcp-tether');
+  }
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

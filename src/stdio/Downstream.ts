@@ -1,0 +1,107 @@
+import type { Readable, Writable } from 'node:stream';
+import { ErrorCodes } from '../protocol/errorCodes.js';
+import { errorReply, jsonRpcShapeProblem, type JSONRPCMessage } from '../protocol/jsonrpc.js';
+import { LineSplitter } from './LineSplitter.js';
+
+export interface DownstreamOptions {
+  input: Readable;
+  output: Writable;
+  /** A well-formed JSON-RPC message from the desktop app, with its size on the wire. */
+  onMessage: (message: JSONRPCMessage, bytes: number) => void;
+  /** A line that was answered with a parse or shape error (for logging). */
+  onInvalid?: (problem: string, line: string) => void;
+  /** stdin ended or failed: the desktop app is gone. */
+  onEnd: () => void;
+}
+
+/**
+ * The stdio side: newline-delimited JSON-RPC on stdin/stdout, as desktop apps speak it.
+ * stdout carries protocol only. A malformed line is answered here (-32700 / -32600) and never
+ * reaches the router, and the bridge keeps reading.
+ */
+export class Downstream {
+  readonly #opts: DownstreamOptions;
+  readonly #splitter = new LineSplitter();
+  #ended = false;
+  #outputBroken = false;
+
+  constructor(opts: DownstreamOptions) {
+    this.#opts = opts;
+  }
+
+  start(): void {
+    const { input, output } = this.#opts;
+    input.on('data', this.#onData);
+    input.on('end', this.#onEnd);
+    input.on('error', this.#onEnd);
+    // EPIPE when the desktop app closed our stdout: nothing more can be said to it.
+    output.on('error', this.#onOutputError);
+  }
+
+  /** Writes one message to the desktop app; returns its size in bytes (0 if stdout is gone). */
+  send(message: unknown): number {
+    if (this.#outputBroken) return 0;
+    const line = JSON.stringify(message) + '\n';
+    this.#opts.output.write(line);
+    return Buffer.byteLength(line) - 1;
+  }
+
+  close(): void {
+    const { input, output } = this.#opts;
+    input.off('data', this.#onData);
+    input.off('end', this.#onEnd);
+    input.off('error', this.#onEnd);
+    output.off('error', this.#onOutputError);
+    input.pause();
+    // Let the event loop end: a paused stdin still holds a handle until it is destroyed.
+    if ('destroy' in input && typeof input.destroy === 'function') input.destroy();
+  }
+
+  #onData = (chunk: Buffer | string): void => {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    for (const line of this.#splitter.push(buf)) this.#handleLine(line);
+  };
+
+  #onEnd = (): void => {
+    if (this.#ended) return;
+    this.#ended = true;
+    const rest = this.#splitter.flush();
+    if (rest !== undefined) this.#handleLine(rest);
+    this.#opts.onEnd();
+  };
+
+  #onOutputError = (): void => {
+    this.#outputBroken = true;
+    this.#onEnd();
+  };
+
+  #handleLine(line: string): void {
+    if (line.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      this.#opts.onInvalid?.(`parse error: ${why}`, line);
+      this.send(errorReply(null, ErrorCodes.ParseError, `Parse error: ${why}`));
+      return;
+    }
+    const problem = jsonRpcShapeProblem(value);
+    if (problem !== undefined) {
+      this.#opts.onInvalid?.(`invalid request: ${problem}`, line);
+      const id = idOf(value);
+      this.send(errorReply(id, ErrorCodes.InvalidRequest, `Invalid Request: ${problem}`));
+      return;
+    }
+    this.#opts.onMessage(value as JSONRPCMessage, Buffer.byteLength(line));
+  }
+}
+
+/** The id to answer an invalid message with: its own if usable, else null as JSON-RPC says. */
+function idOf(value: unknown): string | number | null {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    const id = (value as { id?: unknown }).id;
+    if (typeof id === 'string' || typeof id === 'number') return id;
+  }
+  return null;
+}

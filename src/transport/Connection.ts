@@ -1,0 +1,32 @@
+import type { JSONRPCMessage } from '../protocol/jsonrpc.js';
+import type { UpstreamError } from './UpstreamError.js';
+
+export type TransportKind = 'http' | 'sse';
+
+/** What every transport to the remote server offers the session: one remote session's worth. */
+export interface Connection {
+  readonly kind: TransportKind;
+  /** A message from the server (responses, server requests, notifications), parsed. */
+  onmessage?: (message: JSONRPCMessage) => void;
+  /** A failure that no send() reported: a dropped stream, a failed reconnect. Already classified. */
+  onfailure?: (error: UpstreamError) => void;
+  /** Opens what must be open before the first send (legacy SSE: the stream and its endpoint). */
+  start(): Promise<void>;
+  /** Delivers one message; rejects with an UpstreamError when it could not be delivered. */
+  send(message: JSONRPCMessage): Promise<void>;
+  /** The negotiated protocol version, sent as MCP-Protocol-Version from now on. */
+  setProtocolVersion(version: string): void;
+  /** The remote session id, where the transport has one. */
+  readonly sessionId: string | undefined;
+  /**
+   * Ends the remote session where the protocol allows (Streamable HTTP DELETE, bounded by
+   * `timeoutMs`), then closes every stream and timer. Never throws.
+   */
+  close(opts?: { terminate?: boolean; timeoutMs?: number }): Promise<void>;
+}
+
+export interface ConnectionOptions {
+  url: URL;
+  /** Extra headers for every HTTP request (already expanded and validated). */
+  headers: Record<string, string>;
+}

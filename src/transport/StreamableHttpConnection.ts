@@ -1,0 +1,83 @@
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { JSONRPCMessage } from '../protocol/jsonrpc.js';
+import { classifyFailure } from './classifyFailure.js';
+import type { Connection, ConnectionOptions } from './Connection.js';
+import { factsFromError } from './factsFromError.js';
+import { UpstreamError } from './UpstreamError.js';
+
+/**
+ * Streamable HTTP (2025-03-26 and later), on the SDK's StreamableHTTPClientTransport.
+ *
+ * The SDK handles the wire (session id, MCP-Protocol-Version, JSON or SSE answers, the GET stream);
+ * this wrapper turns everything it throws or reports into classified UpstreamErrors, and tells
+ * failures of a send() apart from failures of background streams, which the SDK reports through
+ * the same `onerror`.
+ */
+export class StreamableHttpConnection implements Connection {
+  readonly kind = 'http' as const;
+  onmessage?: (message: JSONRPCMessage) => void;
+  onfailure?: (error: UpstreamError) => void;
+
+  readonly #transport: StreamableHTTPClientTransport;
+  /** Errors already reported by a rejected send(); the SDK also passes them to onerror. */
+  readonly #reported = new WeakSet<object>();
+  #closed = false;
+
+  constructor(opts: ConnectionOptions) {
+    this.#transport = new StreamableHTTPClientTransport(opts.url, {
+      requestInit: { headers: opts.headers },
+    });
+    this.#transport.onmessage = (message) => this.onmessage?.(message);
+    this.#transport.onerror = (err) => this.#onTransportError(err);
+  }
+
+  get sessionId(): string | undefined {
+    return this.#transport.sessionId;
+  }
+
+  async start(): Promise<void> {
+    await this.#transport.start();
+  }
+
+  async send(message: JSONRPCMessage): Promise<void> {
+    const hadSession = this.#transport.sessionId !== undefined;
+    try {
+      await this.#transport.send(message);
+    } catch (err) {
+      if (err && typeof err === 'object') this.#reported.add(err);
+      throw new UpstreamError(classifyFailure(factsFromError(err, hadSession)), { cause: err });
+    }
+  }
+
+  setProtocolVersion(version: string): void {
+    this.#transport.setProtocolVersion(version);
+  }
+
+  async close(opts: { terminate?: boolean; timeoutMs?: number } = {}): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (opts.terminate && this.#transport.sessionId !== undefined) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, opts.timeoutMs ?? 1000);
+      });
+      // The DELETE is a courtesy to the server: never let it hold up shutdown.
+      await Promise.race([this.#transport.terminateSession().catch(() => undefined), timeout]);
+      clearTimeout(timer);
+    }
+    this.#transport.onerror = undefined;
+    this.#transport.onmessage = undefined;
+    await this.#transport.close().catch(() => undefined);
+  }
+
+  #onTransportError(err: unknown): void {
+    if (this.#closed) return;
+    const hadSession = this.#transport.sessionId !== undefined;
+    // The SDK calls onerror before rethrowing from send(); wait until send()'s catch has run.
+    setImmediate(() => {
+      if (this.#closed || (err && typeof err === 'object' && this.#reported.has(err))) return;
+      const facts = factsFromError(err, hadSession);
+      this.onfailure?.(new UpstreamError(classifyFailure(facts), { cause: err }));
+    });
+  }
+}

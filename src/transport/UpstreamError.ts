@@ -1,0 +1,44 @@
+/**
+ * What the bridge does about a failure:
+ * - `session-lost`: the remote forgot or never had our session → re-initialize and replay.
+ * - `network`: the remote is unreachable or overloaded for now → wait and retry.
+ * - `auth`: the remote wants (other) credentials.
+ * - `protocol`: the remote answered, but not in a way that fits MCP → fail this request only.
+ * - `fatal`: retrying cannot help (wrong URL, TLS trust, bad configuration).
+ */
+export type FailureKind = 'session-lost' | 'network' | 'auth' | 'protocol' | 'fatal';
+
+export interface Failure {
+  kind: FailureKind;
+  /** A short machine-readable cause: `dns`, `refused`, `tls`, `http-404`, `stream-lost`… */
+  reason: string;
+  /** HTTP status, when there was a response. */
+  status?: number;
+  /**
+   * Whether the message may have been processed by the server. `false` only when it provably
+   * was not (connection refused, rejected for its session): such a message is always safe to send
+   * again.
+   */
+  mayHaveReachedServer: boolean;
+  /** What happened, for people: safe to log (it is redacted on the way out anyway). */
+  detail: string;
+}
+
+/** An error carrying a classified failure, thrown by the transports' `send` and `start`. */
+export class UpstreamError extends Error implements Failure {
+  readonly kind: FailureKind;
+  readonly reason: string;
+  readonly status?: number;
+  readonly mayHaveReachedServer: boolean;
+  readonly detail: string;
+
+  constructor(failure: Failure, options?: { cause?: unknown }) {
+    super(failure.detail, options);
+    this.name = 'UpstreamError';
+    this.kind = failure.kind;
+    this.reason = failure.reason;
+    this.status = failure.status;
+    this.mayHaveReachedServer = failure.mayHaveReachedServer;
+    this.detail = failure.detail;
+  }
+}

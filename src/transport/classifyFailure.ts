@@ -1,0 +1,122 @@
+import type { Failure } from './UpstreamError.js';
+
+/** What a transport observed, reduced to facts that need no socket to judge. */
+export interface FailureFacts {
+  /** HTTP status, when the server answered. */
+  status?: number;
+  /** Response body or error text (may be JSON-RPC or plain text). */
+  body?: string;
+  /** Node/undici error code from the cause chain (ECONNREFUSED, ENOTFOUND, CERT_HAS_EXPIRED…). */
+  code?: string;
+  /** The top-level error message, when there was no response. */
+  message?: string;
+  /** Did the failed HTTP request carry a session id (Mcp-Session-Id or a legacy session_id URL)? */
+  hadSession: boolean;
+}
+
+// Texts real servers put in 400 answers for a session they do not know (DESIGN.md §1): TS SDK ≤1.30
+// apps and Python SDK ≤1.25 ("No valid session ID provided"), the TS SDK before initialize ("Server
+// not initialized"), mcp-proxy ("No active transport"), and the generic wordings of others.
+const SESSION_TEXT = /session|not initialized|no active transport|no transport found|uninitiali[sz]ed/i;
+
+const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL']);
+const REFUSED_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+const CONNECT_TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
+const CUT_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const TLS_CODE = /^(CERT_|ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|EPROTO$|HOSTNAME_MISMATCH)/;
+
+/**
+ * Decides what a transport failure means for the session. Pure: the transports collect the facts,
+ * this function judges them, so every row of the failure table is unit-tested without sockets.
+ */
+export function classifyFailure(f: FailureFacts): Failure {
+  if (f.status !== undefined) return classifyStatus(f.status, f.body ?? '', f.hadSession);
+  const code = f.code ?? '';
+  const text = f.message ?? f.body ?? 'unknown error';
+  if (DNS_CODES.has(code)) {
+    return { kind: 'network', reason: 'dns', mayHaveReachedServer: false, detail: `cannot resolve the server's host name (${code})` };
+  }
+  if (REFUSED_CODES.has(code)) {
+    return { kind: 'network', reason: 'refused', mayHaveReachedServer: false, detail: `connection refused (${code}): is the server running?` };
+  }
+  if (CONNECT_TIMEOUT_CODES.has(code)) {
+    return { kind: 'network', reason: 'timeout', mayHaveReachedServer: false, detail: `timed out connecting to the server (${code})` };
+  }
+  if (TLS_CODE.test(code)) {
+    return {
+      kind: 'fatal',
+      reason: 'tls',
+      mayHaveReachedServer: false,
+      detail: `TLS error (${code}): ${text}. If the server uses a private CA, point NODE_EXTRA_CA_CERTS at its certificate`,
+    };
+  }
+  if (CUT_CODES.has(code) || /terminated|other side closed|socket hang up|stream disconnected/i.test(text)) {
+    return { kind: 'network', reason: 'connection-lost', mayHaveReachedServer: true, detail: `connection to the server was cut (${code || text})` };
+  }
+  if (code === 'ABORT_ERR' || /aborted/i.test(text)) {
+    return { kind: 'network', reason: 'aborted', mayHaveReachedServer: true, detail: 'request aborted' };
+  }
+  return { kind: 'network', reason: 'unknown', mayHaveReachedServer: true, detail: code ? `${text} (${code})` : text };
+}
+
+function classifyStatus(status: number, body: string, hadSession: boolean): Failure {
+  const snippet = summarizeBody(body);
+  const said = snippet ? `: ${snippet}` : '';
+  if (hadSession && (status === 404 || (status === 400 && SESSION_TEXT.test(body)))) {
+    return { kind: 'session-lost', reason: `http-${status}`, status, mayHaveReachedServer: false, detail: `the server no longer knows this session (HTTP ${status}${said})` };
+  }
+  if (status === 401 || status === 403) {
+    return {
+      kind: 'auth',
+      reason: `http-${status}`,
+      status,
+      mayHaveReachedServer: false,
+      detail: `the server needs authorization (HTTP ${status}${said}): pass credentials with --header "Authorization: Bearer \${TOKEN}"`,
+    };
+  }
+  if (status === 404) {
+    return { kind: 'fatal', reason: 'http-404', status, mayHaveReachedServer: false, detail: `no MCP endpoint at this URL (HTTP 404${said}): check the path (did you mean /mcp or /sse?)` };
+  }
+  if (status === 405) {
+    return { kind: 'fatal', reason: 'http-405', status, mayHaveReachedServer: false, detail: `the server does not accept this method here (HTTP 405${said})` };
+  }
+  if (status === 408 || status === 429 || status === 502 || status === 503 || status === 504) {
+    return { kind: 'network', reason: `http-${status}`, status, mayHaveReachedServer: status === 408 || status === 504, detail: `the server is unavailable for now (HTTP ${status}${said})` };
+  }
+  if (status >= 500) {
+    return { kind: 'protocol', reason: `http-${status}`, status, mayHaveReachedServer: true, detail: `the server failed (HTTP ${status}${said})` };
+  }
+  return { kind: 'protocol', reason: `http-${status}`, status, mayHaveReachedServer: false, detail: `the server rejected the request (HTTP ${status}${said})` };
+}
+
+/**
+ * The spec's backwards-compatibility rule: an `initialize` POST answered 400, 404 or 405 means the
+ * server may be a legacy HTTP+SSE one, so `--transport auto` tries that next.
+ */
+export function shouldFallBackToSse(failure: Failure): boolean {
+  return failure.status === 400 || failure.status === 404 || failure.status === 405;
+}
+
+/**
+ * A JSON-RPC error that means "this session was never initialized" (Python SDK: -32602 with
+ * "Received request before initialization was complete"). Only meaningful on a session the bridge
+ * did not initialize itself, or after the server silently replaced it.
+ */
+export function isUninitializedSessionError(error: unknown): boolean {
+  if (!error || typeof error !== 'object') return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return code === -32602 && typeof message === 'string' && /before initialization|not initialized/i.test(message);
+}
+
+function summarizeBody(body: string): string {
+  const text = body.trim();
+  if (!text) return '';
+  try {
+    const parsed = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
+    const msg = typeof parsed.error === 'object' ? parsed.error?.message : parsed.error ?? parsed.message;
+    if (typeof msg === 'string') return msg.slice(0, 200);
+  } catch {
+    // plain text
+  }
+  return text.replace(/\s+/g, ' ').slice(0, 200);
+}

@@ -1,0 +1,50 @@
+import type { FailureFacts } from './classifyFailure.js';
+
+/**
+ * Reads the facts classifyFailure needs out of whatever the SDK transports throw:
+ * `StreamableHTTPError` / `SseError` (status in `.code`), the legacy transport's plain
+ * "Error POSTing to endpoint (HTTP 404): …" errors, and fetch's `TypeError` whose cause chain holds
+ * the system error code.
+ */
+export function factsFromError(err: unknown, hadSession: boolean): FailureFacts {
+  const message = err instanceof Error ? err.message : String(err);
+  const facts: FailureFacts = { hadSession, message };
+  const status = (err as { code?: unknown } | null)?.code;
+  if (typeof status === 'number' && status >= 100 && status < 600) {
+    facts.status = status;
+    facts.body = bodyOf(message);
+    return facts;
+  }
+  const legacy = /\(HTTP (\d{3})\):\s*([\s\S]*)$/.exec(message);
+  if (legacy) {
+    facts.status = Number(legacy[1]);
+    facts.body = legacy[2];
+    return facts;
+  }
+  const code = systemCode(err);
+  if (code) facts.code = code;
+  return facts;
+}
+
+function bodyOf(message: string): string {
+  const i = message.indexOf('endpoint: ');
+  if (i !== -1) return message.slice(i + 'endpoint: '.length);
+  const j = message.indexOf('SSE stream: ');
+  if (j !== -1) return message.slice(j + 'SSE stream: '.length);
+  return message.replace(/^(Streamable HTTP|SSE) error:\s*/, '');
+}
+
+/** The first string `code` along the cause chain (and inside AggregateErrors), if any. */
+function systemCode(err: unknown, depth = 0): string | undefined {
+  if (!err || typeof err !== 'object' || depth > 5) return undefined;
+  const { code, cause, errors, name } = err as { code?: unknown; cause?: unknown; errors?: unknown; name?: unknown };
+  if (typeof code === 'string') return code;
+  if (name === 'AbortError' || name === 'TimeoutError') return 'ABORT_ERR';
+  if (Array.isArray(errors)) {
+    for (const e of errors) {
+      const c = systemCode(e, depth + 1);
+      if (c) return c;
+    }
+  }
+  return systemCode(cause, depth + 1);
+}

@@ -1,0 +1,57 @@
+import type { Logger } from '../log/Logger.js';
+import type { JSONRPCMessage, JSONRPCRequest } from '../protocol/jsonrpc.js';
+import { shouldFallBackToSse } from './classifyFailure.js';
+import type { Connection, ConnectionOptions, TransportKind } from './Connection.js';
+import { SseConnection } from './SseConnection.js';
+import { StreamableHttpConnection } from './StreamableHttpConnection.js';
+import { UpstreamError } from './UpstreamError.js';
+
+export type TransportMode = 'auto' | TransportKind;
+
+export interface OpenConnectionOptions extends ConnectionOptions {
+  mode: TransportMode;
+  log: Logger;
+  onmessage: (message: JSONRPCMessage) => void;
+  onfailure: (error: UpstreamError) => void;
+}
+
+/**
+ * Opens a connection and delivers the `initialize` request on it; the answer arrives through
+ * `onmessage` like any other. With `auto`, Streamable HTTP is tried first with the real
+ * `initialize` (never a probe of our own, so the server that accepts it sees exactly one and no
+ * stray session is left), and legacy SSE only when that POST is answered 400, 404 or 405, which
+ * creates no session on a Streamable HTTP server.
+ */
+export async function openConnection(opts: OpenConnectionOptions, initialize: JSONRPCRequest): Promise<Connection> {
+  if (opts.mode === 'sse') return connectWith('sse', opts, initialize);
+  try {
+    return await connectWith('http', opts, initialize);
+  } catch (err) {
+    if (opts.mode !== 'auto' || !(err instanceof UpstreamError) || !shouldFallBackToSse(err)) throw err;
+    opts.log.debug(`Streamable HTTP answered initialize with HTTP ${err.status}; trying legacy HTTP+SSE (spec backwards compatibility)`);
+    try {
+      return await connectWith('sse', opts, initialize);
+    } catch (sseErr) {
+      if (!(sseErr instanceof UpstreamError)) throw sseErr;
+      // Neither worked: report the Streamable HTTP answer, which usually says more about the URL.
+      throw new UpstreamError(
+        { ...err, detail: `${err.detail}; legacy SSE also failed: ${sseErr.detail}` },
+        { cause: sseErr },
+      );
+    }
+  }
+}
+
+async function connectWith(kind: TransportKind, opts: OpenConnectionOptions, initialize: JSONRPCRequest): Promise<Connection> {
+  const connection: Connection = kind === 'http' ? new StreamableHttpConnection(opts) : new SseConnection(opts);
+  connection.onmessage = opts.onmessage;
+  connection.onfailure = opts.onfailure;
+  try {
+    await connection.start();
+    await connection.send(initialize);
+    return connection;
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
+}

@@ -1,0 +1,18 @@
+import type { JSONRPCMessage } from '../protocol/jsonrpc.js';
+
+/**
+ * The remote side as the router sees it. Two implementations are planned: the legacy-era
+ * UpstreamSession (stateful: initialize, session ids, recovery) and a modern-era stateless channel
+ * (2026-07-28). The router forwards to this and never learns which one it talks to.
+ */
+export interface Upstream {
+  /** Messages from the server for the desktop app: responses, server requests, notifications. */
+  onmessage?: (message: JSONRPCMessage) => void;
+  /**
+   * Delivers one message from the desktop app. Resolves once it is handed to the server (or queued
+   * for it); rejects with an UpstreamError when it cannot be delivered, so the router can answer.
+   */
+  send(message: JSONRPCMessage): Promise<void>;
+  /** Ends the remote session (politely where the protocol allows) and releases everything. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,134 @@
+// The bridge end to end: the built CLI between an SDK Client (stdio) and real SDK servers (HTTP),
+// once over Streamable HTTP and once over legacy HTTP+SSE, covering every kind of message.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ListRootsRequestSchema,
+  LoggingMessageNotificationSchema,
+  ResourceUpdatedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import { connectThroughBridge, type BridgedClient } from '../helpers/bridge.js';
+import { startLegacySseServer, startStreamableHttpServer, type TestServer } from '../helpers/testServer.js';
+
+const transports = [
+  { name: 'Streamable HTTP', start: () => startStreamableHttpServer(), args: ['--transport', 'http'] },
+  { name: 'legacy SSE', start: () => startLegacySseServer(), args: ['--transport', 'sse'] },
+];
+
+function text(result: unknown): string {
+  return ((result as { content: Array<{ text: string }> }).content[0] as { text: string }).text;
+}
+
+describe.each(transports)('forwarding over $name', ({ start, args }) => {
+  let server: TestServer;
+  let bridge: BridgedClient;
+  const logs: unknown[] = [];
+  const updates: string[] = [];
+
+  beforeAll(async () => {
+    server = await start();
+    bridge = await connectThroughBridge(server.url, args, {
+      setup: (client) => {
+        client.setRequestHandler(CreateMessageRequestSchema, async (req) => ({
+          role: 'assistant',
+          model: 'test-model',
+          content: { type: 'text', text: `echo of ${(req.params.messages[0]!.content as { text: string }).text}` },
+        }));
+        client.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: { name: 'Ada' } }));
+        client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: 'file:///tmp/project', name: 'project' }] }));
+        client.setNotificationHandler(LoggingMessageNotificationSchema, async (n) => void logs.push(n.params.data));
+        client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => void updates.push(n.params.uri));
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await bridge?.close();
+    await server?.close();
+  });
+
+  it('passes the desktop initialize params through unchanged', () => {
+    expect(server.record.initializeRequests).toHaveLength(1);
+    const params = server.record.initializeRequests[0]!.params;
+    expect(params.clientInfo).toEqual({ name: 'tether-test-client', version: '1.0.0' });
+    expect(params.capabilities).toEqual({ sampling: {}, elicitation: {}, roots: { listChanged: true } });
+    expect(bridge.client.getServerVersion()).toEqual({ name: 'tether-test-server', version: '1.0.0' });
+  });
+
+  it('lists and calls tools', async () => {
+    const { tools } = await bridge.client.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual(['add', 'big', 'echo', 'elicit', 'log', 'ping-client', 'roots', 'sample', 'slow', 'touch']);
+    expect(text(await bridge.client.callTool({ name: 'add', arguments: { a: 2, b: 40 } }))).toBe('42');
+    expect(text(await bridge.client.callTool({ name: 'echo', arguments: { text: 'héllo ✓' } }))).toBe('héllo ✓');
+  });
+
+  it('lists, reads and subscribes to resources', async () => {
+    const { resources } = await bridge.client.listResources();
+    expect(resources.map((r) => r.uri)).toEqual(['test://static']);
+    const read = await bridge.client.readResource({ uri: 'test://static' });
+    expect((read.contents[0] as { text: string }).text).toBe('static content');
+    await bridge.client.subscribeResource({ uri: 'test://static' });
+    expect(server.record.subscriptions).toEqual(['test://static']);
+    await bridge.client.callTool({ name: 'touch', arguments: { uri: 'test://static' } });
+    await expect.poll(() => updates).toEqual(['test://static']);
+  });
+
+  it('lists and gets prompts', async () => {
+    const { prompts } = await bridge.client.listPrompts();
+    expect(prompts.map((p) => p.name)).toEqual(['greet']);
+    const prompt = await bridge.client.getPrompt({ name: 'greet', arguments: { name: 'Ada' } });
+    expect((prompt.messages[0]!.content as { text: string }).text).toBe('Say hello to Ada');
+  });
+
+  it('forwards progress notifications for the desktop progress token', async () => {
+    const progress: number[] = [];
+    const result = await bridge.client.callTool({ name: 'slow', arguments: { ms: 200, steps: 4 } }, undefined, {
+      onprogress: (p) => void progress.push(p.progress),
+    });
+    expect(text(result)).toBe('slept 200 ms');
+    expect(progress).toEqual([1, 2, 3, 4]);
+  });
+
+  it('forwards logging and logging/setLevel', async () => {
+    await bridge.client.setLoggingLevel('debug');
+    await bridge.client.callTool({ name: 'log', arguments: { level: 'warning', message: 'careful' } });
+    await expect.poll(() => logs).toContain('careful');
+  });
+
+  it('carries server→client sampling, elicitation and roots requests and their answers', async () => {
+    expect(text(await bridge.client.callTool({ name: 'sample', arguments: { prompt: 'hi' } }))).toBe('sampled: echo of hi');
+    expect(text(await bridge.client.callTool({ name: 'elicit', arguments: {} }))).toBe('elicited: accept {"name":"Ada"}');
+    expect(text(await bridge.client.callTool({ name: 'roots', arguments: {} }))).toBe('[{"uri":"file:///tmp/project","name":"project"}]');
+  });
+
+  it('carries ping both ways', async () => {
+    expect(await bridge.client.ping()).toEqual({});
+    expect(text(await bridge.client.callTool({ name: 'ping-client', arguments: {} }))).toBe('client answered ping');
+  });
+
+  it('delivers the desktop cancellation to the server', async () => {
+    const controller = new AbortController();
+    const call = bridge.client.callTool({ name: 'slow', arguments: { ms: 5000, steps: 50 } }, undefined, { signal: controller.signal });
+    await new Promise((r) => setTimeout(r, 300));
+    controller.abort('user pressed stop');
+    await expect(call).rejects.toThrow();
+    await expect.poll(() => server.record.cancelled.length, { timeout: 5000 }).toBe(1);
+    // The bridge is still fine afterwards.
+    expect(text(await bridge.client.callTool({ name: 'add', arguments: { a: 1, b: 1 } }))).toBe('2');
+  });
+
+  it('passes a 5 MB and a 50 MB result intact', async () => {
+    const five = await bridge.client.callTool({ name: 'big', arguments: { bytes: 5 * 1024 * 1024 } });
+    expect(text(five).length).toBe(5 * 1024 * 1024);
+    const fifty = await bridge.client.callTool({ name: 'big', arguments: { bytes: 50 * 1024 * 1024 } }, undefined, { timeout: 120_000 });
+    const t = text(fifty);
+    expect(t.length).toBe(50 * 1024 * 1024);
+    expect(/^x+$/.test(t)).toBe(true);
+  }, 120_000);
+
+  it('wrote nothing but its startup line and no problems on stderr', () => {
+    expect(bridge.stderr()).toMatch(/connected to http:\/\/127\.0\.0\.1:\d+\/(mcp|sse) over/);
+    expect(bridge.stderr()).not.toMatch(/ error /);
+  });
+});

@@ -1,0 +1,125 @@
+// Spawns the built CLI exactly as a desktop app does, and drives it with the SDK Client over stdio.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
+
+export const BIN = fileURLToPath(new URL('../../bin/mcp-tether.js', import.meta.url));
+
+export interface BridgedClient {
+  client: Client;
+  transport: StdioClientTransport;
+  /** Everything the bridge wrote on stderr so far. */
+  stderr(): string;
+  pid: number;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_CAPABILITIES: ClientCapabilities = { sampling: {}, elicitation: {}, roots: { listChanged: true } };
+
+/** Starts the bridge for `url` and connects an SDK Client through it (initialize included). */
+export async function connectThroughBridge(
+  url: string,
+  args: string[] = [],
+  opts: { capabilities?: ClientCapabilities; env?: Record<string, string>; setup?: (client: Client) => void } = {},
+): Promise<BridgedClient> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [BIN, url, ...args],
+    env: { ...(process.env as Record<string, string>), ...opts.env },
+    stderr: 'pipe',
+    // The SDK's stdio reader caps at 10 MB by default; a desktop that wants 50 MB results sets more.
+    maxBufferSize: 256 * 1024 * 1024,
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  const client = new Client({ name: 'tether-test-client', version: '1.0.0' }, { capabilities: opts.capabilities ?? DEFAULT_CAPABILITIES });
+  opts.setup?.(client);
+  await client.connect(transport);
+  return {
+    client,
+    transport,
+    stderr: () => stderr,
+    pid: transport.pid ?? -1,
+    close: async () => {
+      await client.close();
+    },
+  };
+}
+
+export interface RawBridge {
+  child: ChildProcessWithoutNullStreams;
+  /** Parsed stdout lines so far (and any line that did not parse, as a string). */
+  lines: unknown[];
+  stderr(): string;
+  write(line: string): void;
+  /** Resolves with the next stdout message satisfying `pred`, or rejects after `ms`. */
+  next(pred: (m: any) => boolean, ms?: number): Promise<any>;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; afterMs: number }>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** Spawns the CLI with raw stdio, for bad input, exit codes and byte-exact stdout checks. */
+export function spawnRaw(args: string[], env: Record<string, string> = {}): RawBridge {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const lines: unknown[] = [];
+  const waiters: Array<{ pred: (m: any) => boolean; resolve: (m: unknown) => void }> = [];
+  let buf = '';
+  let err = '';
+  const started = performance.now();
+  child.stdout.on('data', (c: Buffer) => {
+    buf += c.toString('utf8');
+    let i: number;
+    while ((i = buf.indexOf('\n')) !== -1) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      let m: unknown = line;
+      try {
+        m = JSON.parse(line);
+      } catch {
+        // kept as a string: a test asserts there are none
+      }
+      lines.push(m);
+      for (const w of [...waiters]) {
+        if (w.pred(m)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(m);
+        }
+      }
+    }
+  });
+  child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; afterMs: number }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, afterMs: performance.now() - started })),
+  );
+  return {
+    child,
+    lines,
+    stderr: () => err,
+    write: (line) => child.stdin.write(line + '\n'),
+    next: (pred, ms = 10_000) => {
+      const found = lines.find((m) => pred(m));
+      if (found !== undefined) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const w = { pred, resolve };
+        waiters.push(w);
+        setTimeout(() => {
+          const i = waiters.indexOf(w);
+          if (i !== -1) {
+            waiters.splice(i, 1);
+            reject(new Error(`no matching stdout message within ${ms} ms; stderr:\n${err}`));
+          }
+        }, ms).unref();
+      });
+    },
+    exit,
+    kill: (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+  };
+}
+
+export function initializeLine(id: number | string = 1, protocolVersion = '2025-11-25'): string {
+  return JSON.stringify({ jsonrpc: '2.0', id, method: 'initialize', params: { protocolVersion, capabilities: {}, clientInfo: { name: 'raw-test', version: '0' } } });
+}
