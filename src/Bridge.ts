@@ -32,6 +32,7 @@ export class Bridge {
   readonly #upstream: UpstreamSession;
   readonly #router: Router;
   #stopping: Promise<void> | undefined;
+  #resolveStopped: (() => void) | undefined;
 
   constructor(config: BridgeConfig, io: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream } = { input: process.stdin, output: process.stdout }) {
     this.#config = config;
@@ -62,17 +63,21 @@ export class Bridge {
     });
   }
 
-  start(): void {
+  /** Starts bridging; resolves once the bridge has shut down (stdin EOF, SIGINT, SIGTERM). */
+  run(): Promise<void> {
     const { url, transport } = this.#config;
     this.log.info(`bridging stdio to ${url.href} (transport ${transport}); connects when the client sends initialize`);
     this.#downstream.start();
     process.once('SIGINT', this.#onSignal);
     process.once('SIGTERM', this.#onSignal);
+    return new Promise((resolve) => {
+      this.#resolveStopped = resolve;
+    });
   }
 
   /** Ends the remote session, releases every handle and resolves; idempotent. */
   stop(reason: string): Promise<void> {
-    this.#stopping ??= this.#shutdown(reason);
+    this.#stopping ??= this.#shutdown(reason).finally(() => this.#resolveStopped?.());
     return this.#stopping;
   }
 
@@ -97,8 +102,8 @@ export class Bridge {
     this.#downstream.close();
     this.log.debug(`shutdown complete in ${Math.round(performance.now() - started)} ms`);
     if (process.env.MCP_TETHER_DEBUG_HANDLES === '1') {
-      // For tests: what would still keep the process alive (should be nothing but stdio).
-      setImmediate(() => this.log.info(`open handles after shutdown: ${JSON.stringify(process.getActiveResourcesInfo())}`));
+      // For tests: 'beforeExit' fires only once the event loop is empty, i.e. nothing leaked.
+      process.once('beforeExit', () => process.stderr.write('mcp-tether: exited cleanly, no handles left\n'));
     }
     this.log.close();
   }

@@ -80,5 +80,14 @@ export function main(argv: string[]): void {
     }
     throw err;
   }
-  bridge.start();
+  void bridge.run().then(() => {
+    // Everything is closed by now and the process normally ends by itself. Should a stray handle
+    // (a socket the HTTP client keeps alive) hold it open, this unref'd timer still ends it in time.
+    setTimeout(() => {
+      if (process.env.MCP_TETHER_DEBUG_HANDLES === '1') {
+        process.stderr.write(`mcp-tether: forced exit, handles still open: ${JSON.stringify(process.getActiveResourcesInfo())}\n`);
+      }
+      process.exit();
+    }, 250).unref();
+  });
 }

@@ -2,8 +2,10 @@ const MASK = '[redacted]';
 
 // Credentials that can show up in text the bridge did not write itself (error bodies, URLs).
 const PATTERNS: Array<[RegExp, string]> = [
-  [/\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]+/gi, `$1 ${MASK}`],
-  [/\b(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key)(["']?\s*[:=]\s*["']?)[^\s"',;]+/gi, `$1$2${MASK}`],
+  // A header or field that names a credential: mask its whole value, scheme included.
+  [/\b(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key)(["']?\s*[:=]\s*["']?)(?:(?:Bearer|Basic|Token)\s+)?[^\s"',;]+/gi, `$1$2${MASK}`],
+  [/\b(Bearer)\s+(?!\[redacted\])[A-Za-z0-9._~+/=-]+/gi, `$1 ${MASK}`],
+  [/\b(Basic)\s+[A-Za-z0-9+/]{8,}={0,2}/g, `$1 ${MASK}`],
   [/([?&](?:access_token|token|api_key|apikey|key|code|client_secret)=)[^&\s"']+/gi, `$1${MASK}`],
 ];
 

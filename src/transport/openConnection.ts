@@ -13,6 +13,8 @@ export interface OpenConnectionOptions extends ConnectionOptions {
   log: Logger;
   onmessage: (message: JSONRPCMessage) => void;
   onfailure: (error: UpstreamError) => void;
+  /** Abandons the attempt: the connection being opened is closed, which aborts its requests. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -27,7 +29,7 @@ export async function openConnection(opts: OpenConnectionOptions, initialize: JS
   try {
     return await connectWith('http', opts, initialize);
   } catch (err) {
-    if (opts.mode !== 'auto' || !(err instanceof UpstreamError) || !shouldFallBackToSse(err)) throw err;
+    if (opts.mode !== 'auto' || opts.signal?.aborted || !(err instanceof UpstreamError) || !shouldFallBackToSse(err)) throw err;
     opts.log.debug(`Streamable HTTP answered initialize with HTTP ${err.status}; trying legacy HTTP+SSE (spec backwards compatibility)`);
     try {
       return await connectWith('sse', opts, initialize);
@@ -46,12 +48,18 @@ async function connectWith(kind: TransportKind, opts: OpenConnectionOptions, ini
   const connection: Connection = kind === 'http' ? new StreamableHttpConnection(opts) : new SseConnection(opts);
   connection.onmessage = opts.onmessage;
   connection.onfailure = opts.onfailure;
+  const abandon = () => void connection.close();
+  opts.signal?.addEventListener('abort', abandon, { once: true });
   try {
+    if (opts.signal?.aborted) throw opts.signal.reason;
     await connection.start();
     await connection.send(initialize);
+    if (opts.signal?.aborted) throw opts.signal.reason;
     return connection;
   } catch (err) {
-    await connection.close();
+    await connection.close({ terminate: true });
     throw err;
+  } finally {
+    opts.signal?.removeEventListener('abort', abandon);
   }
 }

@@ -41,7 +41,7 @@ export class UpstreamSession implements Upstream {
   #mode: TransportMode;
   #queue: Queued[] = [];
   /** The handshake in progress: the id its answer will carry, and who waits for it. */
-  #handshake: { id: RequestId; settle: (reply: JSONRPCMessage | UpstreamError) => void } | undefined;
+  #handshake: { id: RequestId; settle: (reply: JSONRPCMessage | UpstreamError) => void; abort: AbortController } | undefined;
 
   constructor(opts: UpstreamSessionOptions) {
     this.#opts = opts;
@@ -129,58 +129,57 @@ export class UpstreamSession implements Upstream {
       this.#flushQueue();
     } catch (err) {
       if (this.#state === 'connecting') this.#state = 'idle';
-      const error = err instanceof UpstreamError ? err : new UpstreamError({ kind: 'fatal', reason: 'internal', mayHaveReachedServer: false, detail: String(err) }, { cause: err });
+      const error = asUpstreamError(err);
       this.#log.error(`cannot connect to ${this.#opts.url.href}: ${error.detail}`);
       this.#rejectQueue(error);
       throw error;
     }
   }
 
-  /** Opens a connection, sends `request` on it and waits for its answer (bounded). */
+  /**
+   * Opens a connection, sends `request` on it and waits for its answer, all within the handshake
+   * timeout. Whatever ends the wait (answer, timeout, close()) leaves no connection attempt behind.
+   */
   async #handshakeWith(request: JSONRPCRequest): Promise<{ connection: Connection; reply: JSONRPCMessage }> {
-    const replyPromise = new Promise<JSONRPCMessage | UpstreamError>((resolve) => {
-      this.#handshake = { id: request.id, settle: resolve };
+    const abort = new AbortController();
+    const reply = new Promise<JSONRPCMessage | UpstreamError>((resolve) => {
+      this.#handshake = { id: request.id, settle: resolve, abort };
     });
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<UpstreamError>((resolve) => {
-      timer = setTimeout(
-        () =>
-          resolve(
-            new UpstreamError({
-              kind: 'network',
-              reason: 'timeout',
-              mayHaveReachedServer: true,
-              detail: `no answer to initialize within ${this.#opts.handshakeTimeoutMs / 1000} s`,
-            }),
-          ),
-        this.#opts.handshakeTimeoutMs,
-      );
-    });
-    let connection: Connection | undefined;
+    const timer = setTimeout(
+      () =>
+        this.#handshake?.settle(
+          new UpstreamError({
+            kind: 'network',
+            reason: 'timeout',
+            mayHaveReachedServer: true,
+            detail: `no answer to initialize within ${this.#opts.handshakeTimeoutMs / 1000} s`,
+          }),
+        ),
+      this.#opts.handshakeTimeoutMs,
+    );
+    const opening = openConnection(
+      {
+        url: this.#opts.url,
+        headers: this.#opts.headers,
+        mode: this.#mode,
+        log: this.#log,
+        signal: abort.signal,
+        onmessage: (m) => this.#onServerMessage(m),
+        onfailure: (e) => this.#onConnectionFailure(e),
+      },
+      request,
+    );
+    // A failed opening settles the wait too, so the race below always ends.
+    opening.catch((err: unknown) => this.#handshake?.settle(err instanceof UpstreamError ? err : asUpstreamError(err)));
     try {
-      const opening = openConnection(
-        {
-          url: this.#opts.url,
-          headers: this.#opts.headers,
-          mode: this.#mode,
-          log: this.#log,
-          onmessage: (m) => this.#onServerMessage(m),
-          onfailure: (e) => this.#onConnectionFailure(e),
-        },
-        request,
-      );
-      const opened = await Promise.race([opening, timeout]);
-      if (opened instanceof UpstreamError) {
-        // Whatever the opening attempt ends with, it must not leave a connection behind.
-        void opening.then((c) => c.close({ terminate: true }), () => undefined);
-        throw opened;
-      }
-      connection = opened;
-      const reply = await Promise.race([replyPromise, timeout]);
-      if (reply instanceof UpstreamError) throw reply;
-      return { connection, reply };
+      const answer = await reply;
+      if (answer instanceof UpstreamError) throw answer;
+      // The answer can arrive before send() resolved (JSON responses): the connection is ready now.
+      const connection = await opening;
+      return { connection, reply: answer };
     } catch (err) {
-      await connection?.close({ terminate: true });
+      abort.abort(err);
+      void opening.then((c) => c.close({ terminate: true }), () => undefined);
       throw err;
     } finally {
       clearTimeout(timer);
@@ -237,4 +236,9 @@ export class UpstreamSession implements Upstream {
     for (const q of queue) q.reject(error);
   }
 
+}
+
+function asUpstreamError(err: unknown): UpstreamError {
+  if (err instanceof UpstreamError) return err;
+  return new UpstreamError({ kind: 'fatal', reason: 'internal', mayHaveReachedServer: false, detail: err instanceof Error ? err.message : String(err) }, { cause: err });
 }

@@ -65,29 +65,35 @@ export function spawnRaw(args: string[], env: Record<string, string> = {}): RawB
   const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   const lines: unknown[] = [];
   const waiters: Array<{ pred: (m: any) => boolean; resolve: (m: unknown) => void }> = [];
-  let buf = '';
+  // Chunks of the current line, joined once when its newline arrives (a 50 MB line stays linear).
+  let pending: Buffer[] = [];
   let err = '';
   const started = performance.now();
-  child.stdout.on('data', (c: Buffer) => {
-    buf += c.toString('utf8');
-    let i: number;
-    while ((i = buf.indexOf('\n')) !== -1) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      let m: unknown = line;
-      try {
-        m = JSON.parse(line);
-      } catch {
-        // kept as a string: a test asserts there are none
-      }
-      lines.push(m);
-      for (const w of [...waiters]) {
-        if (w.pred(m)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(m);
-        }
+  const onLine = (line: string): void => {
+    let m: unknown = line;
+    try {
+      m = JSON.parse(line);
+    } catch {
+      // kept as a string: tests assert there are none
+    }
+    lines.push(m);
+    for (const w of [...waiters]) {
+      if (w.pred(m)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
       }
     }
+  };
+  child.stdout.on('data', (c: Buffer) => {
+    let start = 0;
+    let i: number;
+    while ((i = c.indexOf(10, start)) !== -1) {
+      pending.push(c.subarray(start, i));
+      onLine(Buffer.concat(pending).toString('utf8'));
+      pending = [];
+      start = i + 1;
+    }
+    if (start < c.length) pending.push(c.subarray(start));
   });
   child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; afterMs: number }>((resolve) =>

@@ -53,6 +53,11 @@ export function buildMcpServer(record: ServerRecord, opts: { toolSuffix?: string
   server.registerTool('slow', { description: 'Wait, reporting progress; cancellable', inputSchema: { ms: z.number(), steps: z.number().int().positive().default(4) } }, async ({ ms, steps }, extra) => {
     const token = extra._meta?.progressToken;
     for (let i = 1; i <= steps; i++) {
+      // Progress comes at the start of each step, so the last one never shares a read with the
+      // result: the SDK Client dispatches notifications a microtask late and would drop it.
+      if (token !== undefined) {
+        await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: i, total: steps, message: `step ${i}` } });
+      }
       await new Promise<void>((resolve, reject) => {
         const t = setTimeout(resolve, ms / steps);
         extra.signal.addEventListener('abort', () => {
@@ -63,9 +68,6 @@ export function buildMcpServer(record: ServerRecord, opts: { toolSuffix?: string
         record.cancelled.push(extra.requestId);
         throw err;
       });
-      if (token !== undefined) {
-        await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: i, total: steps, message: `step ${i}` } });
-      }
     }
     return { content: [{ type: 'text', text: `slept ${ms} ms` }] };
   });

@@ -1,0 +1,61 @@
+// The command line: help, version, and every bad option is one clear line and exit status 2.
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { BIN } from '../helpers/bridge.js';
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, input: '', encoding: 'utf8', timeout: 10_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('command line', () => {
+  it('--help lists every option with examples, exit 0', () => {
+    const r = run(['--help']);
+    expect(r.code).toBe(0);
+    for (const opt of ['--transport', '--header', '--allow-http', '--verbose', '--log-file', '--request-timeout', '--version']) expect(r.stdout).toContain(opt);
+    expect(r.stdout).toContain('Examples:');
+    expect(r.stdout).toContain('claude_desktop_config.json');
+  });
+
+  it('--version prints the package version', async () => {
+    const r = run(['--version']);
+    const pkg = (await import('../../package.json', { with: { type: 'json' } })).default;
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(pkg.version);
+  });
+
+  it.each([
+    [['https://example.com/mcp', '--bogus'], /unknown option '--bogus'/],
+    [[], /missing required argument 'url'/],
+    [['https://example.com/mcp', '--transport', 'websocket'], /--transport/],
+    [['not a url'], /not a valid URL/],
+    [['ftp://example.com/mcp'], /unsupported URL scheme/],
+    [['http://example.com/mcp'], /refusing plain http:\/\/ to example\.com.*--allow-http/],
+    [['https://example.com/mcp', '--header', 'NoColonHere'], /has no colon/],
+    [['https://example.com/mcp', '--header', 'Bad Name: x'], /invalid header name/],
+    [['https://example.com/mcp', '--header', 'X-A: b\r\nX-Evil: c'], /line break/],
+    [['https://example.com/mcp', '--header', 'Authorization: Bearer ${TETHER_TEST_UNSET_VAR}'], /TETHER_TEST_UNSET_VAR is not set/],
+    [['https://example.com/mcp', '--request-timeout', 'soon'], /--request-timeout/],
+    [['https://example.com/mcp', '--log-file', '/nonexistent-dir/x/tether.log'], /ENOENT|no such file/],
+  ])('rejects %j with exit 2 and one line', (args, message) => {
+    const r = run(args as string[]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message as RegExp);
+    expect(r.stderr).toMatch(/^mcp-tether: /);
+  });
+
+  it('accepts http:// to a non-loopback host with --allow-http (connects only on initialize)', () => {
+    const r = run(['http://example.com/mcp', '--allow-http']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('bridging stdio to http://example.com/mcp');
+  });
+
+  it('accepts the no-space header form and a set variable', () => {
+    const r = run(['https://example.com/mcp', '--header', 'Authorization:Bearer ${TETHER_TEST_TOKEN}'], { TETHER_TEST_TOKEN: 'tok-123456' });
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain('tok-123456');
+  });
+});

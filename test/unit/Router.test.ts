@@ -1,0 +1,83 @@
+// The router alone, with a scripted upstream and a recording sink (both the bridge's own seams).
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Logger } from '../../src/log/Logger.js';
+import { Tracer } from '../../src/log/Tracer.js';
+import type { JSONRPCMessage } from '../../src/protocol/jsonrpc.js';
+import { Router } from '../../src/router/Router.js';
+import { UpstreamError } from '../../src/transport/UpstreamError.js';
+import type { Upstream } from '../../src/upstream/Upstream.js';
+
+class ScriptedUpstream implements Upstream {
+  onmessage?: (m: JSONRPCMessage) => void;
+  sent: JSONRPCMessage[] = [];
+  fail: UpstreamError | undefined;
+  async send(m: JSONRPCMessage): Promise<void> {
+    this.sent.push(m);
+    if (this.fail) throw this.fail;
+  }
+  async close(): Promise<void> {}
+}
+
+describe('Router', () => {
+  let upstream: ScriptedUpstream;
+  let out: any[];
+  let router: Router;
+
+  beforeEach(() => {
+    vi.useFakeTimers();
+    upstream = new ScriptedUpstream();
+    out = [];
+    const log = new Logger({ fd: -1 });
+    router = new Router({ desktop: { send: (m) => (out.push(m), 1) }, upstream, log, tracer: new Tracer(log), requestTimeoutMs: 1000 });
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it('forwards a request verbatim and routes the answer back once', () => {
+    const req = { jsonrpc: '2.0', id: 7, method: 'tools/list', params: { cursor: 'c' } } as JSONRPCMessage;
+    router.fromDesktop(req, 10);
+    expect(upstream.sent).toEqual([req]);
+    upstream.onmessage!({ jsonrpc: '2.0', id: 7, result: { tools: [] } } as JSONRPCMessage);
+    upstream.onmessage!({ jsonrpc: '2.0', id: 7, result: { tools: [] } } as JSONRPCMessage);
+    expect(out).toEqual([{ jsonrpc: '2.0', id: 7, result: { tools: [] } }]);
+    expect(router.pendingCount).toBe(0);
+  });
+
+  it('answers -32001 at the deadline and cancels on the server, but never cancels initialize', async () => {
+    router.fromDesktop({ jsonrpc: '2.0', id: 'a', method: 'tools/call' } as JSONRPCMessage, 1);
+    router.fromDesktop({ jsonrpc: '2.0', id: 'i', method: 'initialize' } as JSONRPCMessage, 1);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(out.map((m) => [m.id, m.error.code])).toEqual([['a', -32001], ['i', -32001]]);
+    const cancels = upstream.sent.filter((m) => 'method' in m && m.method === 'notifications/cancelled');
+    expect(cancels).toHaveLength(1);
+    expect((cancels[0] as any).params.requestId).toBe('a');
+  });
+
+  it('turns an upstream failure into a JSON-RPC error with the classified data', async () => {
+    upstream.fail = new UpstreamError({ kind: 'network', reason: 'refused', mayHaveReachedServer: false, detail: 'connection refused' });
+    router.fromDesktop({ jsonrpc: '2.0', id: 1, method: 'ping' } as JSONRPCMessage, 1);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(out).toEqual([{ jsonrpc: '2.0', id: 1, error: { code: -32000, message: 'mcp-tether: connection refused', data: { kind: 'network', reason: 'refused' } } }]);
+  });
+
+  it('drops the answer to a request the desktop cancelled', () => {
+    router.fromDesktop({ jsonrpc: '2.0', id: 3, method: 'tools/call' } as JSONRPCMessage, 1);
+    router.fromDesktop({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 3 } } as JSONRPCMessage, 1);
+    upstream.onmessage!({ jsonrpc: '2.0', id: 3, result: {} } as JSONRPCMessage);
+    expect(out).toEqual([]);
+    expect(upstream.sent.map((m) => ('method' in m ? m.method : 'reply'))).toEqual(['tools/call', 'notifications/cancelled']);
+  });
+
+  it('passes server requests down and the desktop answers up, ids untouched', () => {
+    upstream.onmessage!({ jsonrpc: '2.0', id: 0, method: 'sampling/createMessage', params: {} } as JSONRPCMessage);
+    router.fromDesktop({ jsonrpc: '2.0', id: 0, result: { content: [] } } as JSONRPCMessage, 1);
+    expect(out[0]).toMatchObject({ id: 0, method: 'sampling/createMessage' });
+    expect(upstream.sent).toEqual([{ jsonrpc: '2.0', id: 0, result: { content: [] } }]);
+  });
+
+  it('close() answers what is pending and clears every timer', () => {
+    router.fromDesktop({ jsonrpc: '2.0', id: 1, method: 'tools/call' } as JSONRPCMessage, 1);
+    router.close('shutting down');
+    expect(out[0].error.code).toBe(-32011);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});

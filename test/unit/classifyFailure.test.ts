@@ -1,0 +1,91 @@
+// Every row of DESIGN.md §1's failure table, judged without sockets.
+import { describe, expect, it } from 'vitest';
+import { classifyFailure, isUninitializedSessionError, shouldFallBackToSse } from '../../src/transport/classifyFailure.js';
+import { factsFromError } from '../../src/transport/factsFromError.js';
+
+describe('classifyFailure', () => {
+  it.each([
+    ['spec 404 on a session', { status: 404, body: '', hadSession: true }],
+    ['TS SDK 404 JSON-RPC -32001', { status: 404, body: '{"jsonrpc":"2.0","error":{"code":-32001,"message":"Session not found"},"id":null}', hadSession: true }],
+    ['400 "No valid session ID provided" as JSON-RPC', { status: 400, body: '{"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: No valid session ID provided"},"id":null}', hadSession: true }],
+    ['400 "No valid session ID provided" as text', { status: 400, body: 'Bad Request: No valid session ID provided', hadSession: true }],
+    ['400 "Server not initialized"', { status: 400, body: '{"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: Server not initialized"},"id":null}', hadSession: true }],
+    ['mcp-proxy 400 "No active transport"', { status: 400, body: 'No active transport', hadSession: true }],
+    ['Python SDK ≥1.26 404 -32600', { status: 404, body: '{"jsonrpc":"2.0","id":"server-error","error":{"code":-32600,"message":"Session not found"}}', hadSession: true }],
+    ['legacy SSE 404 "Could not find session"', { status: 404, body: 'Could not find session', hadSession: true }],
+  ])('%s → session-lost, never reached the server', (_name, facts) => {
+    const f = classifyFailure(facts);
+    expect(f.kind).toBe('session-lost');
+    expect(f.mayHaveReachedServer).toBe(false);
+  });
+
+  it('a 400 that is not about the session is a protocol error', () => {
+    expect(classifyFailure({ status: 400, body: 'Bad Request: invalid JSON', hadSession: true }).kind).toBe('protocol');
+  });
+
+  it('404 without a session is a wrong URL, with a hint', () => {
+    const f = classifyFailure({ status: 404, body: 'Not Found', hadSession: false });
+    expect(f).toMatchObject({ kind: 'fatal', reason: 'http-404' });
+    expect(f.detail).toMatch(/did you mean \/mcp or \/sse/);
+  });
+
+  it.each([401, 403])('%i is auth', (status) => {
+    expect(classifyFailure({ status, hadSession: false }).kind).toBe('auth');
+  });
+
+  it.each([502, 503, 504, 429])('%i is a passing outage', (status) => {
+    expect(classifyFailure({ status, hadSession: true }).kind).toBe('network');
+  });
+
+  it.each([
+    ['ECONNREFUSED', 'refused', false],
+    ['ENOTFOUND', 'dns', false],
+    ['EAI_AGAIN', 'dns', false],
+    ['UND_ERR_CONNECT_TIMEOUT', 'timeout', false],
+    ['ECONNRESET', 'connection-lost', true],
+    ['UND_ERR_SOCKET', 'connection-lost', true],
+  ])('%s → network/%s', (code, reason, reached) => {
+    expect(classifyFailure({ code, hadSession: true })).toMatchObject({ kind: 'network', reason, mayHaveReachedServer: reached });
+  });
+
+  it.each(['DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID'])('%s is a fatal TLS error naming NODE_EXTRA_CA_CERTS', (code) => {
+    const f = classifyFailure({ code, hadSession: false, message: 'fetch failed' });
+    expect(f).toMatchObject({ kind: 'fatal', reason: 'tls' });
+    expect(f.detail).toContain('NODE_EXTRA_CA_CERTS');
+  });
+});
+
+describe('shouldFallBackToSse', () => {
+  it.each([[400, true], [404, true], [405, true], [401, false], [500, false]])('HTTP %i → %s', (status, expected) => {
+    expect(shouldFallBackToSse(classifyFailure({ status, hadSession: false }))).toBe(expected);
+  });
+
+  it('never for a network failure', () => {
+    expect(shouldFallBackToSse(classifyFailure({ code: 'ECONNREFUSED', hadSession: false }))).toBe(false);
+  });
+});
+
+describe('isUninitializedSessionError', () => {
+  it('recognizes the Python SDK -32602 for an uninitialized session', () => {
+    expect(isUninitializedSessionError({ code: -32602, message: 'Received request before initialization was complete' })).toBe(true);
+    expect(isUninitializedSessionError({ code: -32602, message: 'Invalid params: missing "name"' })).toBe(false);
+    expect(isUninitializedSessionError({ code: -32600, message: 'before initialization' })).toBe(false);
+  });
+});
+
+describe('factsFromError', () => {
+  it('reads the status and body of a Streamable HTTP error', () => {
+    const err = Object.assign(new Error('Streamable HTTP error: Error POSTing to endpoint: Bad Request: No valid session ID provided'), { code: 400 });
+    expect(factsFromError(err, true)).toMatchObject({ status: 400, body: 'Bad Request: No valid session ID provided' });
+  });
+
+  it('reads the status of a legacy SSE POST error', () => {
+    expect(factsFromError(new Error('Error POSTing to endpoint (HTTP 404): Could not find session'), true)).toMatchObject({ status: 404, body: 'Could not find session' });
+  });
+
+  it('finds the system code in fetch’s cause chain, through AggregateErrors', () => {
+    const cause = new AggregateError([Object.assign(new Error('connect ECONNREFUSED ::1:1'), { code: 'ECONNREFUSED' })]);
+    const err = new TypeError('fetch failed', { cause });
+    expect(factsFromError(err, false).code).toBe('ECONNREFUSED');
+  });
+});
