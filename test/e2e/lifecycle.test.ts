@@ -76,6 +76,24 @@ describe('--request-timeout', () => {
   });
 });
 
+describe('protocol versions', () => {
+  it.each(['2025-03-26', '2025-06-18', '2025-11-25'])('negotiates %s and sends it as MCP-Protocol-Version afterwards', async (version) => {
+    const server = await startStreamableHttpServer();
+    cleanup.push(() => server.close());
+    const b = bridge([server.url]);
+    b.write(initializeLine(1, version));
+    const init = await b.next((m) => m.id === 1);
+    expect(init.result.protocolVersion).toBe(version);
+    expect(server.record.initializeRequests[0]!.params.protocolVersion).toBe(version);
+    b.write('{"jsonrpc":"2.0","method":"notifications/initialized"}');
+    b.write(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }));
+    await b.next((m) => m.id === 2);
+    const post = server.record.http.filter((r) => r.method === 'POST').at(-1)!;
+    expect(post.session).toBe(server.record.sessionsCreated[0]);
+    expect(server.record.lastHeaders['mcp-protocol-version']).toBe(version);
+  });
+});
+
 describe('--transport auto', () => {
   it('reaches a legacy-only server over SSE after its POST is refused', async () => {
     const server = await startLegacySseServer();
