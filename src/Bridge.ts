@@ -16,7 +16,11 @@ export interface BridgeConfig {
   verbose: boolean;
   logFile?: string;
   requestTimeoutMs: number;
+  /** Ping the server after this much silence; 0 disables. */
+  pingIntervalMs: number;
 }
+
+const DEBUG = process.env.MCP_TETHER_DEBUG === '1';
 
 /** How long shutdown may take in all; the DELETE that ends the remote session gets most of it. */
 const SHUTDOWN_BUDGET_MS = 1500;
@@ -46,6 +50,7 @@ export class Bridge {
       mode: config.transport,
       log: this.log,
       handshakeTimeoutMs: config.requestTimeoutMs,
+      pingIntervalMs: config.pingIntervalMs,
     });
     this.#downstream = new Downstream({
       input: io.input as never,
@@ -60,7 +65,21 @@ export class Bridge {
       log: this.log,
       tracer,
       requestTimeoutMs: config.requestTimeoutMs,
+      debugInfo: DEBUG ? () => this.#debugInfo() : undefined,
     });
+  }
+
+  /** What `mcp-tether/debug` answers (only with MCP_TETHER_DEBUG=1): sizes that must stay flat. */
+  #debugInfo(): Record<string, unknown> {
+    (globalThis as { gc?: () => void }).gc?.();
+    const handles: Record<string, number> = {};
+    for (const h of process.getActiveResourcesInfo()) handles[h] = (handles[h] ?? 0) + 1;
+    const listeners: Record<string, number> = {};
+    for (const event of ['SIGINT', 'SIGTERM', 'exit', 'beforeExit', 'uncaughtException', 'warning']) listeners[`process.${event}`] = process.listenerCount(event);
+    for (const event of ['data', 'end', 'error']) listeners[`stdin.${event}`] = process.stdin.listenerCount(event);
+    listeners['stdout.error'] = process.stdout.listenerCount('error');
+    const { heapUsed, rss } = process.memoryUsage();
+    return { session: this.#upstream.stats(), handles, listeners, memory: { heapUsed, rss } };
   }
 
   /** Starts bridging; resolves once the bridge has shut down (stdin EOF, SIGINT, SIGTERM). */
@@ -101,7 +120,7 @@ export class Bridge {
     clearTimeout(timer);
     this.#downstream.close();
     this.log.debug(`shutdown complete in ${Math.round(performance.now() - started)} ms`);
-    if (process.env.MCP_TETHER_DEBUG_HANDLES === '1') {
+    if (DEBUG) {
       // For tests: 'beforeExit' fires only once the event loop is empty, i.e. nothing leaked.
       process.once('beforeExit', () => process.stderr.write('mcp-tether: exited cleanly, no handles left\n'));
     }

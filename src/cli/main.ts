@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { Bridge } from '../Bridge.js';
-import { DEFAULT_REQUEST_TIMEOUT_S, resolveOptions, type RawOptions } from './resolveOptions.js';
+import { DEFAULT_PING_INTERVAL_S, DEFAULT_REQUEST_TIMEOUT_S, resolveOptions, type RawOptions } from './resolveOptions.js';
 import { UsageError } from './UsageError.js';
 
 const EXAMPLES = `
@@ -38,6 +38,7 @@ function createProgram(): Command {
     .option('--verbose', 'trace every message and connection event on stderr')
     .option('--log-file <path>', 'write logs to this file instead of stderr')
     .option('--request-timeout <seconds>', 'answer a request with an error if the server has not answered in time', String(DEFAULT_REQUEST_TIMEOUT_S))
+    .option('--ping-interval <seconds>', 'ping the server after this much idle time to find a dead session early; 0 disables', String(DEFAULT_PING_INTERVAL_S))
     .version(version(), '--version', 'print the version')
     .helpOption('-h, --help', 'show this help')
     .addHelpText('after', EXAMPLES)
@@ -84,7 +85,7 @@ export function main(argv: string[]): void {
     // Everything is closed by now and the process normally ends by itself. Should a stray handle
     // (a socket the HTTP client keeps alive) hold it open, this unref'd timer still ends it in time.
     setTimeout(() => {
-      if (process.env.MCP_TETHER_DEBUG_HANDLES === '1') {
+      if (process.env.MCP_TETHER_DEBUG === '1') {
         process.stderr.write(`mcp-tether: forced exit, handles still open: ${JSON.stringify(process.getActiveResourcesInfo())}\n`);
       }
       process.exit();

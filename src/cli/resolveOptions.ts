@@ -12,10 +12,12 @@ export interface RawOptions {
   verbose?: boolean;
   logFile?: string;
   requestTimeout?: string;
+  pingInterval?: string;
 }
 
 const TRANSPORTS: readonly TransportMode[] = ['auto', 'http', 'sse'];
 export const DEFAULT_REQUEST_TIMEOUT_S = 120;
+export const DEFAULT_PING_INTERVAL_S = 30;
 
 /**
  * Turns the command line and environment into a BridgeConfig, or throws a UsageError that says
@@ -44,6 +46,11 @@ export function resolveOptions(rawUrl: string, raw: RawOptions, env: NodeJS.Proc
     throw new UsageError(`--request-timeout must be a number of seconds between 0 and 86400 (got "${raw.requestTimeout}")`);
   }
 
+  const pingIntervalS = raw.pingInterval === undefined ? DEFAULT_PING_INTERVAL_S : Number(raw.pingInterval);
+  if (!Number.isFinite(pingIntervalS) || pingIntervalS < 0 || pingIntervalS > 86_400) {
+    throw new UsageError(`--ping-interval must be a number of seconds from 0 (off) to 86400 (got "${raw.pingInterval}")`);
+  }
+
   return {
     url,
     transport,
@@ -52,6 +59,7 @@ export function resolveOptions(rawUrl: string, raw: RawOptions, env: NodeJS.Proc
     verbose: raw.verbose ?? false,
     logFile: raw.logFile,
     requestTimeoutMs: Math.round(requestTimeoutS * 1000),
+    pingIntervalMs: Math.round(pingIntervalS * 1000),
   };
 }
 

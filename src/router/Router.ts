@@ -26,6 +26,8 @@ export interface RouterOptions {
   tracer: Tracer;
   /** Every request from the desktop gets an answer within this, or a timeout error. */
   requestTimeoutMs: number;
+  /** When set, the request `mcp-tether/debug` is answered locally with this (tests, diagnostics). */
+  debugInfo?: () => unknown;
 }
 
 interface Outbound {
@@ -49,6 +51,7 @@ export class Router {
   constructor(opts: RouterOptions) {
     this.#opts = opts;
     opts.upstream.onmessage = (message) => this.fromServer(message);
+    opts.upstream.onrequestfailed = (id, error) => this.#fail(id, error);
   }
 
   /** Requests from the desktop still waiting for an answer. */
@@ -60,6 +63,10 @@ export class Router {
     const { tracer, upstream } = this.#opts;
     if (this.#closed) return;
     if (isRequest(message)) {
+      if (message.method === 'mcp-tether/debug' && this.#opts.debugInfo) {
+        this.#opts.desktop.send({ jsonrpc: '2.0', id: message.id, result: { ...(this.#opts.debugInfo() as object), router: { pending: this.#outbound.size, serverRequests: this.#inbound.size } } });
+        return;
+      }
       if (this.#outbound.has(message.id)) {
         tracer.message('up', message, bytes, undefined, 'refused: duplicate id');
         this.#answer(errorReply(message.id, ErrorCodes.InvalidRequest, `Invalid Request: id ${idLabel(message.id)} is already in use by a pending request`));
@@ -100,7 +107,11 @@ export class Router {
       tracer.message('down', message, bytes, performance.now() - pending.startedAt);
       return;
     }
-    if (isRequest(message)) this.#inbound.set(message.id, message.method);
+    // Only the trace names the method a desktop answer belongs to: skip the bookkeeping otherwise.
+    if (isRequest(message) && tracer.enabled) {
+      this.#inbound.set(message.id, message.method);
+      if (this.#inbound.size > 1000) this.#inbound.delete(this.#inbound.keys().next().value as RequestId);
+    }
     const bytes = desktop.send(message);
     tracer.message('down', message, bytes);
   }
@@ -156,7 +167,12 @@ export class Router {
     this.#outbound.delete(id);
     if (err instanceof UpstreamError) {
       const data = { kind: err.kind, reason: err.reason, ...(err.status !== undefined ? { status: err.status } : {}) };
-      const code = err.reason === 'closed' || err.reason === 'queue-full' ? ErrorCodes.BridgeUnavailable : ErrorCodes.UpstreamUnavailable;
+      const code =
+        err.reason === 'outcome-unknown'
+          ? ErrorCodes.OutcomeUnknown
+          : err.reason === 'closed' || err.reason === 'queue-full'
+            ? ErrorCodes.BridgeUnavailable
+            : ErrorCodes.UpstreamUnavailable;
       this.#answer(errorReply(id, code, `mcp-tether: ${err.detail}`, data));
       if (pending.method !== 'initialize') this.#opts.log.warn(`${pending.method} #${idLabel(id)} failed: ${err.detail}`);
       return;

@@ -6,6 +6,16 @@ import { factsFromError } from './factsFromError.js';
 import { UpstreamError } from './UpstreamError.js';
 
 /**
+ * The SDK retries a dropped GET stream a few times, quickly; past that this wrapper reopens it
+ * itself, with a slower backoff, for as long as the connection lives. (The SDK's own retry loop is
+ * kept short on purpose: after close() it can still schedule one more round, so an unbounded
+ * count there would outlive the connection.)
+ */
+const SDK_STREAM_RETRIES = { initialReconnectionDelay: 200, maxReconnectionDelay: 2000, reconnectionDelayGrowFactor: 1.5, maxRetries: 3 };
+const REOPEN_MIN_MS = 1000;
+const REOPEN_MAX_MS = 15_000;
+
+/**
  * Streamable HTTP (2025-03-26 and later), on the SDK's StreamableHTTPClientTransport.
  *
  * The SDK handles the wire (session id, MCP-Protocol-Version, JSON or SSE answers, the GET stream);
@@ -22,10 +32,14 @@ export class StreamableHttpConnection implements Connection {
   /** Errors already reported by a rejected send(); the SDK also passes them to onerror. */
   readonly #reported = new WeakSet<object>();
   #closed = false;
+  #reopenTimer: NodeJS.Timeout | undefined;
+  #reopenDelayMs = REOPEN_MIN_MS;
 
   constructor(opts: ConnectionOptions) {
     this.#transport = new StreamableHTTPClientTransport(opts.url, {
       requestInit: { headers: opts.headers },
+      reconnectionOptions: SDK_STREAM_RETRIES,
+      fetch: (input, init) => this.#fetch(input, init),
     });
     this.#transport.onmessage = (message) => this.onmessage?.(message);
     this.#transport.onerror = (err) => this.#onTransportError(err);
@@ -56,6 +70,7 @@ export class StreamableHttpConnection implements Connection {
   async close(opts: { terminate?: boolean; timeoutMs?: number } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#reopenTimer);
     if (opts.terminate && this.#transport.sessionId !== undefined) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => {
@@ -70,8 +85,39 @@ export class StreamableHttpConnection implements Connection {
     await this.#transport.close().catch(() => undefined);
   }
 
+  /** Watches the GET stream: a successful (re)open resets the reopen backoff. */
+  #fetch(input: string | URL, init?: RequestInit): Promise<Response> {
+    const response = fetch(input, init);
+    if (init?.method === 'GET') {
+      response.then(
+        (r) => {
+          if (r.ok) this.#reopenDelayMs = REOPEN_MIN_MS;
+        },
+        () => undefined,
+      );
+    }
+    return response;
+  }
+
+  /** The SDK gave up on the GET stream: reopen it later, unless the connection is gone by then. */
+  #scheduleReopen(): void {
+    if (this.#closed || this.#reopenTimer) return;
+    const delay = this.#reopenDelayMs;
+    this.#reopenDelayMs = Math.min(this.#reopenDelayMs * 2, REOPEN_MAX_MS);
+    this.#reopenTimer = setTimeout(() => {
+      this.#reopenTimer = undefined;
+      if (this.#closed) return;
+      // resumeStream() without an event id is a fresh GET; a failure comes back through onerror.
+      this.#transport.resumeStream(undefined as unknown as string).catch(() => this.#scheduleReopen());
+    }, delay);
+  }
+
   #onTransportError(err: unknown): void {
     if (this.#closed) return;
+    if (err instanceof Error && /Maximum reconnection attempts/.test(err.message)) {
+      this.#scheduleReopen();
+      return;
+    }
     const hadSession = this.#transport.sessionId !== undefined;
     // The SDK calls onerror before rethrowing from send(); wait until send()'s catch has run.
     setImmediate(() => {

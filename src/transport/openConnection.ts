@@ -11,8 +11,9 @@ export type TransportMode = 'auto' | TransportKind;
 export interface OpenConnectionOptions extends ConnectionOptions {
   mode: TransportMode;
   log: Logger;
-  onmessage: (message: JSONRPCMessage) => void;
-  onfailure: (error: UpstreamError) => void;
+  /** Messages and background failures, with the connection they came from. */
+  onmessage: (message: JSONRPCMessage, from: Connection) => void;
+  onfailure: (error: UpstreamError, from: Connection) => void;
   /** Abandons the attempt: the connection being opened is closed, which aborts its requests. */
   signal?: AbortSignal;
 }
@@ -46,8 +47,8 @@ export async function openConnection(opts: OpenConnectionOptions, initialize: JS
 
 async function connectWith(kind: TransportKind, opts: OpenConnectionOptions, initialize: JSONRPCRequest): Promise<Connection> {
   const connection: Connection = kind === 'http' ? new StreamableHttpConnection(opts) : new SseConnection(opts);
-  connection.onmessage = opts.onmessage;
-  connection.onfailure = opts.onfailure;
+  connection.onmessage = (message) => opts.onmessage(message, connection);
+  connection.onfailure = (error) => opts.onfailure(error, connection);
   const abandon = () => void connection.close();
   opts.signal?.addEventListener('abort', abandon, { once: true });
   try {

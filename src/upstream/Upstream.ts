@@ -1,4 +1,5 @@
-import type { JSONRPCMessage } from '../protocol/jsonrpc.js';
+import type { JSONRPCMessage, RequestId } from '../protocol/jsonrpc.js';
+import type { UpstreamError } from '../transport/UpstreamError.js';
 
 /**
  * The remote side as the router sees it. Two implementations are planned: the legacy-era
@@ -8,6 +9,8 @@ import type { JSONRPCMessage } from '../protocol/jsonrpc.js';
 export interface Upstream {
   /** Messages from the server for the desktop app: responses, server requests, notifications. */
   onmessage?: (message: JSONRPCMessage) => void;
+  /** A desktop request that will get no answer from the server; the router answers it instead. */
+  onrequestfailed?: (id: RequestId, error: UpstreamError) => void;
   /**
    * Delivers one message from the desktop app. Resolves once it is handed to the server (or queued
    * for it); rejects with an UpstreamError when it cannot be delivered, so the router can answer.
@@ -15,4 +18,6 @@ export interface Upstream {
   send(message: JSONRPCMessage): Promise<void>;
   /** Ends the remote session (politely where the protocol allows) and releases everything. */
   close(): Promise<void>;
+  /** Sizes of internal tables, for diagnostics: none of them may grow without bound. */
+  stats?(): Record<string, number>;
 }

@@ -1,162 +1,224 @@
+import pRetry from 'p-retry';
 import type { Logger } from '../log/Logger.js';
-import { isReply, isRequest, type JSONRPCMessage, type JSONRPCRequest, type RequestId } from '../protocol/jsonrpc.js';
+import {
+  idLabel,
+  isNotification,
+  isReply,
+  isRequest,
+  type JSONRPCMessage,
+  type JSONRPCNotification,
+  type JSONRPCRequest,
+  type RequestId,
+} from '../protocol/jsonrpc.js';
+import { isUninitializedSessionError } from '../transport/classifyFailure.js';
 import type { Connection, ConnectionOptions } from '../transport/Connection.js';
 import { openConnection, type TransportMode } from '../transport/openConnection.js';
 import { UpstreamError } from '../transport/UpstreamError.js';
+import { KeepAlive } from './KeepAlive.js';
+import { ReplayPolicy } from './ReplayPolicy.js';
+import { SessionMemory, type ListKind } from './SessionMemory.js';
 import type { Upstream } from './Upstream.js';
 
-export type SessionState = 'idle' | 'connecting' | 'ready' | 'closed';
+export type SessionState = 'idle' | 'connecting' | 'ready' | 'recovering' | 'closed';
 
 export interface UpstreamSessionOptions extends ConnectionOptions {
   mode: TransportMode;
   log: Logger;
   /** Bounds the wait for the server's answer to `initialize`. */
   handshakeTimeoutMs: number;
+  /** Ping the server after this much silence; 0 disables. */
+  pingIntervalMs: number;
   /** Messages that may wait for the session at once; more are refused. */
   maxQueued?: number;
 }
 
-interface Queued {
-  message: JSONRPCMessage;
-  resolve: () => void;
-  reject: (err: unknown) => void;
+/** A desktop request on its way: queued, being sent, or sent (its answer not back yet). */
+interface InFlight {
+  request: JSONRPCRequest;
+  state: 'queued' | 'sending' | 'sent';
+  /** The session generation it was last sent on. */
+  generation: number;
 }
 
+/** Own requests (handshake, pings, restores, refreshes) wait for their answer here. */
+type OwnWaiter = (reply: JSONRPCMessage | UpstreamError) => void;
+
 const TRANSPORT_NAMES = { http: 'Streamable HTTP', sse: 'legacy HTTP+SSE' } as const;
+/** How long a ping (keepalive or recovery probe) and each restore request may take. */
+const PROBE_TIMEOUT_MS = 10_000;
+/** Backoff between recovery attempts: the first retry comes fast, later ones settle at 5 s. */
+const RECOVERY_BACKOFF = { minTimeout: 100, factor: 1.6, maxTimeout: 5000, randomize: true } as const;
+const OWN_ID_PREFIX = 'mcp-tether:';
+/** A reconnection attempt that hangs this long is abandoned and retried. */
+const RECONNECT_HANDSHAKE_TIMEOUT_MS = 15_000;
+
+function closedError(): UpstreamError {
+  return new UpstreamError({ kind: 'fatal', reason: 'closed', mayHaveReachedServer: false, detail: 'the bridge is shutting down' });
+}
 
 /**
  * The legacy-era remote session (2024-11-05 … 2025-11-25), owned by the bridge:
- * `idle → connecting → ready → closed`. It opens the connection when the desktop app sends
- * `initialize`, keeps that request for later handshakes, and holds back what the desktop sends
- * until the session can take it.
+ *
+ *   idle → connecting → ready ⇄ recovering → … → closed
+ *
+ * It opens the connection when the desktop sends `initialize`, and keeps that request. When the
+ * session is lost (any row of DESIGN.md §1), it reconnects with backoff, replays the handshake
+ * (the answer is kept, not forwarded), sends `notifications/initialized`, restores what the desktop
+ * set up (logging level, subscriptions), replays or fails what was in flight per the ReplayPolicy,
+ * then sends what waited. The desktop never sees the old session die.
  */
 export class UpstreamSession implements Upstream {
   onmessage?: (message: JSONRPCMessage) => void;
+  /** A desktop request that will get no answer from the server: the router answers it. */
+  onrequestfailed?: (id: RequestId, error: UpstreamError) => void;
 
   readonly #opts: UpstreamSessionOptions;
   readonly #log: Logger;
+  readonly #policy = new ReplayPolicy();
+  readonly #memory = new SessionMemory();
+  readonly #keepAlive: KeepAlive;
+  readonly #closing = new AbortController();
   #state: SessionState = 'idle';
   #connection: Connection | undefined;
-  /** The transport that worked, so later connections skip the negotiation. */
+  /** Bumped whenever a remote session is given up: answers of older ones cannot arrive. */
+  #generation = 0;
+  /** The transport that worked, so reconnections skip the negotiation. */
   #mode: TransportMode;
-  #queue: Queued[] = [];
-  /** The handshake in progress: the id its answer will carry, and who waits for it. */
-  #handshake: { id: RequestId; settle: (reply: JSONRPCMessage | UpstreamError) => void; abort: AbortController } | undefined;
+  #initRequest: JSONRPCRequest | undefined;
+  #initResult: Record<string, unknown> | undefined;
+  readonly #inflight = new Map<RequestId, InFlight>();
+  /** Messages waiting for a ready session, in order. */
+  #queue: JSONRPCMessage[] = [];
+  readonly #own = new Map<RequestId, OwnWaiter>();
+  #ownSeq = 0;
+  /** Server→desktop requests still unanswered, with the generation that asked. */
+  readonly #serverRequests = new Map<RequestId, number>();
+  #recovery: Promise<void> | undefined;
+  #recoveries = 0;
 
   constructor(opts: UpstreamSessionOptions) {
     this.#opts = opts;
     this.#log = opts.log;
     this.#mode = opts.mode;
+    this.#keepAlive = new KeepAlive(opts.pingIntervalMs, () => this.#keepAlivePing());
   }
 
   get state(): SessionState {
     return this.#state;
   }
 
-  get connection(): Connection | undefined {
-    return this.#connection;
+  /** For tests and `--verbose` diagnostics: sizes of every table, which must not grow. */
+  stats(): Record<string, number> {
+    return {
+      generation: this.#generation,
+      recoveries: this.#recoveries,
+      inflight: this.#inflight.size,
+      queued: this.#queue.length,
+      ownPending: this.#own.size,
+      serverRequests: this.#serverRequests.size,
+    };
   }
 
   async send(message: JSONRPCMessage): Promise<void> {
-    if (this.#state === 'closed') {
-      throw new UpstreamError({ kind: 'fatal', reason: 'closed', mayHaveReachedServer: false, detail: 'the bridge is shutting down' });
+    if (this.#state === 'closed') throw closedError();
+    if (isRequest(message)) {
+      if (message.method === 'initialize') return this.#initialize(message);
+      if (this.#state === 'idle') {
+        throw new UpstreamError({ kind: 'protocol', reason: 'not-initialized', mayHaveReachedServer: false, detail: 'not connected: the client must send "initialize" first' });
+      }
+      this.#inflight.set(message.id, { request: message, state: 'queued', generation: this.#generation });
+      return this.#deliver(message);
     }
-    if (isRequest(message) && message.method === 'initialize') {
-      return this.#initialize(message);
+    if (isNotification(message)) {
+      if (message.method === 'notifications/cancelled' && !this.#admitCancel(message)) return;
+      if (this.#state === 'idle') return;
+      return this.#deliver(message);
     }
-    if (this.#state === 'ready' && this.#connection) {
-      return this.#connection.send(message);
+    if (isReply(message)) {
+      const askedBy = this.#serverRequests.get(message.id);
+      this.#serverRequests.delete(message.id);
+      if (askedBy !== undefined && askedBy !== this.#generation) {
+        this.#log.debug(`dropped the answer to server request #${idLabel(message.id)}: the session that asked is gone`);
+        return;
+      }
     }
-    if (this.#state === 'idle') {
-      throw new UpstreamError({
-        kind: 'protocol',
-        reason: 'not-initialized',
-        mayHaveReachedServer: false,
-        detail: 'not connected: the client must send "initialize" first',
-      });
-    }
-    return this.#enqueue(message);
+    return this.#deliver(message);
   }
 
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
-    this.#settleHandshake(new UpstreamError({ kind: 'fatal', reason: 'closed', mayHaveReachedServer: false, detail: 'the bridge is shutting down' }));
-    this.#rejectQueue(new UpstreamError({ kind: 'fatal', reason: 'closed', mayHaveReachedServer: false, detail: 'the bridge is shutting down' }));
+    this.#closing.abort(closedError());
+    this.#keepAlive.stop();
+    for (const waiter of this.#own.values()) waiter(closedError());
+    this.#own.clear();
+    this.#queue = [];
+    this.#inflight.clear();
+    this.#serverRequests.clear();
     const connection = this.#connection;
     this.#connection = undefined;
     await connection?.close({ terminate: true, timeoutMs: 1000 });
   }
 
-  /** The desktop's `initialize`: opens a fresh remote session and forwards the server's answer. */
-  async #initialize(request: JSONRPCRequest): Promise<void> {
-    if (this.#state === 'connecting') {
-      throw new UpstreamError({ kind: 'protocol', reason: 'busy', mayHaveReachedServer: false, detail: 'an initialize is already in progress' });
-    }
-    // A second initialize means the desktop starts over: so does the remote session.
-    const previous = this.#connection;
-    this.#connection = undefined;
-    if (previous) await previous.close({ terminate: true, timeoutMs: 1000 });
+  // ── first connection ────────────────────────────────────────────────────────────────────
 
+  /** The desktop's `initialize`: opens the remote session and forwards the server's answer. */
+  async #initialize(request: JSONRPCRequest): Promise<void> {
+    if (this.#state !== 'idle') {
+      throw new UpstreamError({ kind: 'protocol', reason: 'already-initialized', mayHaveReachedServer: false, detail: 'this bridge is already initialized; restart it to start over' });
+    }
     this.#state = 'connecting';
     const started = performance.now();
     try {
-      const { connection, reply } = await this.#handshakeWith(request);
-      if (this.#state !== 'connecting') {
-        await connection.close({ terminate: true });
-        return;
-      }
-      this.#connection = connection;
-      const result = (reply as { result?: { protocolVersion?: unknown; serverInfo?: { name?: string; version?: string } } }).result;
+      const { connection, reply } = await this.#handshake(request, this.#opts.handshakeTimeoutMs);
+      const result = (reply as { result?: Record<string, unknown> }).result;
       if (!result) {
         // The server refused the handshake (e.g. no common protocol version): pass its answer on.
         await connection.close({ terminate: true });
-        this.#connection = undefined;
         this.#state = 'idle';
-        this.#rejectQueue(new UpstreamError({ kind: 'protocol', reason: 'initialize-refused', mayHaveReachedServer: true, detail: 'the server refused initialize' }));
+        this.#failQueue(new UpstreamError({ kind: 'protocol', reason: 'initialize-refused', mayHaveReachedServer: true, detail: 'the server refused initialize' }));
         this.onmessage?.(reply);
         return;
       }
-      if (typeof result.protocolVersion === 'string') connection.setProtocolVersion(result.protocolVersion);
-      this.#mode = connection.kind;
-      this.#state = 'ready';
-      const server = result.serverInfo ? `${result.serverInfo.name ?? '?'} ${result.serverInfo.version ?? ''}`.trim() : 'unknown server';
+      this.#initRequest = request;
+      this.#adopt(connection, result);
+      this.#memory.rememberInitialize(result);
+      const serverInfo = result.serverInfo as { name?: string; version?: string } | undefined;
+      const server = serverInfo ? `${serverInfo.name ?? '?'} ${serverInfo.version ?? ''}`.trim() : 'unknown server';
       this.#log.info(
         `connected to ${this.#opts.url.href} over ${TRANSPORT_NAMES[connection.kind]} (${server}, protocol ${String(result.protocolVersion)}) in ${Math.round(performance.now() - started)} ms`,
       );
-      if (connection.sessionId) this.#log.debug(`remote session id ${connection.sessionId}`);
+      this.#state = 'ready';
       this.onmessage?.(reply);
+      this.#keepAlive.start();
       this.#flushQueue();
     } catch (err) {
       if (this.#state === 'connecting') this.#state = 'idle';
       const error = asUpstreamError(err);
       this.#log.error(`cannot connect to ${this.#opts.url.href}: ${error.detail}`);
-      this.#rejectQueue(error);
+      this.#failQueue(error);
       throw error;
     }
   }
 
+  /** Makes `connection` the current one. */
+  #adopt(connection: Connection, result: Record<string, unknown>): void {
+    if (typeof result.protocolVersion === 'string') connection.setProtocolVersion(result.protocolVersion);
+    this.#connection = connection;
+    this.#initResult = result;
+    this.#mode = connection.kind;
+    if (connection.sessionId) this.#log.debug(`remote session id ${connection.sessionId}`);
+  }
+
   /**
-   * Opens a connection, sends `request` on it and waits for its answer, all within the handshake
-   * timeout. Whatever ends the wait (answer, timeout, close()) leaves no connection attempt behind.
+   * Opens a connection, sends `request` (an initialize) and waits for its answer, all within the
+   * handshake timeout. Whatever ends the wait leaves no connection attempt behind.
    */
-  async #handshakeWith(request: JSONRPCRequest): Promise<{ connection: Connection; reply: JSONRPCMessage }> {
+  async #handshake(request: JSONRPCRequest, timeoutMs: number): Promise<{ connection: Connection; reply: JSONRPCMessage }> {
     const abort = new AbortController();
-    const reply = new Promise<JSONRPCMessage | UpstreamError>((resolve) => {
-      this.#handshake = { id: request.id, settle: resolve, abort };
-    });
-    const timer = setTimeout(
-      () =>
-        this.#handshake?.settle(
-          new UpstreamError({
-            kind: 'network',
-            reason: 'timeout',
-            mayHaveReachedServer: true,
-            detail: `no answer to initialize within ${this.#opts.handshakeTimeoutMs / 1000} s`,
-          }),
-        ),
-      this.#opts.handshakeTimeoutMs,
-    );
+    const onClose = () => abort.abort(closedError());
+    this.#closing.signal.addEventListener('abort', onClose, { once: true });
+    const reply = this.#awaitOwn(request.id, timeoutMs, 'initialize');
     const opening = openConnection(
       {
         url: this.#opts.url,
@@ -164,78 +226,387 @@ export class UpstreamSession implements Upstream {
         mode: this.#mode,
         log: this.#log,
         signal: abort.signal,
-        onmessage: (m) => this.#onServerMessage(m),
-        onfailure: (e) => this.#onConnectionFailure(e),
+        onmessage: (m, from) => this.#onServerMessage(m, from),
+        onfailure: (e, from) => this.#onConnectionFailure(e, from),
       },
       request,
     );
-    // A failed opening settles the wait too, so the race below always ends.
-    opening.catch((err: unknown) => this.#handshake?.settle(err instanceof UpstreamError ? err : asUpstreamError(err)));
+    // A failed opening ends the wait for the answer too.
+    opening.catch((err: unknown) => this.#own.get(request.id)?.(asUpstreamError(err)));
     try {
       const answer = await reply;
-      if (answer instanceof UpstreamError) throw answer;
-      // The answer can arrive before send() resolved (JSON responses): the connection is ready now.
-      const connection = await opening;
-      return { connection, reply: answer };
+      // The answer can arrive before send() resolved (JSON responses): wait for the connection.
+      return { connection: await opening, reply: answer };
     } catch (err) {
       abort.abort(err);
       void opening.then((c) => c.close({ terminate: true }), () => undefined);
       throw err;
     } finally {
-      clearTimeout(timer);
-      this.#handshake = undefined;
+      this.#closing.signal.removeEventListener('abort', onClose);
     }
   }
 
-  #onServerMessage(message: JSONRPCMessage): void {
-    const handshake = this.#handshake;
-    if (handshake && isReply(message) && message.id === handshake.id) {
-      handshake.settle(message);
-      return;
+  // ── delivery ────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Sends one message on the current session, or queues it until there is one. A failure that
+   * proves the server never saw it (session rejected, connection refused) queues it again and
+   * starts recovery; one that leaves it unknown goes through the replay policy.
+   */
+  async #deliver(message: JSONRPCMessage): Promise<void> {
+    const connection = this.#connection;
+    if (this.#state !== 'ready' || !connection) return this.#enqueue(message);
+    const entry = isRequest(message) ? this.#inflight.get(message.id) : undefined;
+    if (entry) {
+      entry.state = 'sending';
+      entry.generation = this.#generation;
     }
-    this.onmessage?.(message);
+    this.#keepAlive.touch();
+    try {
+      await connection.send(message);
+      if (entry && entry.state === 'sending') entry.state = 'sent';
+    } catch (err) {
+      const error = asUpstreamError(err);
+      // (The state may have changed while the send was under way.)
+      if ((this.#state as SessionState) === 'closed') return;
+      if (error.kind !== 'session-lost' && error.kind !== 'network') {
+        // The server answered, just not with success (auth, protocol, fatal): nothing to recover.
+        if (entry) this.#fail(entry.request.id, error);
+        else this.#log.warn(`could not deliver ${describe(message)}: ${error.detail}`);
+        return;
+      }
+      this.#startRecovery(error, connection);
+      if (!error.mayHaveReachedServer) {
+        if (entry) entry.state = 'queued';
+        return this.#enqueue(message);
+      }
+      if (entry) this.#answerLost(entry);
+      else this.#log.debug(`${describe(message)} may not have reached the server (${error.detail}); not repeated`);
+    }
   }
 
-  #onConnectionFailure(error: UpstreamError): void {
-    if (this.#state === 'closed') return;
-    this.#log.warn(`remote connection problem: ${error.detail}`);
-  }
-
-  #settleHandshake(result: UpstreamError): void {
-    this.#handshake?.settle(result);
-  }
-
-  #enqueue(message: JSONRPCMessage): Promise<void> {
+  #enqueue(message: JSONRPCMessage, front = false): void {
     const max = this.#opts.maxQueued ?? 1000;
     if (this.#queue.length >= max) {
-      return Promise.reject(
-        new UpstreamError({ kind: 'network', reason: 'queue-full', mayHaveReachedServer: false, detail: `${max} messages are already waiting for the server` }),
-      );
+      const error = new UpstreamError({ kind: 'network', reason: 'queue-full', mayHaveReachedServer: false, detail: `${max} messages are already waiting for the server` });
+      if (isRequest(message)) this.#fail(message.id, error);
+      return;
     }
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ message, resolve, reject });
-    });
+    if (front) this.#queue.unshift(message);
+    else this.#queue.push(message);
+    // A late failure from a connection already replaced: the new session can take it now.
+    if (this.#state === 'ready' && this.#connection) this.#flushQueue();
   }
 
   #flushQueue(): void {
     const queue = this.#queue;
     this.#queue = [];
-    const connection = this.#connection;
-    for (const q of queue) {
-      if (!connection) {
-        q.reject(new UpstreamError({ kind: 'network', reason: 'not-connected', mayHaveReachedServer: false, detail: 'not connected' }));
-        continue;
-      }
-      connection.send(q.message).then(q.resolve, q.reject);
+    for (const message of queue) {
+      // A request cancelled while it waited is no longer in flight: it is dropped here.
+      if (isRequest(message) && !this.#inflight.has(message.id)) continue;
+      void this.#deliver(message);
     }
   }
 
-  #rejectQueue(error: UpstreamError): void {
+  #failQueue(error: UpstreamError): void {
     const queue = this.#queue;
     this.#queue = [];
-    for (const q of queue) q.reject(error);
+    for (const message of queue) if (isRequest(message)) this.#fail(message.id, error);
   }
 
+  /** A request's answer was lost with its session: replay it if harmless, else say so. */
+  #answerLost(entry: InFlight): void {
+    const { request } = entry;
+    if (this.#policy.decide(request, true) === 'replay') {
+      this.#log.info(`${request.method} #${idLabel(request.id)} was in flight when the session was lost; it is safe to repeat, so it will be sent again`);
+      entry.state = 'queued';
+      this.#enqueue(request, true);
+      return;
+    }
+    const name = request.method === 'tools/call' ? ` "${String((request.params as { name?: unknown } | undefined)?.name)}"` : '';
+    this.#fail(
+      request.id,
+      new UpstreamError({
+        kind: 'session-lost',
+        reason: 'outcome-unknown',
+        mayHaveReachedServer: true,
+        detail: `the connection to the server was lost while it was handling ${request.method}${name}. The outcome is unknown: it may or may not have taken effect, and it was not repeated because repeating it could apply it twice. Check before trying again.`,
+      }),
+    );
+  }
+
+  #fail(id: RequestId, error: UpstreamError): void {
+    if (!this.#inflight.delete(id)) return;
+    this.onrequestfailed?.(id, error);
+  }
+
+  /**
+   * The desktop (or the router, at a deadline) cancels a request. Returns whether to pass the
+   * cancellation on: only if the request reached the current session. A request that never left
+   * is simply dropped; one sent to a session that is gone has nobody to cancel it for.
+   */
+  #admitCancel(message: JSONRPCNotification): boolean {
+    const id = (message.params as { requestId?: RequestId } | undefined)?.requestId;
+    if (id === undefined) return true;
+    const entry = this.#inflight.get(id);
+    if (!entry) return true;
+    this.#inflight.delete(id);
+    return entry.state !== 'queued' && entry.generation === this.#generation;
+  }
+
+  // ── messages from the server ────────────────────────────────────────────────────────────
+
+  #onServerMessage(message: JSONRPCMessage, from: Connection): void {
+    // Late messages from a connection given up on belong to a session nobody uses any more.
+    if (this.#connection !== undefined && from !== this.#connection) return;
+    this.#keepAlive.touch();
+    if (isReply(message)) {
+      const own = this.#own.get(message.id);
+      if (own) return own(message);
+      const entry = this.#inflight.get(message.id);
+      if (entry) {
+        if (isUninitializedSessionError((message as { error?: unknown }).error)) {
+          // The server has this session id but no session state: it never processed the request.
+          this.#startRecovery(new UpstreamError({ kind: 'session-lost', reason: 'uninitialized', mayHaveReachedServer: false, detail: 'the server says this session was never initialized' }), from);
+          entry.state = 'queued';
+          this.#enqueue(entry.request, true);
+          return;
+        }
+        this.#inflight.delete(message.id);
+        const result = (message as { result?: unknown }).result;
+        if (result !== undefined) {
+          this.#memory.observe(entry.request, result);
+          if (entry.request.method === 'tools/list') this.#policy.learnTools(result);
+        }
+      }
+    } else if (isRequest(message)) {
+      this.#serverRequests.set(message.id, this.#generation);
+      // A desktop that never answers must not grow this table without bound.
+      if (this.#serverRequests.size > 1000) this.#serverRequests.delete(this.#serverRequests.keys().next().value as RequestId);
+    }
+    this.onmessage?.(message);
+  }
+
+  #onConnectionFailure(error: UpstreamError, from: Connection): void {
+    if (this.#state === 'closed' || from !== this.#connection) return;
+    this.#log.debug(`connection problem: ${error.detail}`);
+    if (error.kind === 'session-lost' || error.kind === 'network') this.#startRecovery(error, from);
+    else this.#log.warn(`remote connection problem: ${error.detail}`);
+  }
+
+  // ── recovery ────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Starts recovering, once: concurrent failures share one recovery. A lost session is given up
+   * at once; after a network failure the old session may still live on the server, so recovery
+   * first asks it with a ping before starting a new one.
+   */
+  #startRecovery(cause: UpstreamError, from: Connection): void {
+    if (this.#state === 'closed' || this.#state === 'idle' || this.#state === 'connecting') return;
+    if (from !== this.#connection) return;
+    if (cause.kind === 'session-lost') this.#dropConnection(cause);
+    if (this.#recovery) return;
+    this.#state = 'recovering';
+    this.#keepAlive.stop();
+    this.#log.warn(`remote session lost or unreachable (${cause.detail}); reconnecting`);
+    this.#recovery = this.#recover(cause).finally(() => {
+      this.#recovery = undefined;
+    });
+  }
+
+  async #recover(cause: UpstreamError): Promise<void> {
+    const started = performance.now();
+    let attempts = 0;
+    let lastReason = '';
+    let outcome = 'reconnected' as 'resumed' | 'reconnected';
+    try {
+      await pRetry(
+        async () => {
+          attempts += 1;
+          try {
+            const old = this.#connection;
+            if (old) {
+              try {
+                await this.#ping(old);
+                outcome = 'resumed';
+                return;
+              } catch (err) {
+                const error = asUpstreamError(err);
+                if (error.kind !== 'session-lost') throw error;
+                this.#dropConnection(error);
+              }
+            }
+            await this.#reconnect();
+            outcome = 'reconnected';
+          } catch (err) {
+            // p-retry gives up on a TypeError; nothing here may end the recovery but close().
+            throw asUpstreamError(err);
+          }
+        },
+        {
+          ...RECOVERY_BACKOFF,
+          retries: Number.POSITIVE_INFINITY,
+          signal: this.#closing.signal,
+          onFailedAttempt: ({ error }) => {
+            const e = asUpstreamError(error);
+            if (this.#state === 'closed') return;
+            if (e.reason !== lastReason) {
+              lastReason = e.reason;
+              this.#log.warn(`reconnect attempt ${attempts} failed: ${e.detail}; retrying with backoff (waiting requests fail at --request-timeout)`);
+            } else {
+              this.#log.debug(`reconnect attempt ${attempts} failed: ${e.detail}`);
+            }
+            // Waiting cannot fix these: tell the waiting requests now rather than at their deadline.
+            if (e.kind === 'auth' || e.kind === 'fatal' || e.kind === 'protocol') this.#failQueue(e);
+          },
+        },
+      );
+    } catch {
+      return; // closed while recovering
+    }
+    if (this.#state !== 'recovering') return;
+    this.#recoveries += 1;
+    this.#state = 'ready';
+    const ms = Math.round(performance.now() - started);
+    if (outcome === 'resumed') {
+      this.#log.info(`server reachable again, session intact, after ${ms} ms (${cause.reason})`);
+    } else {
+      this.#log.info(`recovered: new remote session ready in ${ms} ms after ${attempts} attempt${attempts === 1 ? '' : 's'} (cause: ${cause.detail})`);
+    }
+    this.#keepAlive.start();
+    this.#flushQueue();
+  }
+
+  /**
+   * Gives up the current remote session: its connection is closed, and what it was answering is
+   * replayed or failed per the replay policy. Requests still being sent fail on their own and go
+   * through the same policy in #deliver.
+   */
+  #dropConnection(cause: UpstreamError): void {
+    const old = this.#connection;
+    if (!old) return;
+    this.#connection = undefined;
+    this.#generation += 1;
+    this.#log.debug(`giving up remote session ${old.sessionId ?? ''} (${cause.reason})`.replace('  ', ' '));
+    const lost = [...this.#inflight.values()].filter((e) => e.state === 'sent');
+    // Oldest first, so replays keep their order at the head of the queue.
+    for (const entry of lost.reverse()) this.#answerLost(entry);
+    for (const [id, waiter] of this.#own) {
+      if (String(id).startsWith(OWN_ID_PREFIX)) waiter(cause);
+    }
+    void old.close({ terminate: false });
+  }
+
+  /** A new remote session that looks like the old one to the desktop. */
+  async #reconnect(): Promise<void> {
+    const initRequest = this.#initRequest;
+    if (!initRequest) throw closedError();
+    // The desktop's own params; the answer is kept, not forwarded: the desktop already has one.
+    const { connection, reply } = await this.#handshake({ ...initRequest, id: this.#nextOwnId() }, Math.min(this.#opts.handshakeTimeoutMs, RECONNECT_HANDSHAKE_TIMEOUT_MS));
+    const result = (reply as { result?: Record<string, unknown> }).result;
+    if (!result) {
+      await connection.close({ terminate: true });
+      const message = (reply as { error?: { message?: string } }).error?.message ?? 'no result';
+      throw new UpstreamError({ kind: 'protocol', reason: 'initialize-refused', mayHaveReachedServer: true, detail: `the server refused initialize: ${message}` });
+    }
+    if (this.#state !== 'recovering') {
+      await connection.close({ terminate: true });
+      throw closedError();
+    }
+    const previous = this.#initResult;
+    this.#adopt(connection, result);
+    await connection.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    for (const { method, params } of this.#memory.restoreRequests()) {
+      const answer = await this.#request(connection, method, params);
+      const error = (answer as { error?: { message?: string } }).error;
+      if (error) this.#log.warn(`could not restore ${method} ${JSON.stringify(params)} on the new session: ${error.message ?? 'error'}`);
+      else this.#log.debug(`restored ${method} ${JSON.stringify(params)}`);
+    }
+    void this.#announceChanges(connection, previous, result);
+  }
+
+  /** Tells the desktop to refresh what differs between the session it knew and the new one. */
+  async #announceChanges(connection: Connection, previous: Record<string, unknown> | undefined, result: Record<string, unknown>): Promise<void> {
+    const capabilities = (result.capabilities ?? {}) as Record<string, unknown>;
+    const lists: Partial<Record<ListKind, unknown>> = {};
+    try {
+      for (const kind of this.#memory.seenLists()) {
+        if (capabilities[kind] === undefined) continue;
+        const answer = await this.#request(connection, `${kind}/list`, {});
+        const listed = (answer as { result?: unknown }).result;
+        if (listed !== undefined) lists[kind] = listed;
+        if (kind === 'tools' && listed !== undefined) this.#policy.learnTools(listed);
+      }
+    } catch (err) {
+      this.#log.debug(`could not compare the lists of the new session: ${asUpstreamError(err).detail}`);
+      return;
+    }
+    if (this.#connection !== connection || !previous) return;
+    for (const kind of this.#memory.changedLists(result, lists)) {
+      this.#log.info(`the server's ${kind} changed across the reconnection; telling the client to refresh`);
+      this.onmessage?.({ jsonrpc: '2.0', method: `notifications/${kind}/list_changed` });
+    }
+  }
+
+  async #keepAlivePing(): Promise<void> {
+    const connection = this.#connection;
+    if (this.#state !== 'ready' || !connection) return;
+    this.#log.debug('idle: pinging the server');
+    try {
+      await this.#ping(connection);
+    } catch (err) {
+      const error = asUpstreamError(err);
+      this.#startRecovery(error.kind === 'session-lost' ? error : new UpstreamError({ ...error, kind: 'network' }), connection);
+    }
+  }
+
+  /** Resolves if the session answers a ping (any answer but "not initialized" means it lives). */
+  async #ping(connection: Connection): Promise<void> {
+    await this.#request(connection, 'ping', undefined);
+  }
+
+  /** Sends a request of the bridge's own and waits for its answer, bounded. */
+  async #request(connection: Connection, method: string, params: Record<string, unknown> | undefined): Promise<JSONRPCMessage> {
+    const id = this.#nextOwnId();
+    const answer = this.#awaitOwn(id, PROBE_TIMEOUT_MS, method);
+    try {
+      await connection.send(params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params });
+    } catch (err) {
+      this.#own.get(id)?.(asUpstreamError(err));
+    }
+    const reply = await answer;
+    if (isUninitializedSessionError((reply as { error?: unknown }).error)) {
+      throw new UpstreamError({ kind: 'session-lost', reason: 'uninitialized', mayHaveReachedServer: false, detail: 'the server says this session was never initialized' });
+    }
+    return reply;
+  }
+
+  /** Registers a waiter for the answer to one of the bridge's own requests. */
+  #awaitOwn(id: RequestId, timeoutMs: number, what: string): Promise<JSONRPCMessage> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => waiter(new UpstreamError({ kind: 'network', reason: 'timeout', mayHaveReachedServer: true, detail: `no answer to ${what} within ${timeoutMs / 1000} s` })),
+        timeoutMs,
+      );
+      const waiter: OwnWaiter = (reply) => {
+        clearTimeout(timer);
+        this.#own.delete(id);
+        if (reply instanceof UpstreamError) reject(reply);
+        else resolve(reply);
+      };
+      this.#own.set(id, waiter);
+    });
+  }
+
+  #nextOwnId(): string {
+    this.#ownSeq += 1;
+    return `${OWN_ID_PREFIX}${this.#ownSeq}`;
+  }
+}
+
+function describe(message: JSONRPCMessage): string {
+  const m = message as { method?: string; id?: RequestId };
+  return m.method ?? `the answer #${idLabel(m.id)}`;
 }
 
 function asUpstreamError(err: unknown): UpstreamError {

@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 function bridge(args: string[], env: Record<string, string> = {}): RawBridge {
-  const b = spawnRaw(args, { MCP_TETHER_DEBUG_HANDLES: '1', ...env });
+  const b = spawnRaw(args, { MCP_TETHER_DEBUG: '1', ...env });
   cleanup.push(async () => {
     b.kill('SIGKILL');
     await b.exit;
