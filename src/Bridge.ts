@@ -89,6 +89,9 @@ export class Bridge {
     this.#downstream.start();
     process.once('SIGINT', this.#onSignal);
     process.once('SIGTERM', this.#onSignal);
+    // A bug must cost one request at most, never the desktop's connection: log it and go on.
+    process.on('unhandledRejection', this.#onInternalError);
+    process.on('uncaughtException', this.#onInternalError);
     return new Promise((resolve) => {
       this.#resolveStopped = resolve;
     });
@@ -99,6 +102,10 @@ export class Bridge {
     this.#stopping ??= this.#shutdown(reason).finally(() => this.#resolveStopped?.());
     return this.#stopping;
   }
+
+  #onInternalError = (err: unknown): void => {
+    this.log.error(`internal error (please report it): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  };
 
   #onSignal = (signal: NodeJS.Signals): void => {
     void this.stop(`received ${signal}`);

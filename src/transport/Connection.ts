@@ -20,9 +20,17 @@ export interface Connection {
   readonly sessionId: string | undefined;
   /**
    * Ends the remote session where the protocol allows (Streamable HTTP DELETE, bounded by
-   * `timeoutMs`), then closes every stream and timer. Never throws.
+   * `timeoutMs`), then closes every stream and timer. With `drainMs`, sends under way may first
+   * finish (up to that long), so they report what really happened to them instead of "aborted".
+   * Never throws.
    */
-  close(opts?: { terminate?: boolean; timeoutMs?: number }): Promise<void>;
+  close(opts?: CloseOptions): Promise<void>;
+}
+
+export interface CloseOptions {
+  terminate?: boolean;
+  timeoutMs?: number;
+  drainMs?: number;
 }
 
 export interface ConnectionOptions {

@@ -1,8 +1,9 @@
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import type { JSONRPCMessage } from '../protocol/jsonrpc.js';
 import { classifyFailure } from './classifyFailure.js';
-import type { Connection, ConnectionOptions } from './Connection.js';
+import type { CloseOptions, Connection, ConnectionOptions } from './Connection.js';
 import { factsFromError } from './factsFromError.js';
+import { SendTracker } from './SendTracker.js';
 import { UpstreamError } from './UpstreamError.js';
 
 /** How long to wait for the `endpoint` event after opening the stream. */
@@ -24,6 +25,7 @@ export class SseConnection implements Connection {
 
   readonly #transport: SSEClientTransport;
   readonly #reported = new WeakSet<object>();
+  readonly #sends = new SendTracker();
   readonly #startTimeoutMs: number;
   #streamOpens = 0;
   #started = false;
@@ -73,7 +75,7 @@ export class SseConnection implements Connection {
 
   async send(message: JSONRPCMessage): Promise<void> {
     try {
-      await this.#transport.send(message);
+      await this.#sends.track(this.#transport.send(message));
     } catch (err) {
       if (err && typeof err === 'object') this.#reported.add(err);
       if (err instanceof Error && err.message === 'Not connected') {
@@ -88,9 +90,10 @@ export class SseConnection implements Connection {
     this.#transport.setProtocolVersion(version);
   }
 
-  async close(): Promise<void> {
+  async close(opts: CloseOptions = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (opts.drainMs) await this.#sends.drain(opts.drainMs);
     this.#transport.onerror = undefined;
     this.#transport.onmessage = undefined;
     await this.#transport.close().catch(() => undefined);

@@ -1,8 +1,9 @@
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { JSONRPCMessage } from '../protocol/jsonrpc.js';
 import { classifyFailure } from './classifyFailure.js';
-import type { Connection, ConnectionOptions } from './Connection.js';
+import type { CloseOptions, Connection, ConnectionOptions } from './Connection.js';
 import { factsFromError } from './factsFromError.js';
+import { SendTracker } from './SendTracker.js';
 import { UpstreamError } from './UpstreamError.js';
 
 /**
@@ -31,6 +32,7 @@ export class StreamableHttpConnection implements Connection {
   readonly #transport: StreamableHTTPClientTransport;
   /** Errors already reported by a rejected send(); the SDK also passes them to onerror. */
   readonly #reported = new WeakSet<object>();
+  readonly #sends = new SendTracker();
   #closed = false;
   #reopenTimer: NodeJS.Timeout | undefined;
   #reopenDelayMs = REOPEN_MIN_MS;
@@ -56,7 +58,7 @@ export class StreamableHttpConnection implements Connection {
   async send(message: JSONRPCMessage): Promise<void> {
     const hadSession = this.#transport.sessionId !== undefined;
     try {
-      await this.#transport.send(message);
+      await this.#sends.track(this.#transport.send(message));
     } catch (err) {
       if (err && typeof err === 'object') this.#reported.add(err);
       throw new UpstreamError(classifyFailure(factsFromError(err, hadSession)), { cause: err });
@@ -67,10 +69,11 @@ export class StreamableHttpConnection implements Connection {
     this.#transport.setProtocolVersion(version);
   }
 
-  async close(opts: { terminate?: boolean; timeoutMs?: number } = {}): Promise<void> {
+  async close(opts: CloseOptions = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#reopenTimer);
+    if (opts.drainMs) await this.#sends.drain(opts.drainMs);
     if (opts.terminate && this.#transport.sessionId !== undefined) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => {
@@ -123,7 +126,14 @@ export class StreamableHttpConnection implements Connection {
     setImmediate(() => {
       if (this.#closed || (err && typeof err === 'object' && this.#reported.has(err))) return;
       const facts = factsFromError(err, hadSession);
-      this.onfailure?.(new UpstreamError(classifyFailure(facts), { cause: err }));
+      const failure = classifyFailure(facts);
+      // A GET stream refused with a status that does not settle it (the SDK keeps only the status
+      // text): the session owner asks the session itself with a ping, whose answer has the body.
+      if (/Failed to open SSE stream/.test(facts.message ?? '') && (failure.kind === 'protocol' || failure.kind === 'fatal')) {
+        this.onfailure?.(new UpstreamError({ ...failure, kind: 'network', reason: 'stream-refused', mayHaveReachedServer: false }, { cause: err }));
+        return;
+      }
+      this.onfailure?.(new UpstreamError(failure, { cause: err }));
     });
   }
 }

@@ -49,6 +49,8 @@ const PROBE_TIMEOUT_MS = 10_000;
 /** Backoff between recovery attempts: the first retry comes fast, later ones settle at 5 s. */
 const RECOVERY_BACKOFF = { minTimeout: 100, factor: 1.6, maxTimeout: 5000, randomize: true } as const;
 const OWN_ID_PREFIX = 'mcp-tether:';
+/** How long a given-up connection's sends under way may take to finish. */
+const DRAIN_MS = 2000;
 /** A reconnection attempt that hangs this long is abandoned and retried. */
 const RECONNECT_HANDSHAKE_TIMEOUT_MS = 15_000;
 
@@ -264,7 +266,11 @@ export class UpstreamSession implements Upstream {
     this.#keepAlive.touch();
     try {
       await connection.send(message);
-      if (entry && entry.state === 'sending') entry.state = 'sent';
+      if (entry && entry.state === 'sending') {
+        entry.state = 'sent';
+        // Accepted by a session given up on meanwhile: its answer cannot come any more.
+        if (connection !== this.#connection) this.#answerLost(entry);
+      }
     } catch (err) {
       const error = asUpstreamError(err);
       // (The state may have changed while the send was under way.)
@@ -275,6 +281,7 @@ export class UpstreamSession implements Upstream {
         else this.#log.warn(`could not deliver ${describe(message)}: ${error.detail}`);
         return;
       }
+      this.#log.debug(`sending ${describe(message)} failed: ${error.detail}`);
       this.#startRecovery(error, connection);
       if (!error.mayHaveReachedServer) {
         if (entry) entry.state = 'queued';
@@ -357,8 +364,6 @@ export class UpstreamSession implements Upstream {
   // ── messages from the server ────────────────────────────────────────────────────────────
 
   #onServerMessage(message: JSONRPCMessage, from: Connection): void {
-    // Late messages from a connection given up on belong to a session nobody uses any more.
-    if (this.#connection !== undefined && from !== this.#connection) return;
     this.#keepAlive.touch();
     if (isReply(message)) {
       const own = this.#own.get(message.id);
@@ -380,7 +385,8 @@ export class UpstreamSession implements Upstream {
         }
       }
     } else if (isRequest(message)) {
-      this.#serverRequests.set(message.id, this.#generation);
+      // A request from a session given up on (still draining) can no longer be answered to it.
+      this.#serverRequests.set(message.id, from === this.#connection ? this.#generation : -1);
       // A desktop that never answers must not grow this table without bound.
       if (this.#serverRequests.size > 1000) this.#serverRequests.delete(this.#serverRequests.keys().next().value as RequestId);
     }
@@ -494,7 +500,8 @@ export class UpstreamSession implements Upstream {
     for (const [id, waiter] of this.#own) {
       if (String(id).startsWith(OWN_ID_PREFIX)) waiter(cause);
     }
-    void old.close({ terminate: false });
+    // Sends under way finish first, so each learns whether the server took it (see #deliver).
+    void old.close({ terminate: false, drainMs: DRAIN_MS });
   }
 
   /** A new remote session that looks like the old one to the desktop. */
@@ -583,7 +590,7 @@ export class UpstreamSession implements Upstream {
 
   /** Registers a waiter for the answer to one of the bridge's own requests. */
   #awaitOwn(id: RequestId, timeoutMs: number, what: string): Promise<JSONRPCMessage> {
-    return new Promise((resolve, reject) => {
+    const answer = new Promise<JSONRPCMessage>((resolve, reject) => {
       const timer = setTimeout(
         () => waiter(new UpstreamError({ kind: 'network', reason: 'timeout', mayHaveReachedServer: true, detail: `no answer to ${what} within ${timeoutMs / 1000} s` })),
         timeoutMs,
@@ -596,6 +603,9 @@ export class UpstreamSession implements Upstream {
       };
       this.#own.set(id, waiter);
     });
+    // It may be settled (a lost session fails every waiter) before its owner awaits it.
+    answer.catch(() => undefined);
+    return answer;
   }
 
   #nextOwnId(): string {

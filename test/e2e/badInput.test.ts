@@ -1,7 +1,7 @@
 // Garbage on stdin is answered, not fatal; stdout carries JSON-RPC only.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initializeLine, spawnRaw, type RawBridge } from '../helpers/bridge.js';
-import { startStreamableHttpServer, type TestServer } from '../helpers/testServer.js';
+import { startStreamableHttpServer, type TestServer } from '../fixtures/servers.mjs';
 
 describe('bad input on stdin', () => {
   let server: TestServer;

@@ -9,7 +9,7 @@ import {
   ResourceUpdatedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { connectThroughBridge, type BridgedClient } from '../helpers/bridge.js';
-import { startLegacySseServer, startStreamableHttpServer, type TestServer } from '../helpers/testServer.js';
+import { startLegacySseServer, startStreamableHttpServer, type TestServer } from '../fixtures/servers.mjs';
 
 const transports = [
   { name: 'Streamable HTTP', start: () => startStreamableHttpServer(), args: ['--transport', 'http'] },
@@ -58,7 +58,7 @@ describe.each(transports)('forwarding over $name', ({ start, args }) => {
 
   it('lists and calls tools', async () => {
     const { tools } = await bridge.client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['add', 'big', 'echo', 'elicit', 'log', 'ping-client', 'roots', 'sample', 'slow', 'touch']);
+    expect(tools.map((t) => t.name).sort()).toEqual(['add', 'append', 'big', 'echo', 'elicit', 'log', 'ping-client', 'roots', 'sample', 'slow', 'slow_plain', 'slow_read', 'touch']);
     expect(text(await bridge.client.callTool({ name: 'add', arguments: { a: 2, b: 40 } }))).toBe('42');
     expect(text(await bridge.client.callTool({ name: 'echo', arguments: { text: 'héllo ✓' } }))).toBe('héllo ✓');
   });

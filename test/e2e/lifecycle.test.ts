@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectThroughBridge, initializeLine, spawnRaw, type RawBridge } from '../helpers/bridge.js';
 import { startRawServer } from '../helpers/rawHttpServer.js';
-import { startLegacySseServer, startStreamableHttpServer } from '../helpers/testServer.js';
+import { startLegacySseServer, startStreamableHttpServer } from '../fixtures/servers.mjs';
 
 const cleanup: Array<() => Promise<unknown> | void> = [];
 afterEach(async () => {

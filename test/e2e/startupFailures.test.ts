@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initializeLine, spawnRaw, type RawBridge } from '../helpers/bridge.js';
 import { closedPort, startRawServer, type RawServer } from '../helpers/rawHttpServer.js';
-import { startStreamableHttpServer, type TestServer } from '../helpers/testServer.js';
+import { startStreamableHttpServer, type TestServer } from '../fixtures/servers.mjs';
 
 const NO_DNS = fileURLToPath(new URL('../fixtures/no-dns.mjs', import.meta.url));
 
