@@ -414,7 +414,8 @@ export class UpstreamSession implements Upstream {
     if (this.#recovery) return;
     this.#state = 'recovering';
     this.#keepAlive.stop();
-    this.#log.warn(`remote session lost or unreachable (${cause.detail}); reconnecting`);
+    // The outcome gets the one line without --verbose (see #recover); this is a step.
+    this.#log.debug(`remote session lost or unreachable (${cause.detail}); reconnecting`);
     this.#recovery = this.#recover(cause).finally(() => {
       this.#recovery = undefined;
     });
@@ -475,9 +476,9 @@ export class UpstreamSession implements Upstream {
     this.#state = 'ready';
     const ms = Math.round(performance.now() - started);
     if (outcome === 'resumed') {
-      this.#log.info(`server reachable again, session intact, after ${ms} ms (${cause.reason})`);
+      this.#log.info(`connection problem (${cause.detail}); the server kept the session, back after ${ms} ms`);
     } else {
-      this.#log.info(`recovered: new remote session ready in ${ms} ms after ${attempts} attempt${attempts === 1 ? '' : 's'} (cause: ${cause.detail})`);
+      this.#log.info(`session lost (${cause.detail}); recovered: new remote session ready in ${ms} ms, ${attempts} attempt${attempts === 1 ? '' : 's'}`);
     }
     this.#keepAlive.start();
     this.#flushQueue();

@@ -55,7 +55,8 @@ describe.each(HTTP_STALE_MODES)('Streamable HTTP: server restart, stale session 
     expect(s.record.initializeRequests).toHaveLength(2);
     // The re-initialize replays the desktop's own params.
     expect(s.record.initializeRequests[1]!.params).toEqual(s.record.initializeRequests[0]!.params);
-    expect(d.b.stderr()).toMatch(/recovered: new remote session ready in \d+ ms/);
+    // One line says what failed and how long the recovery took.
+    expect(d.b.stderr()).toMatch(/session lost \(.+\); recovered: new remote session ready in \d+ ms/);
     d.assertUntroubled();
   });
 });
@@ -120,6 +121,42 @@ describe.each(['http', 'sse'] as const)('%s: outage', (kind) => {
     await s.start();
     expect(await Promise.all(calls)).toEqual(['during 0', 'during 1', 'during 2', 'during 3']);
     expect(await d.echo('after')).toBe('after');
+    // Four calls failed at once: they shared one recovery.
+    expect(s.record.initializeRequests).toHaveLength(2);
+    d.assertUntroubled();
+  });
+
+  it('a gateway answering 503 while the backend restarts: calls wait and then succeed', async () => {
+    const s = await server(kind);
+    const d = await desktop(s, kind);
+    expect(await d.echo('before')).toBe('before');
+    await s.restart();
+    s.unavailable(true);
+    const calls = [0, 1, 2].map((i) => d.echo(`during ${i}`));
+    await new Promise((r) => setTimeout(r, 2000));
+    s.unavailable(false);
+    expect(await Promise.all(calls)).toEqual(['during 0', 'during 1', 'during 2']);
+    d.assertUntroubled();
+  });
+});
+
+describe.each(['http', 'sse'] as const)('%s: progress and cancellation across a recovery', (kind) => {
+  it('a replayed read-only call still reports progress, and a cancel reaches the new session', async () => {
+    const s = await server(kind);
+    const d = await desktop(s, kind);
+    await d.b.client.listTools();
+    const progress: number[] = [];
+    const controller = new AbortController();
+    const call = d.b.client.callTool({ name: 'slow_read', arguments: { ms: 10_000 } }, undefined, { signal: controller.signal, onprogress: (p) => void progress.push(p.progress) });
+    await expect.poll(() => progress.length).toBe(1);
+    await s.restart();
+    // The replay on the new session reports progress with the desktop's own token again.
+    await expect.poll(() => progress.length, { timeout: 10_000 }).toBe(2);
+    expect(s.liveSessions()).toBe(1);
+    controller.abort('user stopped it');
+    await expect(call).rejects.toThrow();
+    await expect.poll(() => s.record.cancelled.length, { timeout: 5000 }).toBe(1);
+    expect(await d.echo('still fine')).toBe('still fine');
     d.assertUntroubled();
   });
 });
