@@ -49,6 +49,8 @@ const PROBE_TIMEOUT_MS = 10_000;
 /** Backoff between recovery attempts: the first retry comes fast, later ones settle at 5 s. */
 const RECOVERY_BACKOFF = { minTimeout: 100, factor: 1.6, maxTimeout: 5000, randomize: true } as const;
 const OWN_ID_PREFIX = 'mcp-tether:';
+/** A desktop request cuts a recovery pause short at most this often. */
+const KICK_MIN_INTERVAL_MS = 250;
 /** How long a given-up connection's sends under way may take to finish. */
 const DRAIN_MS = 2000;
 /** A reconnection attempt that hangs this long is abandoned and retried. */
@@ -97,6 +99,10 @@ export class UpstreamSession implements Upstream {
   readonly #serverRequests = new Map<RequestId, number>();
   #recovery: Promise<void> | undefined;
   #recoveries = 0;
+  /** Cuts a recovery's backoff pause short; set only while recovering. */
+  #kick: (() => void) | undefined;
+  #attemptRunning = false;
+  #lastKick = 0;
 
   constructor(opts: UpstreamSessionOptions) {
     this.#opts = opts;
@@ -301,6 +307,7 @@ export class UpstreamSession implements Upstream {
     }
     if (front) this.#queue.unshift(message);
     else this.#queue.push(message);
+    if (isRequest(message)) this.#kickRecovery();
     // A late failure from a connection already replaced: the new session can take it now.
     if (this.#state === 'ready' && this.#connection) this.#flushQueue();
   }
@@ -426,50 +433,62 @@ export class UpstreamSession implements Upstream {
     let attempts = 0;
     let lastReason = '';
     let outcome = 'reconnected' as 'resumed' | 'reconnected';
-    try {
-      await pRetry(
-        async () => {
-          attempts += 1;
+    const attempt = async (): Promise<void> => {
+      attempts += 1;
+      this.#attemptRunning = true;
+      try {
+        const old = this.#connection;
+        if (old) {
           try {
-            const old = this.#connection;
-            if (old) {
-              try {
-                await this.#ping(old);
-                outcome = 'resumed';
-                return;
-              } catch (err) {
-                const error = asUpstreamError(err);
-                if (error.kind !== 'session-lost') throw error;
-                this.#dropConnection(error);
-              }
-            }
-            await this.#reconnect();
-            outcome = 'reconnected';
+            await this.#ping(old);
+            outcome = 'resumed';
+            return;
           } catch (err) {
-            // p-retry gives up on a TypeError; nothing here may end the recovery but close().
-            throw asUpstreamError(err);
+            const error = asUpstreamError(err);
+            if (error.kind !== 'session-lost') throw error;
+            this.#dropConnection(error);
           }
-        },
-        {
+        }
+        await this.#reconnect();
+        outcome = 'reconnected';
+      } catch (err) {
+        // p-retry gives up on a TypeError; nothing here may end the recovery but close().
+        throw asUpstreamError(err);
+      } finally {
+        this.#attemptRunning = false;
+      }
+    };
+    const onFailedAttempt = ({ error }: { error: Error }): void => {
+      const e = asUpstreamError(error);
+      if (this.#state === 'closed') return;
+      if (e.reason !== lastReason) {
+        lastReason = e.reason;
+        this.#log.warn(`reconnect attempt ${attempts} failed: ${e.detail}; retrying with backoff (waiting requests fail at --request-timeout)`);
+      } else {
+        this.#log.debug(`reconnect attempt ${attempts} failed: ${e.detail}`);
+      }
+      // Waiting cannot fix these: tell the waiting requests now rather than at their deadline.
+      if (e.kind === 'auth' || e.kind === 'fatal' || e.kind === 'protocol') this.#failQueue(e);
+    };
+    // Backoff with jitter, retried for as long as the bridge lives. A new request from the desktop
+    // during a backoff pause starts over at once (see #kickRecovery): someone is waiting now.
+    for (;;) {
+      const pause = new AbortController();
+      this.#kick = () => pause.abort();
+      try {
+        await pRetry(attempt, {
           ...RECOVERY_BACKOFF,
           retries: Number.POSITIVE_INFINITY,
-          signal: this.#closing.signal,
-          onFailedAttempt: ({ error }) => {
-            const e = asUpstreamError(error);
-            if (this.#state === 'closed') return;
-            if (e.reason !== lastReason) {
-              lastReason = e.reason;
-              this.#log.warn(`reconnect attempt ${attempts} failed: ${e.detail}; retrying with backoff (waiting requests fail at --request-timeout)`);
-            } else {
-              this.#log.debug(`reconnect attempt ${attempts} failed: ${e.detail}`);
-            }
-            // Waiting cannot fix these: tell the waiting requests now rather than at their deadline.
-            if (e.kind === 'auth' || e.kind === 'fatal' || e.kind === 'protocol') this.#failQueue(e);
-          },
-        },
-      );
-    } catch {
-      return; // closed while recovering
+          signal: AbortSignal.any([this.#closing.signal, pause.signal]),
+          onFailedAttempt,
+        });
+        break;
+      } catch {
+        if (this.#closing.signal.aborted) return;
+        this.#log.debug('a request is waiting: reconnecting now instead of after the backoff pause');
+      } finally {
+        this.#kick = undefined;
+      }
     }
     if (this.#state !== 'recovering') return;
     this.#recoveries += 1;
@@ -482,6 +501,18 @@ export class UpstreamSession implements Upstream {
     }
     this.#keepAlive.start();
     this.#flushQueue();
+  }
+
+  /**
+   * Starts the next reconnection attempt now if the recovery is pausing between attempts. Never
+   * while an attempt runs (two handshakes would make two sessions), and at most every 250 ms, so a
+   * busy desktop during a long outage does not turn backoff into a busy loop.
+   */
+  #kickRecovery(): void {
+    const now = performance.now();
+    if (!this.#kick || this.#attemptRunning || now - this.#lastKick < KICK_MIN_INTERVAL_MS) return;
+    this.#lastKick = now;
+    this.#kick();
   }
 
   /**
