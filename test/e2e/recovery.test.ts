@@ -140,6 +140,23 @@ describe.each(['http', 'sse'] as const)('%s: outage', (kind) => {
   });
 });
 
+describe('outage longer than --request-timeout', () => {
+  it('a waiting call fails at its deadline and is never sent later; the bridge keeps trying', async () => {
+    const s = await server('http');
+    const d = await desktop(s, 'http', ['--request-timeout', '1.5']);
+    await s.stop();
+    const started = performance.now();
+    const late = d.b.client.callTool({ name: 'append', arguments: { line: 'too-late' } }, undefined, { timeout: 10_000 });
+    await expect(late).rejects.toMatchObject({ code: -32001 });
+    expect(performance.now() - started).toBeLessThan(5000);
+    await s.start();
+    expect(await d.echo('back')).toBe('back');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(s.record.toolCalls).not.toContain('append:too-late');
+    d.assertUntroubled();
+  });
+});
+
 describe.each(['http', 'sse'] as const)('%s: progress and cancellation across a recovery', (kind) => {
   it('a replayed read-only call still reports progress, and a cancel reaches the new session', async () => {
     const s = await server(kind);
