@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 // A tiny launcher: all logic lives in the compiled code under dist/.
-import { main } from '../dist/cli/main.js';
+import { main } from '../dist/mcp-tether.js';
 
 main(process.argv);

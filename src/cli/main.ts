@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { Bridge } from '../Bridge.js';
 import { DEFAULT_PING_INTERVAL_S, DEFAULT_REQUEST_TIMEOUT_S, resolveOptions, type RawOptions } from './resolveOptions.js';
@@ -22,10 +21,8 @@ By hand: type one JSON-RPC message per line on stdin, e.g.
   {"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"me","version":"0"}}}
 stdout carries protocol only; logs go to stderr (or --log-file).`;
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
+/** Set by the bundler (build.mjs) from package.json, so start-up reads no file for it. */
+declare const MCP_TETHER_VERSION: string;
 
 function createProgram(): Command {
   return new Command()
@@ -39,7 +36,7 @@ function createProgram(): Command {
     .option('--log-file <path>', 'write logs to this file instead of stderr')
     .option('--request-timeout <seconds>', 'answer a request with an error if the server has not answered in time', String(DEFAULT_REQUEST_TIMEOUT_S))
     .option('--ping-interval <seconds>', 'ping the server after this much idle time to find a dead session early; 0 disables', String(DEFAULT_PING_INTERVAL_S))
-    .version(version(), '--version', 'print the version')
+    .version(MCP_TETHER_VERSION, '--version', 'print the version')
     .helpOption('-h, --help', 'show this help')
     .addHelpText('after', EXAMPLES)
     .showSuggestionAfterError(true)

@@ -1,0 +1,54 @@
+// Bundles the CLI into dist/ with esbuild: one file to parse at start instead of hundreds of
+// modules to resolve, and the SDK client transports' two heavy imports swapped for light
+// stand-ins (src/sdk/): zod message validation, and the OAuth client until it is needed.
+import { build } from 'esbuild';
+import { readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = dirname(fileURLToPath(import.meta.url));
+const sdkClient = join(root, 'node_modules/@modelcontextprotocol/sdk/dist/esm/client');
+const transports = new Set(['streamableHttp.js', 'sse.js'].map((f) => join(sdkClient, f)));
+
+/** Redirects `../types.js` and `./auth.js` as imported by the SDK's two client transports only. */
+const lightSdk = {
+  name: 'light-sdk',
+  setup(b) {
+    b.onResolve({ filter: /^(\.\.\/types|\.\/auth)\.js$/ }, (args) => {
+      if (!transports.has(args.importer)) return undefined;
+      const stand = args.path === '../types.js' ? 'lightTypes.ts' : 'lazyAuth.ts';
+      return { path: join(root, 'src/sdk', stand) };
+    });
+  },
+};
+
+const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
+await rm(join(root, 'dist'), { recursive: true, force: true });
+const result = await build({
+  entryPoints: { 'mcp-tether': join(root, 'src/cli/main.ts') },
+  outdir: join(root, 'dist'),
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: true,
+  minifySyntax: true,
+  minifyWhitespace: true,
+  legalComments: 'linked',
+  metafile: true,
+  plugins: [lightSdk],
+  define: { MCP_TETHER_VERSION: JSON.stringify(pkg.version) },
+  // Some bundled CommonJS packages call require(): give the ESM bundle one.
+  banner: { js: "import { createRequire as __tetherRequire } from 'node:module'; const require = __tetherRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
+// Guard: the start-up file must not contain zod, or the stand-ins above stopped applying.
+const entry = Object.values(result.metafile.outputs).find((o) => o.entryPoint);
+const heavy = Object.keys(entry.inputs).filter((p) => p.includes('/zod/'));
+if (heavy.length > 0) {
+  const importers = Object.entries(result.metafile.inputs)
+    .filter(([, i]) => i.imports.some((imp) => heavy.includes(imp.path)))
+    .map(([p]) => p);
+  throw new Error(`zod ended up in the start-up bundle, imported by: ${importers.join(', ')}`);
+}
