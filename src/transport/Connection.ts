@@ -3,6 +3,14 @@ import type { UpstreamError } from './UpstreamError.js';
 
 export type TransportKind = 'http' | 'sse';
 
+/** How the stream carrying one request's answer ended. */
+export interface StreamEnd {
+  /** The server gave event ids, so the SDK tries to resume it with Last-Event-ID. */
+  resumable: boolean;
+  /** It broke rather than ended. */
+  error: boolean;
+}
+
 /** What every transport to the remote server offers the session: one remote session's worth. */
 export interface Connection {
   readonly kind: TransportKind;
@@ -10,6 +18,11 @@ export interface Connection {
   onmessage?: (message: JSONRPCMessage) => void;
   /** A failure that no send() reported: a dropped stream, a failed reconnect. Already classified. */
   onfailure?: (error: UpstreamError) => void;
+  /**
+   * The stream that was to carry the answer to `message` ended (Streamable HTTP SSE answers). The
+   * answer may have come on it already; if not, it will not come on this stream.
+   */
+  onstreamend?: (message: JSONRPCMessage, end: StreamEnd) => void;
   /** Opens what must be open before the first send (legacy SSE: the stream and its endpoint). */
   start(): Promise<void>;
   /** Delivers one message; rejects with an UpstreamError when it could not be delivered. */

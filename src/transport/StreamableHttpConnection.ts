@@ -1,7 +1,8 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { JSONRPCMessage } from '../protocol/jsonrpc.js';
 import { classifyFailure } from './classifyFailure.js';
-import type { CloseOptions, Connection, ConnectionOptions } from './Connection.js';
+import type { CloseOptions, Connection, ConnectionOptions, StreamEnd } from './Connection.js';
 import { factsFromError } from './factsFromError.js';
 import { SendTracker } from './SendTracker.js';
 import { UpstreamError } from './UpstreamError.js';
@@ -15,25 +16,31 @@ import { UpstreamError } from './UpstreamError.js';
 const SDK_STREAM_RETRIES = { initialReconnectionDelay: 200, maxReconnectionDelay: 2000, reconnectionDelayGrowFactor: 1.5, maxRetries: 3 };
 const REOPEN_MIN_MS = 1000;
 const REOPEN_MAX_MS = 15_000;
+const ID_FIELD = Buffer.from('\nid:');
 
 /**
  * Streamable HTTP (2025-03-26 and later), on the SDK's StreamableHTTPClientTransport.
  *
  * The SDK handles the wire (session id, MCP-Protocol-Version, JSON or SSE answers, the GET stream);
- * this wrapper turns everything it throws or reports into classified UpstreamErrors, and tells
- * failures of a send() apart from failures of background streams, which the SDK reports through
- * the same `onerror`.
+ * this wrapper turns everything it throws or reports into classified UpstreamErrors, tells
+ * failures of a send() apart from failures of background streams (the SDK reports both through one
+ * `onerror`), and watches each POST's SSE answer stream through the `fetch` hook, which the SDK does
+ * not expose: a stream that ends without the answer is reported for its own request.
  */
 export class StreamableHttpConnection implements Connection {
   readonly kind = 'http' as const;
   onmessage?: (message: JSONRPCMessage) => void;
   onfailure?: (error: UpstreamError) => void;
+  onstreamend?: (message: JSONRPCMessage, end: StreamEnd) => void;
 
   readonly #transport: StreamableHTTPClientTransport;
   /** Errors already reported by a rejected send(); the SDK also passes them to onerror. */
   readonly #reported = new WeakSet<object>();
   readonly #sends = new SendTracker();
+  /** Which message the SDK is POSTing, for the fetch hook (the SDK awaits between send and fetch). */
+  readonly #sending = new AsyncLocalStorage<JSONRPCMessage>();
   #closed = false;
+  #getOpen = false;
   #reopenTimer: NodeJS.Timeout | undefined;
   #reopenDelayMs = REOPEN_MIN_MS;
 
@@ -58,7 +65,7 @@ export class StreamableHttpConnection implements Connection {
   async send(message: JSONRPCMessage): Promise<void> {
     const hadSession = this.#transport.sessionId !== undefined;
     try {
-      await this.#sends.track(this.#transport.send(message));
+      await this.#sends.track(this.#sending.run(message, () => this.#transport.send(message)));
     } catch (err) {
       if (err && typeof err === 'object') this.#reported.add(err);
       throw new UpstreamError(classifyFailure(factsFromError(err, hadSession)), { cause: err });
@@ -88,28 +95,48 @@ export class StreamableHttpConnection implements Connection {
     await this.#transport.close().catch(() => undefined);
   }
 
-  /** Watches the GET stream: a successful (re)open resets the reopen backoff. */
-  #fetch(input: string | URL, init?: RequestInit): Promise<Response> {
-    const response = fetch(input, init);
-    if (init?.method === 'GET') {
-      response.then(
-        (r) => {
-          if (r.ok) this.#reopenDelayMs = REOPEN_MIN_MS;
-        },
-        () => undefined,
-      );
+  /** Watches the GET stream and the SSE answers to POSTs as they pass. */
+  async #fetch(input: string | URL, init?: RequestInit): Promise<Response> {
+    const response = await fetch(input, init);
+    const method = init?.method ?? 'GET';
+    if (!response.ok || !response.body || !response.headers.get('content-type')?.includes('text/event-stream')) {
+      if (method === 'GET' && response.status === 409) this.#getOpen = true; // the server says one is open already
+      return response;
     }
-    return response;
+    // A GET with Last-Event-ID resumes one request's answer stream; any other GET is the standalone one.
+    const resuming = method === 'GET' && new Headers(init?.headers).has('last-event-id');
+    if (method === 'GET' && !resuming) {
+      this.#getOpen = true;
+      this.#reopenDelayMs = REOPEN_MIN_MS;
+      return rewrap(response, watch(response.body, () => undefined, () => (this.#getOpen = false)));
+    }
+    const message = this.#sending.getStore();
+    if (!message) return response;
+    let resumable = false;
+    const body = watch(
+      response.body,
+      (chunk) => {
+        // An event id makes the stream resumable: the SDK then retries it with Last-Event-ID.
+        if (!resumable) {
+          const b = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+          resumable = b.indexOf(ID_FIELD) !== -1 || (b.length > 2 && b[0] === 0x69 && b[1] === 0x64 && b[2] === 0x3a);
+        }
+      },
+      (error) => {
+        if (!this.#closed) this.onstreamend?.(message, { resumable, error: error !== undefined });
+      },
+    );
+    return rewrap(response, body);
   }
 
   /** The SDK gave up on the GET stream: reopen it later, unless the connection is gone by then. */
   #scheduleReopen(): void {
-    if (this.#closed || this.#reopenTimer) return;
+    if (this.#closed || this.#reopenTimer || this.#getOpen) return;
     const delay = this.#reopenDelayMs;
     this.#reopenDelayMs = Math.min(this.#reopenDelayMs * 2, REOPEN_MAX_MS);
     this.#reopenTimer = setTimeout(() => {
       this.#reopenTimer = undefined;
-      if (this.#closed) return;
+      if (this.#closed || this.#getOpen) return;
       // resumeStream() without an event id is a fresh GET; a failure comes back through onerror.
       this.#transport.resumeStream(undefined as unknown as string).catch(() => this.#scheduleReopen());
     }, delay);
@@ -127,13 +154,50 @@ export class StreamableHttpConnection implements Connection {
       if (this.#closed || (err && typeof err === 'object' && this.#reported.has(err))) return;
       const facts = factsFromError(err, hadSession);
       const failure = classifyFailure(facts);
-      // A GET stream refused with a status that does not settle it (the SDK keeps only the status
-      // text): the session owner asks the session itself with a ping, whose answer has the body.
-      if (/Failed to open SSE stream/.test(facts.message ?? '') && (failure.kind === 'protocol' || failure.kind === 'fatal')) {
+      // A refused GET stream does not settle the session's fate (some servers answer 404 for "no
+      // GET here", and the SDK keeps only the status text): the session owner asks the session
+      // itself with a ping, whose answer has the body.
+      if (/Failed to open SSE stream/.test(facts.message ?? '') && failure.kind !== 'auth') {
         this.onfailure?.(new UpstreamError({ ...failure, kind: 'network', reason: 'stream-refused', mayHaveReachedServer: false }, { cause: err }));
         return;
       }
       this.onfailure?.(new UpstreamError(failure, { cause: err }));
     });
   }
+}
+
+/** Passes a body through unchanged, calling `onChunk` for each chunk and `onEnd` once at the end. */
+function watch(body: ReadableStream<Uint8Array>, onChunk: (chunk: Uint8Array) => void, onEnd: (error?: unknown) => void): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let ended = false;
+  const end = (error?: unknown) => {
+    if (ended) return;
+    ended = true;
+    onEnd(error);
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done } = await reader.read();
+        if (done) {
+          controller.close();
+          end();
+          return;
+        }
+        onChunk(value);
+        controller.enqueue(value);
+      } catch (err) {
+        controller.error(err);
+        end(err ?? new Error('stream failed'));
+      }
+    },
+    cancel(reason) {
+      end(reason ?? new Error('cancelled'));
+      return reader.cancel(reason);
+    },
+  });
+}
+
+function rewrap(response: Response, body: ReadableStream<Uint8Array>): Response {
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
 }

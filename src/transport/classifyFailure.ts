@@ -12,6 +12,10 @@ export interface FailureFacts {
   message?: string;
   /** Did the failed HTTP request carry a session id (Mcp-Session-Id or a legacy session_id URL)? */
   hadSession: boolean;
+  /** The system call that failed (`connect`, `read`…), when the cause chain says. */
+  syscall?: string;
+  /** The server answered, but with something that is not MCP (wrong content type, bad JSON). */
+  malformed?: boolean;
 }
 
 // Texts real servers put in 400 answers for a session they do not know (DESIGN.md §1): TS SDK ≤1.30
@@ -20,8 +24,9 @@ export interface FailureFacts {
 const SESSION_TEXT = /session|not initialized|no active transport|no transport found|uninitiali[sz]ed/i;
 
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL']);
-const REFUSED_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
-const CONNECT_TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
+const REFUSED_CODES = new Set(['ECONNREFUSED', 'EADDRNOTAVAIL']);
+/** These also happen on a connected socket, after the request went out: "never sent" only if connect failed. */
+const UNREACHABLE_CODES = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT']);
 const CUT_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 const TLS_CODE = /^(CERT_|ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|EPROTO$|HOSTNAME_MISMATCH)/;
 
@@ -30,17 +35,23 @@ const TLS_CODE = /^(CERT_|ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CE
  * this function judges them, so every row of the failure table is unit-tested without sockets.
  */
 export function classifyFailure(f: FailureFacts): Failure {
+  const text = f.message ?? f.body ?? 'unknown error';
+  if (f.malformed) {
+    return { kind: 'protocol', reason: 'malformed', mayHaveReachedServer: true, detail: `the server's answer is not valid MCP (${text})` };
+  }
   if (f.status !== undefined) return classifyStatus(f.status, f.body ?? '', f.hadSession);
   const code = f.code ?? '';
-  const text = f.message ?? f.body ?? 'unknown error';
   if (DNS_CODES.has(code)) {
     return { kind: 'network', reason: 'dns', mayHaveReachedServer: false, detail: `cannot resolve the server's host name (${code})` };
   }
   if (REFUSED_CODES.has(code)) {
     return { kind: 'network', reason: 'refused', mayHaveReachedServer: false, detail: `connection refused (${code}): is the server running?` };
   }
-  if (CONNECT_TIMEOUT_CODES.has(code)) {
-    return { kind: 'network', reason: 'timeout', mayHaveReachedServer: false, detail: `timed out connecting to the server (${code})` };
+  if (code === 'UND_ERR_CONNECT_TIMEOUT' || (UNREACHABLE_CODES.has(code) && f.syscall === 'connect')) {
+    return { kind: 'network', reason: code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT' ? 'timeout' : 'unreachable', mayHaveReachedServer: false, detail: `cannot connect to the server (${code})` };
+  }
+  if (UNREACHABLE_CODES.has(code)) {
+    return { kind: 'network', reason: 'connection-lost', mayHaveReachedServer: true, detail: `the network to the server failed mid-request (${code})` };
   }
   if (TLS_CODE.test(code)) {
     return {
@@ -81,7 +92,9 @@ function classifyStatus(status: number, body: string, hadSession: boolean): Fail
     return { kind: 'fatal', reason: 'http-405', status, mayHaveReachedServer: false, detail: `the server does not accept this method here (HTTP 405${said})` };
   }
   if (status === 408 || status === 429 || status === 502 || status === 503 || status === 504) {
-    return { kind: 'network', reason: `http-${status}`, status, mayHaveReachedServer: status === 408 || status === 504, detail: `the server is unavailable for now (HTTP ${status}${said})` };
+    // 408, 429 and 503 say "not now": the request was not processed. A gateway answers 502 and
+    // 504 also after it forwarded the request, so those may have reached the server.
+    return { kind: 'network', reason: `http-${status}`, status, mayHaveReachedServer: status === 502 || status === 504, detail: `the server is unavailable for now (HTTP ${status}${said})` };
   }
   if (status >= 500) {
     return { kind: 'protocol', reason: `http-${status}`, status, mayHaveReachedServer: true, detail: `the server failed (HTTP ${status}${said})` };

@@ -10,6 +10,13 @@ export function factsFromError(err: unknown, hadSession: boolean): FailureFacts 
   const message = err instanceof Error ? err.message : String(err);
   const facts: FailureFacts = { hadSession, message };
   const status = (err as { code?: unknown } | null)?.code;
+  // What a server that does not speak MCP here causes: a wrong content type (the SDK's code -1),
+  // a body that is not JSON, a message that is not JSON-RPC.
+  const name = (err as { name?: unknown } | null)?.name;
+  if (status === -1 || name === 'SyntaxError' || name === 'ZodError' || /not a JSON-RPC 2\.0 message|Unexpected content type/.test(message)) {
+    facts.malformed = true;
+    return facts;
+  }
   if (typeof status === 'number' && status >= 100 && status < 600) {
     facts.status = status;
     facts.body = bodyOf(message);
@@ -23,7 +30,23 @@ export function factsFromError(err: unknown, hadSession: boolean): FailureFacts 
   }
   const code = systemCode(err);
   if (code) facts.code = code;
+  const syscall = systemCall(err);
+  if (syscall) facts.syscall = syscall;
   return facts;
+}
+
+/** The first `syscall` along the cause chain: tells a failed connect from a failed read. */
+function systemCall(err: unknown, depth = 0): string | undefined {
+  if (!err || typeof err !== 'object' || depth > 5) return undefined;
+  const { syscall, cause, errors } = err as { syscall?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof syscall === 'string') return syscall;
+  if (Array.isArray(errors)) {
+    for (const e of errors) {
+      const s = systemCall(e, depth + 1);
+      if (s) return s;
+    }
+  }
+  return systemCall(cause, depth + 1);
 }
 
 function bodyOf(message: string): string {

@@ -1,7 +1,7 @@
 import type { Logger } from '../log/Logger.js';
 import type { JSONRPCMessage, JSONRPCRequest } from '../protocol/jsonrpc.js';
 import { shouldFallBackToSse } from './classifyFailure.js';
-import type { Connection, ConnectionOptions, TransportKind } from './Connection.js';
+import type { Connection, ConnectionOptions, StreamEnd, TransportKind } from './Connection.js';
 import { SseConnection } from './SseConnection.js';
 import { StreamableHttpConnection } from './StreamableHttpConnection.js';
 import { UpstreamError } from './UpstreamError.js';
@@ -14,6 +14,7 @@ export interface OpenConnectionOptions extends ConnectionOptions {
   /** Messages and background failures, with the connection they came from. */
   onmessage: (message: JSONRPCMessage, from: Connection) => void;
   onfailure: (error: UpstreamError, from: Connection) => void;
+  onstreamend?: (message: JSONRPCMessage, end: StreamEnd, from: Connection) => void;
   /** Abandons the attempt: the connection being opened is closed, which aborts its requests. */
   signal?: AbortSignal;
 }
@@ -49,7 +50,9 @@ async function connectWith(kind: TransportKind, opts: OpenConnectionOptions, ini
   const connection: Connection = kind === 'http' ? new StreamableHttpConnection(opts) : new SseConnection(opts);
   connection.onmessage = (message) => opts.onmessage(message, connection);
   connection.onfailure = (error) => opts.onfailure(error, connection);
-  const abandon = () => void connection.close();
+  connection.onstreamend = (message, end) => opts.onstreamend?.(message, end, connection);
+  // Terminate too: the server may have created the session already.
+  const abandon = () => void connection.close({ terminate: true });
   opts.signal?.addEventListener('abort', abandon, { once: true });
   try {
     if (opts.signal?.aborted) throw opts.signal.reason;

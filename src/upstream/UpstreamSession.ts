@@ -11,7 +11,8 @@ import {
   type RequestId,
 } from '../protocol/jsonrpc.js';
 import { isUninitializedSessionError } from '../transport/classifyFailure.js';
-import type { Connection, ConnectionOptions } from '../transport/Connection.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Connection, ConnectionOptions, StreamEnd } from '../transport/Connection.js';
 import { openConnection, type TransportMode } from '../transport/openConnection.js';
 import { UpstreamError } from '../transport/UpstreamError.js';
 import { KeepAlive } from './KeepAlive.js';
@@ -38,6 +39,8 @@ interface InFlight {
   state: 'queued' | 'sending' | 'sent';
   /** The session generation it was last sent on. */
   generation: number;
+  /** Times it was handed to a connection; bounded, so a server that keeps refusing it cannot loop. */
+  sends: number;
 }
 
 /** Own requests (handshake, pings, restores, refreshes) wait for their answer here. */
@@ -49,6 +52,15 @@ const PROBE_TIMEOUT_MS = 10_000;
 /** Backoff between recovery attempts: the first retry comes fast, later ones settle at 5 s. */
 const RECOVERY_BACKOFF = { minTimeout: 100, factor: 1.6, maxTimeout: 5000, randomize: true } as const;
 const OWN_ID_PREFIX = 'mcp-tether:';
+/** A request refused this often (never processed) is failed instead of sent once more. */
+const MAX_SENDS = 5;
+/** Pings the old session may fail (other than by a network error) before it is given up. */
+const MAX_PROBE_FAILURES = 3;
+/** How long to wait for an answer after its stream ended, before calling it lost. */
+const STREAM_END_GRACE_MS = 50;
+const RESUMABLE_STREAM_GRACE_MS = 10_000;
+/** Recoveries that serve nothing before the next loss back off from each other, up to this. */
+const MAX_FLAP_DELAY_MS = 5000;
 /** A desktop request cuts a recovery pause short at most this often. */
 const KICK_MIN_INTERVAL_MS = 250;
 /** How long a given-up connection's sends under way may take to finish. */
@@ -103,6 +115,10 @@ export class UpstreamSession implements Upstream {
   #kick: (() => void) | undefined;
   #attemptRunning = false;
   #lastKick = 0;
+  /** Whether the current session has answered a desktop request: see #pauseIfFlapping. */
+  #servedSinceRecovery = false;
+  #lastRecoveryEnd = 0;
+  #flapDelayMs = 0;
 
   constructor(opts: UpstreamSessionOptions) {
     this.#opts = opts;
@@ -134,7 +150,7 @@ export class UpstreamSession implements Upstream {
       if (this.#state === 'idle') {
         throw new UpstreamError({ kind: 'protocol', reason: 'not-initialized', mayHaveReachedServer: false, detail: 'not connected: the client must send "initialize" first' });
       }
-      this.#inflight.set(message.id, { request: message, state: 'queued', generation: this.#generation });
+      this.#inflight.set(message.id, { request: message, state: 'queued', generation: this.#generation, sends: 0 });
       return this.#deliver(message);
     }
     if (isNotification(message)) {
@@ -236,6 +252,7 @@ export class UpstreamSession implements Upstream {
         signal: abort.signal,
         onmessage: (m, from) => this.#onServerMessage(m, from),
         onfailure: (e, from) => this.#onConnectionFailure(e, from),
+        onstreamend: (m, end, from) => this.#onStreamEnd(m, end, from),
       },
       request,
     );
@@ -268,6 +285,7 @@ export class UpstreamSession implements Upstream {
     if (entry) {
       entry.state = 'sending';
       entry.generation = this.#generation;
+      entry.sends += 1;
     }
     this.#keepAlive.touch();
     try {
@@ -290,6 +308,10 @@ export class UpstreamSession implements Upstream {
       this.#log.debug(`sending ${describe(message)} failed: ${error.detail}`);
       this.#startRecovery(error, connection);
       if (!error.mayHaveReachedServer) {
+        if (entry && entry.sends >= MAX_SENDS) {
+          this.#fail(entry.request.id, new UpstreamError({ ...error, detail: `${error.detail} (gave up after ${entry.sends} tries)` }));
+          return;
+        }
         if (entry) entry.state = 'queued';
         return this.#enqueue(message);
       }
@@ -316,8 +338,9 @@ export class UpstreamSession implements Upstream {
     const queue = this.#queue;
     this.#queue = [];
     for (const message of queue) {
-      // A request cancelled while it waited is no longer in flight: it is dropped here.
-      if (isRequest(message) && !this.#inflight.has(message.id)) continue;
+      // A request cancelled or timed out while it waited is no longer in flight (and its id may
+      // have been reused since): only the very request still in flight goes out.
+      if (isRequest(message) && this.#inflight.get(message.id)?.request !== message) continue;
       void this.#deliver(message);
     }
   }
@@ -365,7 +388,13 @@ export class UpstreamSession implements Upstream {
     const entry = this.#inflight.get(id);
     if (!entry) return true;
     this.#inflight.delete(id);
-    return entry.state !== 'queued' && entry.generation === this.#generation;
+    if (entry.state === 'queued') {
+      // It never left: take it out of the queue, so waiting requests never pile up dead ones.
+      const at = this.#queue.indexOf(entry.request);
+      if (at !== -1) this.#queue.splice(at, 1);
+      return false;
+    }
+    return entry.generation === this.#generation;
   }
 
   // ── messages from the server ────────────────────────────────────────────────────────────
@@ -379,12 +408,15 @@ export class UpstreamSession implements Upstream {
       if (entry) {
         if (isUninitializedSessionError((message as { error?: unknown }).error)) {
           // The server has this session id but no session state: it never processed the request.
-          this.#startRecovery(new UpstreamError({ kind: 'session-lost', reason: 'uninitialized', mayHaveReachedServer: false, detail: 'the server says this session was never initialized' }), from);
+          // Queued first, so dropping the session does not count it as an answer lost; enqueued
+          // after, so it waits for the new session instead of going out on this one again.
           entry.state = 'queued';
+          this.#startRecovery(new UpstreamError({ kind: 'session-lost', reason: 'uninitialized', mayHaveReachedServer: false, detail: 'the server says this session was never initialized' }), from);
           this.#enqueue(entry.request, true);
           return;
         }
         this.#inflight.delete(message.id);
+        this.#servedSinceRecovery = true;
         const result = (message as { result?: unknown }).result;
         if (result !== undefined) {
           this.#memory.observe(entry.request, result);
@@ -398,6 +430,26 @@ export class UpstreamSession implements Upstream {
       if (this.#serverRequests.size > 1000) this.#serverRequests.delete(this.#serverRequests.keys().next().value as RequestId);
     }
     this.onmessage?.(message);
+  }
+
+  /**
+   * The stream meant to carry a request's answer ended. Normally the answer came on it just
+   * before; if it does not show up (after the SDK had its chance to resume the stream where the
+   * server gave event ids), the answer is lost while the session may well be alive: the replay
+   * policy decides, instead of leaving the request to its deadline.
+   */
+  #onStreamEnd(message: JSONRPCMessage, end: StreamEnd, from: Connection): void {
+    if (!isRequest(message)) return;
+    const entry = this.#inflight.get(message.id);
+    if (!entry || entry.request !== message) return;
+    setTimeout(
+      () => {
+        if (this.#inflight.get(message.id) !== entry || entry.state !== 'sent' || from !== this.#connection) return;
+        this.#log.debug(`the stream for ${entry.request.method} #${idLabel(entry.request.id)} ${end.error ? 'broke' : 'ended'} without its answer`);
+        this.#answerLost(entry);
+      },
+      end.resumable ? RESUMABLE_STREAM_GRACE_MS : STREAM_END_GRACE_MS,
+    ).unref();
   }
 
   #onConnectionFailure(error: UpstreamError, from: Connection): void {
@@ -433,6 +485,8 @@ export class UpstreamSession implements Upstream {
     let attempts = 0;
     let lastReason = '';
     let outcome = 'reconnected' as 'resumed' | 'reconnected';
+    let probeFailures = 0;
+    if (!(await this.#pauseIfFlapping())) return;
     const attempt = async (): Promise<void> => {
       attempts += 1;
       this.#attemptRunning = true;
@@ -445,7 +499,9 @@ export class UpstreamSession implements Upstream {
             return;
           } catch (err) {
             const error = asUpstreamError(err);
-            if (error.kind !== 'session-lost') throw error;
+            // A network failure may pass; a session that keeps answering wrongly is given up.
+            const hopeless = error.kind !== 'network' && ++probeFailures >= MAX_PROBE_FAILURES;
+            if (error.kind !== 'session-lost' && !hopeless) throw error;
             this.#dropConnection(error);
           }
         }
@@ -493,6 +549,8 @@ export class UpstreamSession implements Upstream {
     if (this.#state !== 'recovering') return;
     this.#recoveries += 1;
     this.#state = 'ready';
+    this.#servedSinceRecovery = false;
+    this.#lastRecoveryEnd = performance.now();
     const ms = Math.round(performance.now() - started);
     if (outcome === 'resumed') {
       this.#log.info(`connection problem (${cause.detail}); the server kept the session, back after ${ms} ms`);
@@ -501,6 +559,24 @@ export class UpstreamSession implements Upstream {
     }
     this.#keepAlive.start();
     this.#flushQueue();
+  }
+
+  /**
+   * A session that is lost again before it served the desktop anything (a server that accepts
+   * initialize and then rejects everything, say) must not make recovery a busy loop: such
+   * back-to-back recoveries wait longer and longer before starting. Resolves false if closed.
+   */
+  async #pauseIfFlapping(): Promise<boolean> {
+    const flapping = this.#recoveries > 0 && !this.#servedSinceRecovery && performance.now() - this.#lastRecoveryEnd < 30_000;
+    this.#flapDelayMs = flapping ? Math.min(Math.max(this.#flapDelayMs * 2, 200), MAX_FLAP_DELAY_MS) : 0;
+    if (this.#flapDelayMs === 0) return true;
+    this.#log.debug(`the last session was lost before it served anything; waiting ${this.#flapDelayMs} ms before reconnecting`);
+    try {
+      await sleep(this.#flapDelayMs, undefined, { signal: this.#closing.signal });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /**
@@ -533,7 +609,8 @@ export class UpstreamSession implements Upstream {
       if (String(id).startsWith(OWN_ID_PREFIX)) waiter(cause);
     }
     // Sends under way finish first, so each learns whether the server took it (see #deliver).
-    void old.close({ terminate: false, drainMs: DRAIN_MS });
+    // The DELETE frees the session on a server that still has it (it was refused for another reason).
+    void old.close({ terminate: true, timeoutMs: 1000, drainMs: DRAIN_MS });
   }
 
   /** A new remote session that looks like the old one to the desktop. */
@@ -553,14 +630,22 @@ export class UpstreamSession implements Upstream {
       throw closedError();
     }
     const previous = this.#initResult;
-    this.#adopt(connection, result);
-    await connection.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-    for (const { method, params } of this.#memory.restoreRequests()) {
-      const answer = await this.#request(connection, method, params);
-      const error = (answer as { error?: { message?: string } }).error;
-      if (error) this.#log.warn(`could not restore ${method} ${JSON.stringify(params)} on the new session: ${error.message ?? 'error'}`);
-      else this.#log.debug(`restored ${method} ${JSON.stringify(params)}`);
+    if (typeof result.protocolVersion === 'string') connection.setProtocolVersion(result.protocolVersion);
+    try {
+      await connection.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+      for (const { method, params } of this.#memory.restoreRequests()) {
+        const answer = await this.#request(connection, method, params);
+        const error = (answer as { error?: { message?: string } }).error;
+        if (error) this.#log.warn(`could not restore ${method} ${JSON.stringify(params)} on the new session: ${error.message ?? 'error'}`);
+        else this.#log.debug(`restored ${method} ${JSON.stringify(params)}`);
+      }
+      if (this.#state !== 'recovering') throw closedError();
+    } catch (err) {
+      // Not adopted: the next attempt starts from scratch, so the restores are never skipped.
+      await connection.close({ terminate: true });
+      throw err;
     }
+    this.#adopt(connection, result);
     void this.#announceChanges(connection, previous, result);
   }
 

@@ -33,8 +33,24 @@ describe('classifyFailure', () => {
     expect(classifyFailure({ status, hadSession: false }).kind).toBe('auth');
   });
 
-  it.each([502, 503, 504, 429])('%i is a passing outage', (status) => {
-    expect(classifyFailure({ status, hadSession: true }).kind).toBe('network');
+  it.each([
+    [502, true],
+    [503, false],
+    [504, true],
+    [429, false],
+    [408, false],
+  ])('%i is a passing outage; may it have reached the server? %s', (status, reached) => {
+    expect(classifyFailure({ status, hadSession: true })).toMatchObject({ kind: 'network', mayHaveReachedServer: reached });
+  });
+
+  it('a timeout or unreachable host counts as "never sent" only when the connect failed', () => {
+    expect(classifyFailure({ code: 'ETIMEDOUT', syscall: 'connect', hadSession: true }).mayHaveReachedServer).toBe(false);
+    expect(classifyFailure({ code: 'ETIMEDOUT', syscall: 'read', hadSession: true }).mayHaveReachedServer).toBe(true);
+    expect(classifyFailure({ code: 'EHOSTUNREACH', hadSession: true }).mayHaveReachedServer).toBe(true);
+  });
+
+  it('an answer that is not MCP is a protocol error for that request', () => {
+    expect(classifyFailure({ malformed: true, hadSession: true, message: 'Unexpected content type: text/html' })).toMatchObject({ kind: 'protocol', reason: 'malformed' });
   });
 
   it.each([
@@ -42,6 +58,7 @@ describe('classifyFailure', () => {
     ['ENOTFOUND', 'dns', false],
     ['EAI_AGAIN', 'dns', false],
     ['UND_ERR_CONNECT_TIMEOUT', 'timeout', false],
+    ['ECONNREFUSED', 'refused', false],
     ['ECONNRESET', 'connection-lost', true],
     ['UND_ERR_SOCKET', 'connection-lost', true],
   ])('%s → network/%s', (code, reason, reached) => {
@@ -81,6 +98,16 @@ describe('factsFromError', () => {
 
   it('reads the status of a legacy SSE POST error', () => {
     expect(factsFromError(new Error('Error POSTing to endpoint (HTTP 404): Could not find session'), true)).toMatchObject({ status: 404, body: 'Could not find session' });
+  });
+
+  it('marks what a non-MCP answer throws as malformed', () => {
+    expect(factsFromError(Object.assign(new Error('Streamable HTTP error: Unexpected content type: text/html'), { code: -1 }), true).malformed).toBe(true);
+    expect(factsFromError(new SyntaxError('Unexpected token < in JSON'), true).malformed).toBe(true);
+  });
+
+  it('finds the system call along the cause chain', () => {
+    const err = new TypeError('fetch failed', { cause: Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT', syscall: 'connect' }) });
+    expect(factsFromError(err, false)).toMatchObject({ code: 'ETIMEDOUT', syscall: 'connect' });
   });
 
   it('finds the system code in fetch’s cause chain, through AggregateErrors', () => {
