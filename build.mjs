@@ -1,6 +1,7 @@
 // Bundles the CLI into dist/ with esbuild: one file to parse at start instead of hundreds of
 // modules to resolve, and the SDK client transports' two heavy imports swapped for light
-// stand-ins (src/sdk/): zod message validation, and the OAuth client until it is needed.
+// stand-ins (src/sdk/): zod message validation, and the OAuth client until it is needed. Their
+// JSON parse/stringify calls are routed through the stand-in too, so messages keep their text.
 import { build } from 'esbuild';
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -10,10 +11,36 @@ const root = dirname(fileURLToPath(import.meta.url));
 const sdkClient = join(root, 'node_modules/@modelcontextprotocol/sdk/dist/esm/client');
 const transports = new Set(['streamableHttp.js', 'sse.js'].map((f) => join(sdkClient, f)));
 
+/**
+ * In the two transports' own source, JSON text goes through the light types module, which keeps
+ * each message's text for verbatim forwarding (src/protocol/wireText.ts). Every rewrite must
+ * apply: a new SDK version that changes these lines fails the build rather than the bridge.
+ */
+const REWRITES = {
+  'streamableHttp.js': [
+    ['JSONRPCMessageSchema.parse(JSON.parse(event.data))', 'JSONRPCMessageSchema.parseText(event.data)'],
+    ['body: JSON.stringify(message),', 'body: JSONRPCMessageSchema.stringify(message),'],
+    ['const data = await response.json();', 'const text = await response.text(); const data = text.trimStart().startsWith("[") ? JSON.parse(text) : JSONRPCMessageSchema.parseText(text);'],
+  ],
+  'sse.js': [
+    ['JSONRPCMessageSchema.parse(JSON.parse(messageEvent.data))', 'JSONRPCMessageSchema.parseText(messageEvent.data)'],
+    ['body: JSON.stringify(message),', 'body: JSONRPCMessageSchema.stringify(message),'],
+  ],
+};
+
 /** Redirects `../types.js` and `./auth.js` as imported by the SDK's two client transports only. */
 const lightSdk = {
   name: 'light-sdk',
   setup(b) {
+    b.onLoad({ filter: /[\\/]client[\\/](streamableHttp|sse)\.js$/ }, async (args) => {
+      if (!transports.has(args.path)) return undefined;
+      let source = await readFile(args.path, 'utf8');
+      for (const [from, to] of REWRITES[args.path.split(/[\\/]/).pop()]) {
+        if (!source.includes(from)) throw new Error(`build: "${from}" not found in ${args.path}; the SDK changed`);
+        source = source.split(from).join(to);
+      }
+      return { contents: source, loader: 'js', resolveDir: dirname(args.path) };
+    });
     b.onResolve({ filter: /^(\.\.\/types|\.\/auth)\.js$/ }, (args) => {
       if (!transports.has(args.importer)) return undefined;
       const stand = args.path === '../types.js' ? 'lightTypes.ts' : 'lazyAuth.ts';

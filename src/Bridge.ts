@@ -58,6 +58,7 @@ export class Bridge {
       onMessage: (message, bytes) => this.#router.fromDesktop(message, bytes),
       onInvalid: (problem, line) => this.log.warn(`bad input on stdin (${problem}): ${line.length > 120 ? line.slice(0, 120) + '…' : line}`),
       onEnd: () => void this.stop('stdin closed'),
+      measureBytes: config.verbose,
     });
     this.#router = new Router({
       desktop: this.#downstream,

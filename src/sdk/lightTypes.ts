@@ -8,6 +8,7 @@
  * the schema parse would drop unknown fields of an error object.
  */
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { parseKeepingText, wireText } from '../protocol/wireText.js';
 
 export const LATEST_PROTOCOL_VERSION = '2025-11-25';
 
@@ -24,6 +25,14 @@ export const JSONRPCMessageSchema = {
       throw new TypeError(`not a JSON-RPC 2.0 message: ${JSON.stringify(value)?.slice(0, 200)}`);
     }
     return value as JSONRPCMessage;
+  },
+  // The two below replace the transports' own JSON.parse / JSON.stringify (see build.mjs), so a
+  // message keeps the exact text it arrived in (protocol/wireText.ts).
+  parseText(text: string): JSONRPCMessage {
+    return JSONRPCMessageSchema.parse(parseKeepingText(text));
+  },
+  stringify(message: unknown): string {
+    return wireText(message);
   },
 };
 

@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { ErrorCodes } from '../protocol/errorCodes.js';
 import { errorReply, jsonRpcShapeProblem, type JSONRPCMessage } from '../protocol/jsonrpc.js';
+import { parseKeepingText, wireText } from '../protocol/wireText.js';
 import { LineSplitter } from './LineSplitter.js';
 
 export interface DownstreamOptions {
@@ -12,6 +13,8 @@ export interface DownstreamOptions {
   onInvalid?: (problem: string, line: string) => void;
   /** stdin ended or failed: the desktop app is gone. */
   onEnd: () => void;
+  /** Report sizes in exact UTF-8 bytes (for the --verbose trace); otherwise in characters, free. */
+  measureBytes?: boolean;
 }
 
 /**
@@ -38,12 +41,15 @@ export class Downstream {
     output.on('error', this.#onOutputError);
   }
 
-  /** Writes one message to the desktop app; returns its size in bytes (0 if stdout is gone). */
+  /**
+   * Writes one message to the desktop app, as the text it arrived in when known (verbatim, and no
+   * re-serialization). Returns its size for the trace (0 if stdout is gone).
+   */
   send(message: unknown): number {
     if (this.#outputBroken) return 0;
-    const line = JSON.stringify(message) + '\n';
-    this.#opts.output.write(line);
-    return Buffer.byteLength(line) - 1;
+    const text = wireText(message);
+    this.#opts.output.write(text + '\n');
+    return this.#opts.measureBytes ? Buffer.byteLength(text) : text.length;
   }
 
   close(): void {
@@ -79,7 +85,7 @@ export class Downstream {
     if (line.trim() === '') return;
     let value: unknown;
     try {
-      value = JSON.parse(line);
+      value = parseKeepingText(line);
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       this.#opts.onInvalid?.(`parse error: ${why}`, line);
@@ -93,7 +99,7 @@ export class Downstream {
       this.send(errorReply(id, ErrorCodes.InvalidRequest, `Invalid Request: ${problem}`));
       return;
     }
-    this.#opts.onMessage(value as JSONRPCMessage, Buffer.byteLength(line));
+    this.#opts.onMessage(value as JSONRPCMessage, this.#opts.measureBytes ? Buffer.byteLength(line) : line.length);
   }
 }
 

@@ -76,6 +76,22 @@ describe('--request-timeout', () => {
   });
 });
 
+describe('verbatim forwarding', () => {
+  it("passes the server's message text byte for byte: key order, spacing, unknown fields", async () => {
+    const reply = '{ "result" : {"serverInfo":{"version":"9","name":"odd"},"protocolVersion":"2025-06-18","capabilities":{}, "x-vendor": [1, 2.50, "é"]}, "id":1,"jsonrpc":"2.0"}';
+    const server = await startRawServer((req, res, body) => {
+      if (req.method === 'POST' && body.includes('"initialize"')) return void res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 's1' }).end(reply);
+      if (req.method === 'DELETE') return void res.writeHead(200).end();
+      res.writeHead(req.method === 'GET' ? 405 : 202).end();
+    });
+    cleanup.push(() => server.close());
+    const b = bridge([server.url('/mcp'), '--transport', 'http']);
+    b.write(initializeLine(1, '2025-06-18'));
+    await b.next((m) => m.id === 1);
+    expect(b.rawLines).toContain(reply);
+  });
+});
+
 describe('protocol versions', () => {
   it.each(['2025-03-26', '2025-06-18', '2025-11-25'])('negotiates %s and sends it as MCP-Protocol-Version afterwards', async (version) => {
     const server = await startStreamableHttpServer();

@@ -52,6 +52,8 @@ export interface RawBridge {
   child: ChildProcessWithoutNullStreams;
   /** Parsed stdout lines so far (and any line that did not parse, as a string). */
   lines: unknown[];
+  /** The same lines as text, exactly as written. */
+  rawLines: string[];
   stderr(): string;
   write(line: string): void;
   /** Resolves with the next stdout message satisfying `pred`, or rejects after `ms`. */
@@ -64,12 +66,14 @@ export interface RawBridge {
 export function spawnRaw(args: string[], env: Record<string, string> = {}): RawBridge {
   const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   const lines: unknown[] = [];
+  const rawLines: string[] = [];
   const waiters: Array<{ pred: (m: any) => boolean; resolve: (m: unknown) => void }> = [];
   // Chunks of the current line, joined once when its newline arrives (a 50 MB line stays linear).
   let pending: Buffer[] = [];
   let err = '';
   const started = performance.now();
   const onLine = (line: string): void => {
+    rawLines.push(line);
     let m: unknown = line;
     try {
       m = JSON.parse(line);
@@ -102,6 +106,7 @@ export function spawnRaw(args: string[], env: Record<string, string> = {}): RawB
   return {
     child,
     lines,
+    rawLines,
     stderr: () => err,
     write: (line) => child.stdin.write(line + '\n'),
     next: (pred, ms = 10_000) => {
