@@ -60,8 +60,9 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   sourcemap: true,
-  minifySyntax: true,
-  minifyWhitespace: true,
+  // Readable output for profiling with MCP_TETHER_BUILD=debug; compact otherwise (less to parse).
+  minifySyntax: process.env.MCP_TETHER_BUILD !== 'debug',
+  minifyWhitespace: process.env.MCP_TETHER_BUILD !== 'debug',
   legalComments: 'linked',
   metafile: true,
   plugins: [lightSdk],

@@ -32,9 +32,25 @@ export const JSONRPCMessageSchema = {
     return JSONRPCMessageSchema.parse(parseKeepingText(text));
   },
   stringify(message: unknown): string {
+    posted = message;
     return wireText(message);
   },
 };
+
+/**
+ * The transports serialize a message as the body of the very fetch() call that follows, in the
+ * same synchronous step (see `send` in the SDK's streamableHttp.js). So the message whose body
+ * was made last is the one the next fetch carries: StreamableHttpConnection takes it there to know
+ * which request an answer stream belongs to. (A handoff rather than AsyncLocalStorage, which on
+ * Node 20 slows every promise in the process.)
+ */
+let posted: unknown;
+
+export function takePostedMessage(): unknown {
+  const message = posted;
+  posted = undefined;
+  return message;
+}
 
 export const isJSONRPCRequest = (value: unknown): boolean =>
   isObject(value) && value.jsonrpc === '2.0' && typeof value.method === 'string' && (typeof value.id === 'string' || typeof value.id === 'number');

@@ -1,6 +1,6 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { JSONRPCMessage } from '../protocol/jsonrpc.js';
+import { takePostedMessage } from '../sdk/lightTypes.js';
 import { classifyFailure } from './classifyFailure.js';
 import type { CloseOptions, Connection, ConnectionOptions, StreamEnd } from './Connection.js';
 import { factsFromError } from './factsFromError.js';
@@ -37,8 +37,6 @@ export class StreamableHttpConnection implements Connection {
   /** Errors already reported by a rejected send(); the SDK also passes them to onerror. */
   readonly #reported = new WeakSet<object>();
   readonly #sends = new SendTracker();
-  /** Which message the SDK is POSTing, for the fetch hook (the SDK awaits between send and fetch). */
-  readonly #sending = new AsyncLocalStorage<JSONRPCMessage>();
   #closed = false;
   #getOpen = false;
   #reopenTimer: NodeJS.Timeout | undefined;
@@ -65,7 +63,7 @@ export class StreamableHttpConnection implements Connection {
   async send(message: JSONRPCMessage): Promise<void> {
     const hadSession = this.#transport.sessionId !== undefined;
     try {
-      await this.#sends.track(this.#sending.run(message, () => this.#transport.send(message)));
+      await this.#sends.track(this.#transport.send(message));
     } catch (err) {
       if (err && typeof err === 'object') this.#reported.add(err);
       throw new UpstreamError(classifyFailure(factsFromError(err, hadSession)), { cause: err });
@@ -97,8 +95,10 @@ export class StreamableHttpConnection implements Connection {
 
   /** Watches the GET stream and the SSE answers to POSTs as they pass. */
   async #fetch(input: string | URL, init?: RequestInit): Promise<Response> {
-    const response = await fetch(input, init);
     const method = init?.method ?? 'GET';
+    // Taken before the first await: it belongs to this very call (see takePostedMessage).
+    const message = method === 'POST' ? (takePostedMessage() as JSONRPCMessage | undefined) : undefined;
+    const response = await fetch(input, init);
     if (!response.ok || !response.body || !response.headers.get('content-type')?.includes('text/event-stream')) {
       if (method === 'GET' && response.status === 409) this.#getOpen = true; // the server says one is open already
       return response;
@@ -110,7 +110,6 @@ export class StreamableHttpConnection implements Connection {
       this.#reopenDelayMs = REOPEN_MIN_MS;
       return rewrap(response, watch(response.body, () => undefined, () => (this.#getOpen = false)));
     }
-    const message = this.#sending.getStore();
     if (!message) return response;
     let resumable = false;
     const body = watch(
