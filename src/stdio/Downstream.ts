@@ -48,7 +48,21 @@ export class Downstream {
   send(message: unknown): number {
     if (this.#outputBroken) return 0;
     const text = wireText(message);
-    this.#opts.output.write(text + '\n');
+    const { output } = this.#opts;
+    if (text.length <= WRITE_SLICE) {
+      output.write(text + '\n');
+    } else {
+      // A large message goes out in slices: each is encoded to UTF-8 on its own, so the bridge
+      // never holds a second full copy of it (plus a third for `text + '\n'`) at once.
+      for (let start = 0; start < text.length; ) {
+        let end = Math.min(start + WRITE_SLICE, text.length);
+        // Never split a surrogate pair between two slices.
+        if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end -= 1;
+        output.write(text.slice(start, end));
+        start = end;
+      }
+      output.write('\n');
+    }
     return this.#opts.measureBytes ? Buffer.byteLength(text) : text.length;
   }
 
@@ -101,6 +115,12 @@ export class Downstream {
     }
     this.#opts.onMessage(value as JSONRPCMessage, this.#opts.measureBytes ? Buffer.byteLength(line) : line.length);
   }
+}
+
+const WRITE_SLICE = 1 << 20;
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }
 
 /** The id to answer an invalid message with: its own if usable, else null as JSON-RPC says. */
