@@ -3,37 +3,20 @@
 // through the bridge. Reports medians over N restarts per transport, next to the latency of the
 // same call on a healthy session, measured in the same run. Loopback only; bounded in count.
 //   node bench/recovery.mjs [restarts=20]
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { killServer, spawnServer } from '../test/fixtures/spawnServer.mjs';
 
 const RESTARTS = Math.min(Number(process.argv[2] ?? 20), 200);
 const BIN = fileURLToPath(new URL('../bin/mcp-tether.js', import.meta.url));
-const SERVER = fileURLToPath(new URL('../test/fixtures/serverProcess.mjs', import.meta.url));
 
-function startServer(kind, port = 0) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SERVER, JSON.stringify({ kind, port })], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 10_000);
-    child.stderr.on('data', (d) => {
-      err += d;
-      const m = /TETHER_TEST_PORT=(\d+)/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, port: Number(m[1]) });
-      }
-    });
-  });
-}
 
-const kill = (child) => new Promise((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', resolve), child.kill('SIGKILL'))));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function run(kind) {
-  let server = await startServer(kind);
-  const url = `http://127.0.0.1:${server.port}/${kind === 'sse' ? 'sse' : 'mcp'}`;
+  let server = await spawnServer(kind);
+  const { url } = server;
   const transport = new StdioClientTransport({ command: process.execPath, args: [BIN, url, '--transport', kind, '--ping-interval', '0'], stderr: 'pipe' });
   let stderr = '';
   transport.stderr.on('data', (d) => (stderr += d));
@@ -49,14 +32,14 @@ async function run(kind) {
   for (let i = 0; i < 50; i++) healthy.push(await call());
   const afterRestart = [];
   for (let i = 0; i < RESTARTS; i++) {
-    await kill(server.child);
-    server = await startServer(kind, server.port);
+    await killServer(server.child);
+    server = await spawnServer(kind, { port: server.port });
     afterRestart.push(await call());
     await call(); // settle: the next restart starts from a ready session
   }
   const reported = [...stderr.matchAll(/ready in (\d+) ms/g)].map((m) => Number(m[1]));
   await client.close();
-  await kill(server.child);
+  await killServer(server.child);
   return { kind, healthy: median(healthy), afterRestart: median(afterRestart), worst: Math.max(...afterRestart), reported: median(reported), recoveries: reported.length };
 }
 

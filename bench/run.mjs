@@ -14,6 +14,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { killServer, spawnServer } from '../test/fixtures/spawnServer.mjs';
 import { renderSvg } from './chart.mjs';
 
 const require = createRequire(import.meta.url);
@@ -21,7 +22,6 @@ const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const QUICK = process.argv.includes('--quick');
 const ROUNDS = QUICK ? 3 : 8;
 const TETHER = here('../bin/mcp-tether.js');
-const SERVER = here('../test/fixtures/serverProcess.mjs');
 const MCP_REMOTE = join(require.resolve('mcp-remote/package.json'), '..', 'dist/proxy.js');
 const SUPERGATEWAY = join(require.resolve('supergateway/package.json'), '..', 'dist/index.js');
 const MIB = 1024 * 1024;
@@ -47,21 +47,6 @@ const quantile = (xs, q) => {
 };
 const median = (xs) => quantile(xs, 0.5);
 
-function startServer(kind) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SERVER, JSON.stringify({ kind })], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 10_000);
-    child.stderr.on('data', (d) => {
-      err += d;
-      const m = /TETHER_TEST_PORT=(\d+)/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: `http://127.0.0.1:${m[1]}/${kind === 'sse' ? 'sse' : 'mcp'}` });
-      }
-    });
-  });
-}
 
 /** Resident set size (and its peak) of a process, from /proc, in bytes. */
 function memoryOf(pid) {
@@ -133,7 +118,7 @@ function spawnToInitialize(args) {
 // ── one transport ─────────────────────────────────────────────────────────────────────────
 
 async function benchTransport(kind) {
-  const server = await startServer(kind);
+  const server = await spawnServer(kind);
   const targets = [{ name: 'direct SDK client' }, ...bridges(kind, server.url)];
   const results = new Map(targets.map((t) => [t.name, { small: [], kib64: [], mib5: [], tput1: [], tput16: [] }]));
   const conns = new Map();
@@ -182,7 +167,7 @@ async function benchTransport(kind) {
   for (let i = 0; i < 7; i++) {
     for (const t of targets.filter((x) => x.args && !x.verboseOf)) spawnMs.get(t.name).push(await spawnToInitialize(t.args));
   }
-  server.child.kill('SIGKILL');
+  await killServer(server.child);
 
   const direct = results.get('direct SDK client');
   const ref = {
