@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { Bridge } from '../Bridge.js';
 import { DEFAULT_PING_INTERVAL_S, DEFAULT_REQUEST_TIMEOUT_S, resolveOptions, type RawOptions } from './resolveOptions.js';
+import type { ConfigOptions } from './renderConfig.js';
 import { UsageError } from './UsageError.js';
 
 const EXAMPLES = `
@@ -9,6 +10,8 @@ Examples:
   $ mcp-tether https://example.com/mcp --header "Authorization: Bearer \${API_TOKEN}"
   $ mcp-tether https://example.com/sse --transport sse
   $ mcp-tether http://127.0.0.1:3000/mcp --verbose
+  $ mcp-tether check https://example.com/mcp          is it reachable, what does it offer?
+  $ mcp-tether config https://example.com/mcp         the claude_desktop_config.json entry
 
 In claude_desktop_config.json:
   "my-server": {
@@ -24,27 +27,55 @@ stdout carries protocol only; logs go to stderr (or --log-file).`;
 /** Set by the bundler (build.mjs) from package.json, so start-up reads no file for it. */
 declare const MCP_TETHER_VERSION: string;
 
-function createProgram(): Command {
-  return new Command()
-    .name('mcp-tether')
-    .description('Bridge a stdio MCP client (Claude Desktop, Claude Code, Cursor) to a remote MCP server, and keep its session alive.')
-    .argument('<url>', 'the remote MCP endpoint, e.g. https://example.com/mcp (Streamable HTTP) or …/sse (legacy SSE)')
+/** The options that say how to reach a server: shared by the bridge, `check` and `config`. */
+function withConnectionOptions(cmd: Command): Command {
+  return cmd
     .addOption(new Option('--transport <mode>', 'auto: Streamable HTTP, falling back to legacy SSE; http; sse').choices(['auto', 'http', 'sse']).default('auto'))
     .option('--header <header>', 'extra HTTP header "Name: value", repeatable; ${VAR} is expanded from the environment', collect, [])
     .option('--allow-http', 'allow plain http:// to a non-loopback host (credentials travel unencrypted)')
-    .option('--verbose', 'trace every message and connection event on stderr')
-    .option('--log-file <path>', 'write logs to this file instead of stderr')
-    .option('--request-timeout <seconds>', 'answer a request with an error if the server has not answered in time', String(DEFAULT_REQUEST_TIMEOUT_S))
-    .option('--ping-interval <seconds>', 'ping the server after this much idle time to find a dead session early; 0 disables', String(DEFAULT_PING_INTERVAL_S))
+    .option('--request-timeout <seconds>', 'answer a request with an error if the server has not answered in time', String(DEFAULT_REQUEST_TIMEOUT_S));
+}
+
+function createProgram(): Command {
+  const program = new Command()
+    .name('mcp-tether')
+    .description('Bridge a stdio MCP client (Claude Desktop, Claude Code, Cursor) to a remote MCP server, and keep its session alive.')
     .version(MCP_TETHER_VERSION, '--version', 'print the version')
     .helpOption('-h, --help', 'show this help')
-    .addHelpText('after', EXAMPLES)
     .showSuggestionAfterError(true)
+    // Options after a subcommand belong to it (`check <url> --header …`), not to the bridge.
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({
       // One clear line: commander's message and its suggestion, without a stack or usage dump.
       outputError: (text, write) => write(`mcp-tether: ${text.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()}\n`),
     });
+  withConnectionOptions(program.argument('<url>', 'the remote MCP endpoint, e.g. https://example.com/mcp (Streamable HTTP) or …/sse (legacy SSE)'))
+    .option('--verbose', 'trace every message and connection event on stderr')
+    .option('--log-file <path>', 'write logs to this file instead of stderr')
+    .option('--ping-interval <seconds>', 'ping the server after this much idle time to find a dead session early; 0 disables', String(DEFAULT_PING_INTERVAL_S))
+    .addHelpText('after', EXAMPLES)
+    .action((url: string, raw: RawOptions) => runBridge(url, raw));
+  withConnectionOptions(
+    program
+      .command('check <url>')
+      .description('connect to a server and report what it offers, and any problem with what to do about it')
+      .option('--json', 'print the report as one JSON object'),
+  ).action(async (url: string, raw: RawOptions & { json?: boolean }) => {
+    const { runCheck } = await import('../check/runCheck.js');
+    process.exitCode = await runCheck(url, raw, MCP_TETHER_VERSION);
+  });
+  withConnectionOptions(
+    program
+      .command('config <url>')
+      .description('print the claude_desktop_config.json entry for a server (macOS/Linux and Windows forms)')
+      .option('--name <name>', 'the server name in the config (default: from the host name)')
+      .option('--ping-interval <seconds>', 'keepalive interval to put in the entry', String(DEFAULT_PING_INTERVAL_S)),
+  ).action(async (url: string, raw: ConfigOptions) => {
+    const { renderConfig } = await import('./renderConfig.js');
+    process.stdout.write(renderConfig(url, raw));
+  });
+  return program;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -53,30 +84,32 @@ function collect(value: string, previous: string[]): string[] {
 
 export function main(argv: string[]): void {
   const program = createProgram();
-  let url: string;
-  let raw: RawOptions;
-  try {
-    program.parse(argv);
-    url = program.args[0] as string;
-    raw = program.opts<RawOptions>();
-  } catch (err) {
+  program.parseAsync(argv).catch((err: unknown) => {
     if (err instanceof CommanderError) {
       process.exitCode = err.exitCode === 0 ? 0 : 2;
       return;
     }
-    throw err;
-  }
-
-  let bridge: Bridge;
-  try {
-    bridge = new Bridge(resolveOptions(url, raw, process.env));
-  } catch (err) {
     if (err instanceof UsageError || (err as NodeJS.ErrnoException).code !== undefined) {
       process.stderr.write(`mcp-tether: ${(err as Error).message}\n`);
       process.exitCode = 2;
       return;
     }
-    throw err;
+    process.stderr.write(`mcp-tether: internal error (please report it): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}
+
+function runBridge(url: string, raw: RawOptions): void {
+  const bridge = new Bridge(resolveOptions(url, raw, process.env));
+  if (process.stdin.isTTY) {
+    // A person at a terminal: say how to talk to it (stderr only; stdout stays protocol).
+    process.stderr.write(
+      `mcp-tether: type one JSON-RPC message per line, starting with initialize, e.g.\n` +
+        `  {"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"me","version":"0"}}}\n` +
+        `  {"jsonrpc":"2.0","method":"notifications/initialized"}\n` +
+        `  {"jsonrpc":"2.0","id":2,"method":"tools/list"}\n` +
+        `Quit with Ctrl-D or Ctrl-C. Add --verbose to see what goes where.\n`,
+    );
   }
   void bridge.run().then(() => {
     // Everything is closed by now and the process normally ends by itself. Should a stray handle

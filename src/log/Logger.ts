@@ -10,6 +10,8 @@ export interface LoggerOptions {
   redactor?: Redactor;
   /** Where lines go when there is no file; fd 2 (stderr) by default. Tests pass their own. */
   fd?: number;
+  /** Receives every line (already redacted) instead of any file: for commands that report them. */
+  sink?: (line: string) => void;
 }
 
 type Level = 'info' | 'warn' | 'error' | 'debug';
@@ -25,11 +27,17 @@ export class Logger {
   readonly redactor: Redactor;
   #fd: number;
   #ownsFd: boolean;
+  readonly #sink: ((line: string) => void) | undefined;
 
   constructor(opts: LoggerOptions = {}) {
     this.verbose = opts.verbose ?? false;
     this.redactor = opts.redactor ?? new Redactor();
-    if (opts.file) {
+    this.#sink = opts.sink;
+    if (opts.sink) {
+      this.#fd = -1;
+      this.#ownsFd = false;
+      this.color = new Chalk({ level: 0 });
+    } else if (opts.file) {
       this.#fd = openSync(opts.file, 'a', 0o600);
       this.#ownsFd = true;
       this.color = new Chalk({ level: 0 });
@@ -80,6 +88,10 @@ export class Logger {
   }
 
   #emit(line: string): void {
+    if (this.#sink) {
+      this.#sink(this.redactor.redact(line));
+      return;
+    }
     const text = this.redactor.redact(line) + '\n';
     try {
       // process.stderr handles a non-blocking pipe (EAGAIN) that a raw writeSync(2) would not.

@@ -42,13 +42,13 @@ export function classifyFailure(f: FailureFacts): Failure {
   if (f.status !== undefined) return classifyStatus(f.status, f.body ?? '', f.hadSession);
   const code = f.code ?? '';
   if (DNS_CODES.has(code)) {
-    return { kind: 'network', reason: 'dns', mayHaveReachedServer: false, detail: `cannot resolve the server's host name (${code})` };
+    return { kind: 'network', reason: 'dns', mayHaveReachedServer: false, detail: `cannot resolve the server's host name (${code}): check the host name in the URL, and your network, VPN or proxy` };
   }
   if (REFUSED_CODES.has(code)) {
     return { kind: 'network', reason: 'refused', mayHaveReachedServer: false, detail: `connection refused (${code}): is the server running?` };
   }
   if (code === 'UND_ERR_CONNECT_TIMEOUT' || (UNREACHABLE_CODES.has(code) && f.syscall === 'connect')) {
-    return { kind: 'network', reason: code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT' ? 'timeout' : 'unreachable', mayHaveReachedServer: false, detail: `cannot connect to the server (${code})` };
+    return { kind: 'network', reason: code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT' ? 'timeout' : 'unreachable', mayHaveReachedServer: false, detail: `cannot connect to the server (${code}): check the URL's host and port, and any firewall or proxy on the way` };
   }
   if (UNREACHABLE_CODES.has(code)) {
     return { kind: 'network', reason: 'connection-lost', mayHaveReachedServer: true, detail: `the network to the server failed mid-request (${code})` };
@@ -122,8 +122,10 @@ export function isUninitializedSessionError(error: unknown): boolean {
 }
 
 function summarizeBody(body: string): string {
-  const text = body.trim();
+  let text = body.trim();
   if (!text) return '';
+  // An HTML error page: its words are the message.
+  if (text.startsWith('<')) text = text.replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]*>/g, ' ');
   try {
     const parsed = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
     const msg = typeof parsed.error === 'object' ? parsed.error?.message : parsed.error ?? parsed.message;

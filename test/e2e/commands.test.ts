@@ -1,0 +1,126 @@
+// The commands a person meets first: `check`, `config`, and the bridge started by hand in a terminal.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BIN } from '../helpers/bridge.js';
+import { closedPort } from '../helpers/rawHttpServer.js';
+import { startLegacySseServer, startStreamableHttpServer } from '../fixtures/servers.mjs';
+
+const cleanup: Array<() => Promise<unknown> | void> = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+/** Runs the CLI to completion (asynchronously: the test servers live in this process). */
+function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('exit', (code) => resolve({ code, stdout, stderr, ms: performance.now() - started }));
+  });
+}
+
+describe('mcp-tether check', () => {
+  it('reports a Streamable HTTP server as usable, with what it offers, and leaves no session behind', async () => {
+    const s = await startStreamableHttpServer();
+    cleanup.push(() => s.close());
+    const r = await run(['check', s.url, '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ ok: true, transport: { kind: 'http' }, protocolVersion: '2025-11-25', server: { name: 'tether-test-server', version: '1.0.0' }, sessionIds: true, eventIds: false });
+    expect(report.tools.count).toBe(13);
+    expect(report.tools.names).toContain('echo');
+    expect(report.prompts).toEqual({ count: 1, names: ['greet'] });
+    expect(report.resources).toEqual({ count: 1, names: ['static'] });
+    expect(typeof report.pingMs).toBe('number');
+    expect(report.problems).toEqual([]);
+    expect(s.liveSessions()).toBe(0);
+    expect(s.record.sessionsDeleted).toEqual(s.record.sessionsCreated);
+  });
+
+  it('says why it chose legacy SSE and advises about it', async () => {
+    const s = await startLegacySseServer();
+    cleanup.push(() => s.close());
+    const r = await run(['check', s.url, '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.transport).toEqual({ kind: 'sse', why: 'Streamable HTTP was refused (HTTP 405), legacy HTTP+SSE worked' });
+    expect(report.problems.map((p: { problem: string }) => p.problem)).toContain('the server speaks only the deprecated HTTP+SSE transport');
+  });
+
+  it('prints a readable report by default', async () => {
+    const s = await startStreamableHttpServer();
+    cleanup.push(() => s.close());
+    const r = await run(['check', s.url]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/✔ http:\/\/127\.0\.0\.1:\d+\/mcp is usable through mcp-tether/);
+    expect(r.stdout).toMatch(/tools +13: echo, add, big, /);
+    expect(r.stdout).toMatch(/ping +[\d.]+ ms round trip/);
+    // stderr is not a terminal here: no progress line.
+    expect(r.stderr).toBe('');
+  });
+
+  it('an unreachable server: exit 1, the cause and what to do, promptly', async () => {
+    const port = await closedPort();
+    const r = await run(['check', `http://127.0.0.1:${port}/mcp`, '--json']);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ ok: false, error: { kind: 'network', reason: 'refused' } });
+    expect(report.problems[0].fix).toMatch(/is the server running\?/);
+    expect(r.ms).toBeLessThan(10_000);
+  });
+
+  it('a wrong path: suggests /mcp or /sse, with the page text rather than its HTML', async () => {
+    const s = await startStreamableHttpServer();
+    cleanup.push(() => s.close());
+    const r = await run(['check', s.url.replace('/mcp', '/wrong')]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/did you mean \/mcp or \/sse\?/);
+  });
+});
+
+describe('mcp-tether config', () => {
+  it('prints the entry with ${VAR} placeholders and their env block, never the values', async () => {
+    const r = await run(['config', 'https://api.example.com/mcp', '--header', 'Authorization: Bearer ${API_TOKEN}', '--name', 'tracker', '--transport', 'http'], { API_TOKEN: 'sk-real-secret-value' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain('sk-real-secret-value');
+    const blocks = r.stdout.match(/\{\n[\s\S]*?\n\}/g)!.map((b) => JSON.parse(b));
+    expect(blocks[0]).toEqual({
+      mcpServers: {
+        tracker: {
+          command: 'npx',
+          args: ['-y', 'mcp-tether', 'https://api.example.com/mcp', '--header', 'Authorization: Bearer ${API_TOKEN}', '--transport', 'http'],
+          env: { API_TOKEN: '<your API_TOKEN>' },
+        },
+      },
+    });
+    expect(blocks[1].mcpServers.tracker).toEqual({
+      command: 'cmd',
+      args: ['/c', 'npx', '-y', 'mcp-tether', 'https://api.example.com/mcp', '--header', 'Authorization:${AUTHORIZATION_HEADER}', '--transport', 'http'],
+      env: { AUTHORIZATION_HEADER: 'Bearer <your API_TOKEN>' },
+    });
+    expect(r.stdout).toContain('%APPDATA%\\Claude\\claude_desktop_config.json');
+    expect(r.stdout).toContain('~/Library/Application Support/Claude/claude_desktop_config.json');
+  });
+
+  it('refuses what the bridge would refuse, with exit 2', async () => {
+    const r = await run(['config', 'https://api.example.com/mcp', '--header', 'NoColon']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/has no colon/);
+  });
+});
+
+describe('by hand in a terminal', () => {
+  it('prints a short hint on stderr when stdin is a TTY, and nothing on stdout', () => {
+    // `script` gives the bridge a pseudo-terminal; stdout is captured to a file of its own.
+    const out = execFileSync('script', ['-qec', `${process.execPath} ${BIN} http://127.0.0.1:9/mcp </dev/tty 2>&1 >/dev/null & sleep 1; kill $!; true`, '/dev/null'], { encoding: 'utf8', timeout: 10_000 });
+    expect(out).toContain('type one JSON-RPC message per line');
+    expect(out).toContain('"method":"tools/list"');
+    const notTty = spawnSync(process.execPath, [BIN, 'http://127.0.0.1:9/mcp'], { input: '', encoding: 'utf8', timeout: 10_000 });
+    expect(notTty.stderr).not.toContain('type one JSON-RPC message');
+    expect(notTty.stdout).toBe('');
+  });
+});
