@@ -12,6 +12,7 @@ Examples:
   $ mcp-tether http://127.0.0.1:3000/mcp --verbose
   $ mcp-tether check https://example.com/mcp          is it reachable, what does it offer?
   $ mcp-tether config https://example.com/mcp         the claude_desktop_config.json entry
+  $ mcp-tether demo                                    watch it survive server restarts (local)
 
 In claude_desktop_config.json:
   "my-server": {
@@ -75,6 +76,20 @@ function createProgram(): Command {
     const { renderConfig } = await import('./renderConfig.js');
     process.stdout.write(renderConfig(url, raw));
   });
+  program
+    .command('demo')
+    .description('watch mcp-tether keep a client working while its server restarts (all local)')
+    .option('--duration <seconds>', 'how long to run', '20')
+    .option('--restart-every <seconds>', 'how often the demo server restarts', '4')
+    .action(async (raw: { duration: string; restartEvery: string }) => {
+      const durationS = Number(raw.duration);
+      const restartEveryS = Number(raw.restartEvery);
+      if (!(durationS > 0 && durationS <= 3600) || !(restartEveryS > 0.2 && restartEveryS <= 3600)) {
+        throw new UsageError('--duration and --restart-every must be positive numbers of seconds');
+      }
+      const { runDemo } = await import('../demo/runDemo.js');
+      process.exitCode = await runDemo({ durationS, restartEveryS, bin: process.argv[1]! });
+    });
   return program;
 }
 

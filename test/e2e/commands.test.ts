@@ -124,3 +124,25 @@ describe('by hand in a terminal', () => {
     expect(notTty.stdout).toBe('');
   });
 });
+
+describe('mcp-tether demo', () => {
+  it('keeps every call working through real server restarts, and says so', async () => {
+    const r = await run(['demo', '--duration', '6', '--restart-every', '1.5']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const summary = /calls ok (\d+)\/(\d+), restarts survived (\d+), recoveries (\d+)/.exec(r.stdout)!;
+    expect(summary, r.stdout).not.toBeNull();
+    expect(Number(summary[1])).toBe(Number(summary[2]));
+    expect(Number(summary[1])).toBeGreaterThan(5);
+    expect(Number(summary[3])).toBeGreaterThanOrEqual(2);
+    expect(Number(summary[4])).toBeGreaterThanOrEqual(2);
+    expect(r.stdout).toMatch(/restarted: all sessions lost; stale ids now get 404 Session not found/);
+    expect(r.stdout).toMatch(/restarted: all sessions lost; stale ids now get 400 No valid session ID provided/);
+    expect(r.stdout).toMatch(/bridge {2}recovered in \d+ ms/);
+  }, 30_000);
+
+  it('rejects a nonsense duration with exit 2', async () => {
+    const r = await run(['demo', '--duration', 'soon']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--duration/);
+  });
+});
