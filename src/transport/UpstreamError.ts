@@ -42,3 +42,9 @@ export class UpstreamError extends Error implements Failure {
     this.detail = failure.detail;
   }
 }
+
+/** Any error as an UpstreamError: a non-classified one is a fatal internal error. */
+export function asUpstreamError(err: unknown): UpstreamError {
+  if (err instanceof UpstreamError) return err;
+  return new UpstreamError({ kind: 'fatal', reason: 'internal', mayHaveReachedServer: false, detail: err instanceof Error ? err.message : String(err) }, { cause: err });
+}

@@ -1,4 +1,3 @@
-import pRetry from 'p-retry';
 import type { Logger } from '../log/Logger.js';
 import {
   idLabel,
@@ -11,11 +10,12 @@ import {
   type RequestId,
 } from '../protocol/jsonrpc.js';
 import { isUninitializedSessionError } from '../transport/classifyFailure.js';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Connection, ConnectionOptions, StreamEnd } from '../transport/Connection.js';
 import { openConnection, type TransportMode } from '../transport/openConnection.js';
-import { UpstreamError } from '../transport/UpstreamError.js';
+import { asUpstreamError, UpstreamError } from '../transport/UpstreamError.js';
 import { KeepAlive } from './KeepAlive.js';
+import { OwnRequests } from './OwnRequests.js';
+import { RecoveryLoop } from './RecoveryLoop.js';
 import { ReplayPolicy } from './ReplayPolicy.js';
 import { SessionMemory, type ListKind } from './SessionMemory.js';
 import type { Upstream } from './Upstream.js';
@@ -43,15 +43,10 @@ interface InFlight {
   sends: number;
 }
 
-/** Own requests (handshake, pings, restores, refreshes) wait for their answer here. */
-type OwnWaiter = (reply: JSONRPCMessage | UpstreamError) => void;
 
 const TRANSPORT_NAMES = { http: 'Streamable HTTP', sse: 'legacy HTTP+SSE' } as const;
 /** How long a ping (keepalive or recovery probe) and each restore request may take. */
 const PROBE_TIMEOUT_MS = 10_000;
-/** Backoff between recovery attempts: the first retry comes fast, later ones settle at 5 s. */
-const RECOVERY_BACKOFF = { minTimeout: 100, factor: 1.6, maxTimeout: 5000, randomize: true } as const;
-const OWN_ID_PREFIX = 'mcp-tether:';
 /** A request refused this often (never processed) is failed instead of sent once more. */
 const MAX_SENDS = 5;
 /** Pings the old session may fail (other than by a network error) before it is given up. */
@@ -59,10 +54,6 @@ const MAX_PROBE_FAILURES = 3;
 /** How long to wait for an answer after its stream ended, before calling it lost. */
 const STREAM_END_GRACE_MS = 50;
 const RESUMABLE_STREAM_GRACE_MS = 10_000;
-/** Recoveries that serve nothing before the next loss back off from each other, up to this. */
-const MAX_FLAP_DELAY_MS = 5000;
-/** A desktop request cuts a recovery pause short at most this often. */
-const KICK_MIN_INTERVAL_MS = 250;
 /** How long a given-up connection's sends under way may take to finish. */
 const DRAIN_MS = 2000;
 /** A reconnection attempt that hangs this long is abandoned and retried. */
@@ -105,26 +96,36 @@ export class UpstreamSession implements Upstream {
   readonly #inflight = new Map<RequestId, InFlight>();
   /** Messages waiting for a ready session, in order. */
   #queue: JSONRPCMessage[] = [];
-  readonly #own = new Map<RequestId, OwnWaiter>();
-  #ownSeq = 0;
+  readonly #own = new OwnRequests();
   /** Server→desktop requests still unanswered, with the generation that asked. */
   readonly #serverRequests = new Map<RequestId, number>();
   #recovery: Promise<void> | undefined;
   #recoveries = 0;
-  /** Cuts a recovery's backoff pause short; set only while recovering. */
-  #kick: (() => void) | undefined;
-  #attemptRunning = false;
-  #lastKick = 0;
-  /** Whether the current session has answered a desktop request: see #pauseIfFlapping. */
+  readonly #recoveryLoop: RecoveryLoop;
+  /** Whether the current session has answered a desktop request (see RecoveryLoop). */
   #servedSinceRecovery = false;
-  #lastRecoveryEnd = 0;
-  #flapDelayMs = 0;
 
   constructor(opts: UpstreamSessionOptions) {
     this.#opts = opts;
     this.#log = opts.log;
     this.#mode = opts.mode;
     this.#keepAlive = new KeepAlive(opts.pingIntervalMs, () => this.#keepAlivePing());
+    let lastReason = '';
+    this.#recoveryLoop = new RecoveryLoop({
+      signal: this.#closing.signal,
+      log: this.#log,
+      onFailedAttempt: (e, attempt) => {
+        if (this.#state === 'closed') return;
+        if (e.reason !== lastReason) {
+          lastReason = e.reason;
+          this.#log.warn(`reconnect attempt ${attempt} failed: ${e.detail}; retrying with backoff (waiting requests fail at --request-timeout)`);
+        } else {
+          this.#log.debug(`reconnect attempt ${attempt} failed: ${e.detail}`);
+        }
+        // Waiting cannot fix these: tell the waiting requests now rather than at their deadline.
+        if (e.kind === 'auth' || e.kind === 'fatal' || e.kind === 'protocol') this.#failQueue(e);
+      },
+    });
   }
 
   get state(): SessionState {
@@ -174,8 +175,7 @@ export class UpstreamSession implements Upstream {
     this.#state = 'closed';
     this.#closing.abort(closedError());
     this.#keepAlive.stop();
-    for (const waiter of this.#own.values()) waiter(closedError());
-    this.#own.clear();
+    this.#own.failAll(closedError());
     this.#queue = [];
     this.#inflight.clear();
     this.#serverRequests.clear();
@@ -242,7 +242,7 @@ export class UpstreamSession implements Upstream {
     const abort = new AbortController();
     const onClose = () => abort.abort(closedError());
     this.#closing.signal.addEventListener('abort', onClose, { once: true });
-    const reply = this.#awaitOwn(request.id, timeoutMs, 'initialize');
+    const reply = this.#own.wait(request.id, timeoutMs, 'initialize');
     const opening = openConnection(
       {
         url: this.#opts.url,
@@ -257,7 +257,7 @@ export class UpstreamSession implements Upstream {
       request,
     );
     // A failed opening ends the wait for the answer too.
-    opening.catch((err: unknown) => this.#own.get(request.id)?.(asUpstreamError(err)));
+    opening.catch((err: unknown) => this.#own.settle(request.id, asUpstreamError(err)));
     try {
       const answer = await reply;
       // The answer can arrive before send() resolved (JSON responses): wait for the connection.
@@ -329,7 +329,8 @@ export class UpstreamSession implements Upstream {
     }
     if (front) this.#queue.unshift(message);
     else this.#queue.push(message);
-    if (isRequest(message)) this.#kickRecovery();
+    // Someone waits now: a recovery pausing between attempts tries at once.
+    if (isRequest(message)) this.#recoveryLoop.kick();
     // A late failure from a connection already replaced: the new session can take it now.
     if (this.#state === 'ready' && this.#connection) this.#flushQueue();
   }
@@ -402,8 +403,7 @@ export class UpstreamSession implements Upstream {
   #onServerMessage(message: JSONRPCMessage, from: Connection): void {
     this.#keepAlive.touch();
     if (isReply(message)) {
-      const own = this.#own.get(message.id);
-      if (own) return own(message);
+      if (this.#own.settle(message.id, message)) return;
       const entry = this.#inflight.get(message.id);
       if (entry) {
         if (isUninitializedSessionError((message as { error?: unknown }).error)) {
@@ -482,75 +482,31 @@ export class UpstreamSession implements Upstream {
 
   async #recover(cause: UpstreamError): Promise<void> {
     const started = performance.now();
-    let attempts = 0;
-    let lastReason = '';
     let outcome = 'reconnected' as 'resumed' | 'reconnected';
     let probeFailures = 0;
-    if (!(await this.#pauseIfFlapping())) return;
-    const attempt = async (): Promise<void> => {
-      attempts += 1;
-      this.#attemptRunning = true;
-      try {
-        const old = this.#connection;
-        if (old) {
-          try {
-            await this.#ping(old);
-            outcome = 'resumed';
-            return;
-          } catch (err) {
-            const error = asUpstreamError(err);
-            // A network failure may pass; a session that keeps answering wrongly is given up.
-            const hopeless = error.kind !== 'network' && ++probeFailures >= MAX_PROBE_FAILURES;
-            if (error.kind !== 'session-lost' && !hopeless) throw error;
-            this.#dropConnection(error);
-          }
+    const attempts = await this.#recoveryLoop.run(async () => {
+      const old = this.#connection;
+      if (old) {
+        try {
+          await this.#ping(old);
+          outcome = 'resumed';
+          return;
+        } catch (err) {
+          const error = asUpstreamError(err);
+          // A network failure may pass; a session that keeps answering wrongly is given up.
+          const hopeless = error.kind !== 'network' && ++probeFailures >= MAX_PROBE_FAILURES;
+          if (error.kind !== 'session-lost' && !hopeless) throw error;
+          this.#dropConnection(error);
         }
-        await this.#reconnect();
-        outcome = 'reconnected';
-      } catch (err) {
-        // p-retry gives up on a TypeError; nothing here may end the recovery but close().
-        throw asUpstreamError(err);
-      } finally {
-        this.#attemptRunning = false;
       }
-    };
-    const onFailedAttempt = ({ error }: { error: Error }): void => {
-      const e = asUpstreamError(error);
-      if (this.#state === 'closed') return;
-      if (e.reason !== lastReason) {
-        lastReason = e.reason;
-        this.#log.warn(`reconnect attempt ${attempts} failed: ${e.detail}; retrying with backoff (waiting requests fail at --request-timeout)`);
-      } else {
-        this.#log.debug(`reconnect attempt ${attempts} failed: ${e.detail}`);
-      }
-      // Waiting cannot fix these: tell the waiting requests now rather than at their deadline.
-      if (e.kind === 'auth' || e.kind === 'fatal' || e.kind === 'protocol') this.#failQueue(e);
-    };
-    // Backoff with jitter, retried for as long as the bridge lives. A new request from the desktop
-    // during a backoff pause starts over at once (see #kickRecovery): someone is waiting now.
-    for (;;) {
-      const pause = new AbortController();
-      this.#kick = () => pause.abort();
-      try {
-        await pRetry(attempt, {
-          ...RECOVERY_BACKOFF,
-          retries: Number.POSITIVE_INFINITY,
-          signal: AbortSignal.any([this.#closing.signal, pause.signal]),
-          onFailedAttempt,
-        });
-        break;
-      } catch {
-        if (this.#closing.signal.aborted) return;
-        this.#log.debug('a request is waiting: reconnecting now instead of after the backoff pause');
-      } finally {
-        this.#kick = undefined;
-      }
-    }
+      await this.#reconnect();
+      outcome = 'reconnected';
+    }, this.#servedSinceRecovery);
+    if (attempts === undefined) return; // closed while recovering
     if (this.#state !== 'recovering') return;
     this.#recoveries += 1;
     this.#state = 'ready';
     this.#servedSinceRecovery = false;
-    this.#lastRecoveryEnd = performance.now();
     const ms = Math.round(performance.now() - started);
     if (outcome === 'resumed') {
       this.#log.info(`connection problem (${cause.detail}); the server kept the session, back after ${ms} ms`);
@@ -559,36 +515,6 @@ export class UpstreamSession implements Upstream {
     }
     this.#keepAlive.start();
     this.#flushQueue();
-  }
-
-  /**
-   * A session that is lost again before it served the desktop anything (a server that accepts
-   * initialize and then rejects everything, say) must not make recovery a busy loop: such
-   * back-to-back recoveries wait longer and longer before starting. Resolves false if closed.
-   */
-  async #pauseIfFlapping(): Promise<boolean> {
-    const flapping = this.#recoveries > 0 && !this.#servedSinceRecovery && performance.now() - this.#lastRecoveryEnd < 30_000;
-    this.#flapDelayMs = flapping ? Math.min(Math.max(this.#flapDelayMs * 2, 200), MAX_FLAP_DELAY_MS) : 0;
-    if (this.#flapDelayMs === 0) return true;
-    this.#log.debug(`the last session was lost before it served anything; waiting ${this.#flapDelayMs} ms before reconnecting`);
-    try {
-      await sleep(this.#flapDelayMs, undefined, { signal: this.#closing.signal });
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /**
-   * Starts the next reconnection attempt now if the recovery is pausing between attempts. Never
-   * while an attempt runs (two handshakes would make two sessions), and at most every 250 ms, so a
-   * busy desktop during a long outage does not turn backoff into a busy loop.
-   */
-  #kickRecovery(): void {
-    const now = performance.now();
-    if (!this.#kick || this.#attemptRunning || now - this.#lastKick < KICK_MIN_INTERVAL_MS) return;
-    this.#lastKick = now;
-    this.#kick();
   }
 
   /**
@@ -605,9 +531,7 @@ export class UpstreamSession implements Upstream {
     const lost = [...this.#inflight.values()].filter((e) => e.state === 'sent');
     // Oldest first, so replays keep their order at the head of the queue.
     for (const entry of lost.reverse()) this.#answerLost(entry);
-    for (const [id, waiter] of this.#own) {
-      if (String(id).startsWith(OWN_ID_PREFIX)) waiter(cause);
-    }
+    this.#own.failOwn(cause);
     // Sends under way finish first, so each learns whether the server took it (see #deliver).
     // The DELETE frees the session on a server that still has it (it was refused for another reason).
     void old.close({ terminate: true, timeoutMs: 1000, drainMs: DRAIN_MS });
@@ -618,7 +542,7 @@ export class UpstreamSession implements Upstream {
     const initRequest = this.#initRequest;
     if (!initRequest) throw closedError();
     // The desktop's own params; the answer is kept, not forwarded: the desktop already has one.
-    const { connection, reply } = await this.#handshake({ ...initRequest, id: this.#nextOwnId() }, Math.min(this.#opts.handshakeTimeoutMs, RECONNECT_HANDSHAKE_TIMEOUT_MS));
+    const { connection, reply } = await this.#handshake({ ...initRequest, id: this.#own.nextId() }, Math.min(this.#opts.handshakeTimeoutMs, RECONNECT_HANDSHAKE_TIMEOUT_MS));
     const result = (reply as { result?: Record<string, unknown> }).result;
     if (!result) {
       await connection.close({ terminate: true });
@@ -691,12 +615,12 @@ export class UpstreamSession implements Upstream {
 
   /** Sends a request of the bridge's own and waits for its answer, bounded. */
   async #request(connection: Connection, method: string, params: Record<string, unknown> | undefined): Promise<JSONRPCMessage> {
-    const id = this.#nextOwnId();
-    const answer = this.#awaitOwn(id, PROBE_TIMEOUT_MS, method);
+    const id = this.#own.nextId();
+    const answer = this.#own.wait(id, PROBE_TIMEOUT_MS, method);
     try {
       await connection.send(params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params });
     } catch (err) {
-      this.#own.get(id)?.(asUpstreamError(err));
+      this.#own.settle(id, asUpstreamError(err));
     }
     const reply = await answer;
     if (isUninitializedSessionError((reply as { error?: unknown }).error)) {
@@ -704,39 +628,9 @@ export class UpstreamSession implements Upstream {
     }
     return reply;
   }
-
-  /** Registers a waiter for the answer to one of the bridge's own requests. */
-  #awaitOwn(id: RequestId, timeoutMs: number, what: string): Promise<JSONRPCMessage> {
-    const answer = new Promise<JSONRPCMessage>((resolve, reject) => {
-      const timer = setTimeout(
-        () => waiter(new UpstreamError({ kind: 'network', reason: 'timeout', mayHaveReachedServer: true, detail: `no answer to ${what} within ${timeoutMs / 1000} s` })),
-        timeoutMs,
-      );
-      const waiter: OwnWaiter = (reply) => {
-        clearTimeout(timer);
-        this.#own.delete(id);
-        if (reply instanceof UpstreamError) reject(reply);
-        else resolve(reply);
-      };
-      this.#own.set(id, waiter);
-    });
-    // It may be settled (a lost session fails every waiter) before its owner awaits it.
-    answer.catch(() => undefined);
-    return answer;
-  }
-
-  #nextOwnId(): string {
-    this.#ownSeq += 1;
-    return `${OWN_ID_PREFIX}${this.#ownSeq}`;
-  }
 }
 
 function describe(message: JSONRPCMessage): string {
   const m = message as { method?: string; id?: RequestId };
   return m.method ?? `the answer #${idLabel(m.id)}`;
-}
-
-function asUpstreamError(err: unknown): UpstreamError {
-  if (err instanceof UpstreamError) return err;
-  return new UpstreamError({ kind: 'fatal', reason: 'internal', mayHaveReachedServer: false, detail: err instanceof Error ? err.message : String(err) }, { cause: err });
 }
