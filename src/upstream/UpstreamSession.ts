@@ -43,7 +43,6 @@ interface InFlight {
   sends: number;
 }
 
-
 const TRANSPORT_NAMES = { http: 'Streamable HTTP', sse: 'legacy HTTP+SSE' } as const;
 /** How long a ping (keepalive or recovery probe) and each restore request may take. */
 const PROBE_TIMEOUT_MS = 10_000;
@@ -104,20 +103,21 @@ export class UpstreamSession implements Upstream {
   readonly #recoveryLoop: RecoveryLoop;
   /** Whether the current session has answered a desktop request (see RecoveryLoop). */
   #servedSinceRecovery = false;
+  #lastFailureReason = '';
 
   constructor(opts: UpstreamSessionOptions) {
     this.#opts = opts;
     this.#log = opts.log;
     this.#mode = opts.mode;
     this.#keepAlive = new KeepAlive(opts.pingIntervalMs, () => this.#keepAlivePing());
-    let lastReason = '';
     this.#recoveryLoop = new RecoveryLoop({
       signal: this.#closing.signal,
       log: this.#log,
       onFailedAttempt: (e, attempt) => {
         if (this.#state === 'closed') return;
-        if (e.reason !== lastReason) {
-          lastReason = e.reason;
+        // One warning per cause and recovery; repeats of it only with --verbose.
+        if (e.reason !== this.#lastFailureReason) {
+          this.#lastFailureReason = e.reason;
           this.#log.warn(`reconnect attempt ${attempt} failed: ${e.detail}; retrying with backoff (waiting requests fail at --request-timeout)`);
         } else {
           this.#log.debug(`reconnect attempt ${attempt} failed: ${e.detail}`);
@@ -482,6 +482,7 @@ export class UpstreamSession implements Upstream {
 
   async #recover(cause: UpstreamError): Promise<void> {
     const started = performance.now();
+    this.#lastFailureReason = '';
     let outcome = 'reconnected' as 'resumed' | 'reconnected';
     let probeFailures = 0;
     const attempts = await this.#recoveryLoop.run(async () => {
