@@ -61,6 +61,23 @@ describe.each(HTTP_STALE_MODES)('Streamable HTTP: server restart, stale session 
   });
 });
 
+describe('a session the server keeps but never saw initialized (-32602)', () => {
+  it('a call it refused that way provably never ran: replayed once on a new session, even a mutating one', async () => {
+    const s = await server('http', { staleSession: 'uninitialized' });
+    const d = await desktop(s, 'http');
+    await d.b.client.listTools();
+    // The server loses its state but keeps every connection: nothing tells the bridge until the
+    // call itself is answered -32602.
+    s.forgetSessions();
+    const r = await d.b.client.callTool({ name: 'append', arguments: { line: 'exactly-once' } });
+    expect((r.content as Array<{ text: string }>)[0]!.text).toBe('appended exactly-once');
+    expect(s.record.toolCalls.filter((c) => c === 'append:exactly-once')).toHaveLength(1);
+    expect(s.record.initializeRequests).toHaveLength(2);
+    expect(d.b.stderr()).toMatch(/session lost \(the server says this session was never initialized\)/);
+    d.assertUntroubled();
+  });
+});
+
 describe.each(['spec404', 'noTransport400'] as const)('legacy SSE: server restart, stale session answered %s', (mode) => {
   it('every call after the restart succeeds; the desktop sees nothing', async () => {
     const s = await server('sse', { staleSession: mode });
