@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectThroughBridge } from '../helpers/bridge.js';
+import { connectThroughBridge, initializeLine, spawnRaw } from '../helpers/bridge.js';
+import { startRawServer } from '../helpers/rawHttpServer.js';
 import { startStreamableHttpServer, type ServerOptions } from '../fixtures/servers.mjs';
 
 const cleanup: Array<() => Promise<unknown> | void> = [];
@@ -71,5 +72,37 @@ describe('misbehaving servers', () => {
     expect(s.record.initializeRequests).toHaveLength(1);
     expect(s.record.toolCalls.filter((c) => c === 'slow_read')).toHaveLength(2);
     expect(s.record.toolCalls.filter((c) => c === 'slow_plain')).toHaveLength(1);
+  });
+
+  it('a session that keeps answering 500 after its stream broke is given up for a new one', async () => {
+    const { s, b } = await setup({});
+    await expect.poll(() => s.openStreams(), { timeout: 5000 }).toBe(1);
+    s.breakSessions();
+    s.dropStreams();
+    // The bridge pings the old session, gets 500 three times, and starts a new one.
+    await expect.poll(() => s.record.initializeRequests.length, { timeout: 10_000 }).toBe(2);
+    expect(text(await b.client.callTool({ name: 'echo', arguments: { text: 'new session' } }))).toBe('new session');
+  });
+
+  it('a handshake that times out after the session id came is ended with DELETE, not left behind', async () => {
+    const server = await startRawServer((req, res) => {
+      if (req.method === 'POST') {
+        // Accepts initialize, names a session, and then never answers.
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'mcp-session-id': 'stuck-1' });
+        res.write(': open\n\n');
+        return;
+      }
+      res.writeHead(req.method === 'DELETE' ? 200 : 405).end();
+    });
+    cleanup.push(() => server.close());
+    const bridge = spawnRaw([server.url('/mcp'), '--transport', 'http', '--request-timeout', '1']);
+    cleanup.push(async () => {
+      bridge.kill();
+      await bridge.exit;
+    });
+    bridge.write(initializeLine(1));
+    const reply = await bridge.next((m) => m.id === 1, 10_000);
+    expect(reply.error.code).toBe(-32001);
+    await expect.poll(() => server.requests.filter((r) => r.method === 'DELETE').map((r) => r.headers['mcp-session-id']), { timeout: 5000 }).toEqual(['stuck-1']);
   });
 });
