@@ -1,3 +1,5 @@
+import { isLoopback } from '../cli/resolveOptions.js';
+
 /** What `mcp-tether check` found out about a server; `--json` prints exactly this. */
 export interface CheckReport {
   ok: boolean;
@@ -36,7 +38,8 @@ export function adviceFor(report: CheckReport): Array<{ problem: string; fix: st
   if (!caps.tools && !caps.prompts && !caps.resources) {
     out.push({ problem: 'the server offers no tools, prompts or resources', fix: 'check the URL: this may not be the MCP endpoint you meant' });
   }
-  if (report.url.startsWith('http://') && !/^http:\/\/(localhost|127\.|\[::1\])/.test(report.url)) {
+  const url = new URL(report.url);
+  if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
     out.push({ problem: 'plain http:// to a remote host', fix: 'headers and tokens travel unencrypted: use https:// if the server offers it' });
   }
   return out;

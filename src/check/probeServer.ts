@@ -4,7 +4,8 @@ import { Redactor } from '../log/Redactor.js';
 import type { JSONRPCMessage, RequestId } from '../protocol/jsonrpc.js';
 import type { Connection } from '../transport/Connection.js';
 import { openConnection } from '../transport/openConnection.js';
-import { UpstreamError } from '../transport/UpstreamError.js';
+import { asUpstreamError, UpstreamError } from '../transport/UpstreamError.js';
+import { OwnRequests } from '../upstream/OwnRequests.js';
 import { adviceFor, type CheckReport } from './CheckReport.js';
 
 const LIST_PAGES_MAX = 20;
@@ -20,32 +21,18 @@ export async function probeServer(config: BridgeConfig, version: string, onStep:
   for (const s of config.secrets) redactor.add(s);
   const notes: string[] = [];
   const log = new Logger({ verbose: true, redactor, sink: (line) => notes.push(line) });
-  const waiting = new Map<RequestId, { resolve: (m: JSONRPCMessage) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  // The same waiter table the session uses for its own requests: ids, deadlines, settling.
+  const own = new OwnRequests();
   const onmessage = (m: JSONRPCMessage) => {
     const id = (m as { id?: RequestId }).id;
-    const w = id !== undefined && !('method' in m) ? waiting.get(id) : undefined;
-    if (!w) return;
-    clearTimeout(w.timer);
-    waiting.delete(id!);
-    w.resolve(m);
+    if (id !== undefined && !('method' in m)) own.settle(id, m);
   };
-  const answer = (id: RequestId): Promise<JSONRPCMessage> => {
-    const p = new Promise<JSONRPCMessage>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        waiting.delete(id);
-        reject(new UpstreamError({ kind: 'network', reason: 'timeout', mayHaveReachedServer: true, detail: `no answer within ${config.requestTimeoutMs / 1000} s` }));
-      }, config.requestTimeoutMs);
-      waiting.set(id, { resolve, reject, timer });
-    });
-    p.catch(() => undefined); // may be abandoned when connecting fails; settled in `finally` below
-    return p;
-  };
+  const answer = (id: RequestId, what: string) => own.wait(id, config.requestTimeoutMs, what);
 
   let connection: Connection | undefined;
-  let seq = 0;
   const call = async (method: string, params?: Record<string, unknown>): Promise<{ result?: any; error?: { message?: string } }> => {
-    const id = `check-${++seq}`;
-    const reply = answer(id);
+    const id = own.nextId();
+    const reply = answer(id, method);
     await connection!.send(params ? { jsonrpc: '2.0', id, method, params } : { jsonrpc: '2.0', id, method });
     return (await reply) as { result?: any; error?: { message?: string } };
   };
@@ -55,11 +42,11 @@ export async function probeServer(config: BridgeConfig, version: string, onStep:
     const started = performance.now();
     const initialize = {
       jsonrpc: '2.0' as const,
-      id: 'check-0',
+      id: own.nextId(),
       method: 'initialize',
       params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'mcp-tether check', version } },
     };
-    const initAnswer = answer(initialize.id);
+    const initAnswer = answer(initialize.id, 'initialize');
     connection = await openConnection(
       {
         url: config.url,
@@ -123,16 +110,12 @@ export async function probeServer(config: BridgeConfig, version: string, onStep:
     report.ok = true;
     report.problems = adviceFor(report);
   } catch (err) {
-    const e = err instanceof UpstreamError ? err : new UpstreamError({ kind: 'fatal', reason: 'internal', mayHaveReachedServer: false, detail: String(err) });
+    const e = asUpstreamError(err);
     report.error = { kind: e.kind, reason: e.reason, ...(e.status !== undefined ? { status: e.status } : {}), detail: redactor.redact(e.detail) };
     report.problems = [{ problem: 'the server could not be used', fix: redactor.redact(e.detail) }];
   } finally {
     onStep('closing the session');
-    for (const w of waiting.values()) {
-      clearTimeout(w.timer);
-      w.reject(new Error('check finished'));
-    }
-    waiting.clear();
+    own.failAll(new UpstreamError({ kind: 'fatal', reason: 'closed', mayHaveReachedServer: false, detail: 'check finished' }));
     await connection?.close({ terminate: true, timeoutMs: 2000 });
   }
   return report;

@@ -1,4 +1,4 @@
-import { resolveOptions, DEFAULT_PING_INTERVAL_S, DEFAULT_REQUEST_TIMEOUT_S, type RawOptions } from './resolveOptions.js';
+import { isLoopback, resolveOptions, DEFAULT_PING_INTERVAL_S, DEFAULT_REQUEST_TIMEOUT_S, type RawOptions } from './resolveOptions.js';
 
 export interface ConfigOptions extends RawOptions {
   name?: string;
@@ -85,7 +85,7 @@ export function renderConfig(url: string, opts: ConfigOptions): string {
 export function defaultName(url: string): string {
   try {
     const u = new URL(url.replace(VARIABLE, 'x'));
-    if (/^(localhost|127\.|\[::1\])/.test(u.host)) return `local-${u.port || 'server'}`;
+    if (isLoopback(u.hostname)) return `local-${u.port || 'server'}`;
     const labels = u.hostname.split('.');
     const core = labels.length >= 2 ? labels[labels.length - 2]! : labels[0]!;
     return core.replace(/[^A-Za-z0-9-]/g, '-') || 'remote';
