@@ -1,3 +1,5 @@
+import type { AuthConfig } from './auth/AuthConfig.js';
+import { createAuthorizer } from './auth/createAuthorizer.js';
 import { Logger } from './log/Logger.js';
 import { Redactor } from './log/Redactor.js';
 import { Tracer } from './log/Tracer.js';
@@ -11,6 +13,8 @@ export interface BridgeConfig {
   transport: TransportMode;
   /** Extra HTTP headers, already expanded. */
   headers: Record<string, string>;
+  /** OAuth sign-in for servers that ask for it; undefined when off (the user's own Authorization header). */
+  auth?: AuthConfig;
   /** Values that must never be shown: sensitive header values and every `${VAR}` expansion. */
   secrets: string[];
   verbose: boolean;
@@ -44,9 +48,11 @@ export class Bridge {
     for (const s of config.secrets) redactor.add(s);
     this.log = new Logger({ verbose: config.verbose, file: config.logFile, redactor });
     const tracer = new Tracer(this.log);
+    const authorizer = config.auth ? createAuthorizer(config.url, config.auth, this.log) : undefined;
     this.#upstream = new UpstreamSession({
       url: config.url,
       headers: config.headers,
+      fetch: authorizer?.fetch,
       mode: config.transport,
       log: this.log,
       handshakeTimeoutMs: config.requestTimeoutMs,

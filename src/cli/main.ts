@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { Bridge } from '../Bridge.js';
+import { DEFAULT_OAUTH_TIMEOUT_S } from './resolveAuthOptions.js';
 import { DEFAULT_PING_INTERVAL_S, DEFAULT_REQUEST_TIMEOUT_S, resolveOptions, type RawOptions } from './resolveOptions.js';
 import type { ConfigOptions } from './renderConfig.js';
 import { UsageError } from './UsageError.js';
@@ -13,6 +14,8 @@ Examples:
   $ mcp-tether check https://example.com/mcp          is it reachable, what does it offer?
   $ mcp-tether config https://example.com/mcp         the claude_desktop_config.json entry
   $ mcp-tether demo                                    watch it survive server restarts (local)
+  $ mcp-tether auth https://example.com/mcp           sign in ahead of time (OAuth servers)
+  $ mcp-tether logout https://example.com/mcp         forget that sign-in
 
 In claude_desktop_config.json:
   "my-server": {
@@ -37,6 +40,23 @@ function withConnectionOptions(cmd: Command): Command {
     .option('--request-timeout <seconds>', 'answer a request with an error if the server has not answered in time', String(DEFAULT_REQUEST_TIMEOUT_S));
 }
 
+/** How to sign in to a server that asks for OAuth: shared by the bridge and `auth`. */
+function withAuthOptions(cmd: Command): Command {
+  return cmd
+    .option('--oauth-client-id <id>', 'a client registered with the authorization server beforehand (else: dynamic registration)')
+    .option('--oauth-client-secret <secret>', 'its secret; ${VAR} is expanded from the environment')
+    .option('--oauth-client-info <json|@file>', 'the pre-registered client as JSON ({"client_id": …, "client_secret": …}), or @file holding it')
+    .option('--oauth-client-metadata <json|@file>', 'extra client metadata for dynamic registration (JSON or @file)')
+    .option('--oauth-client-metadata-url <url>', 'an https URL of a client ID metadata document, used where the server supports them')
+    .option('--oauth-scope <scope>', 'the scope to ask for when the server names none')
+    .option('--oauth-resource <url>', 'the resource (RFC 8707) to ask tokens for, if not the one the server advertises')
+    .option('--oauth-callback-host <host>', 'where the sign-in callback listens', '127.0.0.1')
+    .option('--oauth-callback-port <port>', 'the callback port (default: a stable port derived from the server; 0: any free port)')
+    .option('--oauth-timeout <seconds>', 'how long to wait for a browser sign-in', String(DEFAULT_OAUTH_TIMEOUT_S))
+    .option('--client-credentials', 'machine-to-machine: the client credentials grant with --oauth-client-id/--oauth-client-secret, no browser')
+    .option('--no-oauth', 'never sign in; a 401 is reported as it is');
+}
+
 function createProgram(): Command {
   const program = new Command()
     .name('mcp-tether')
@@ -51,7 +71,7 @@ function createProgram(): Command {
       // One clear line: commander's message and its suggestion, without a stack or usage dump.
       outputError: (text, write) => write(`mcp-tether: ${text.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()}\n`),
     });
-  withConnectionOptions(program.argument('<url>', 'the remote MCP endpoint, e.g. https://example.com/mcp (Streamable HTTP) or …/sse (legacy SSE)'))
+  withAuthOptions(withConnectionOptions(program.argument('<url>', 'the remote MCP endpoint, e.g. https://example.com/mcp (Streamable HTTP) or …/sse (legacy SSE)')))
     .option('--verbose', 'trace every message and connection event on stderr')
     .option('--log-file <path>', 'write logs to this file instead of stderr')
     .option('--ping-interval <seconds>', 'ping the server after this much idle time to find a dead session early; 0 disables', String(DEFAULT_PING_INTERVAL_S))
@@ -76,6 +96,19 @@ function createProgram(): Command {
     const { renderConfig } = await import('./renderConfig.js');
     process.stdout.write(renderConfig(url, raw));
   });
+  withAuthOptions(
+    withConnectionOptions(program.command('auth <url>').description('sign in to a server that asks for OAuth now, from a terminal, so the bridge finds the sign-in ready')),
+  ).action(async (url: string, raw: RawOptions) => {
+    const { runAuth } = await import('../auth/runAuth.js');
+    process.exitCode = await runAuth(resolveOptions(url, raw, process.env));
+  });
+  program
+    .command('logout <url>')
+    .description('forget the stored sign-in (tokens and client registration) for a server')
+    .action(async (url: string) => {
+      const { runLogout } = await import('../auth/runAuth.js');
+      process.exitCode = await runLogout(url, process.env);
+    });
   program
     .command('demo')
     .description('watch mcp-tether keep a client working while its server restarts (all local)')

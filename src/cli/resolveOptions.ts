@@ -1,11 +1,14 @@
 import type { BridgeConfig } from '../Bridge.js';
 import type { TransportMode } from '../transport/openConnection.js';
+import { readFileSync } from 'node:fs';
+import { tetherHome } from '../home/tetherHome.js';
 import { expandVariables } from './expandVariables.js';
 import { parseHeader } from './parseHeader.js';
+import { resolveAuthOptions, type RawAuthOptions } from './resolveAuthOptions.js';
 import { UsageError } from './UsageError.js';
 
 /** The options as commander hands them over, before validation. */
-export interface RawOptions {
+export interface RawOptions extends RawAuthOptions {
   transport?: string;
   header?: string[];
   allowHttp?: boolean;
@@ -21,9 +24,15 @@ export const DEFAULT_PING_INTERVAL_S = 30;
 
 /**
  * Turns the command line and environment into a BridgeConfig, or throws a UsageError that says
- * exactly what to fix. Pure (no I/O), so every rule is unit-tested.
+ * exactly what to fix. Pure but for reading `@file` arguments (`readText`), so every rule is
+ * unit-tested.
  */
-export function resolveOptions(rawUrl: string, raw: RawOptions, env: NodeJS.ProcessEnv): BridgeConfig {
+export function resolveOptions(
+  rawUrl: string,
+  raw: RawOptions,
+  env: NodeJS.ProcessEnv,
+  readText: (path: string) => string = (path) => readFileSync(path, 'utf8'),
+): BridgeConfig {
   const secrets: string[] = [];
   const expandedUrl = expandVariables(rawUrl, env, 'the URL');
   secrets.push(...expandedUrl.used);
@@ -51,10 +60,14 @@ export function resolveOptions(rawUrl: string, raw: RawOptions, env: NodeJS.Proc
     throw new UsageError(`--ping-interval must be a number of seconds from 0 (off) to 86400 (got "${raw.pingInterval}")`);
   }
 
+  const { auth, secrets: authSecrets } = resolveAuthOptions(url, raw, { env, home: tetherHome(env), headers, readText });
+  secrets.push(...authSecrets);
+
   return {
     url,
     transport,
     headers,
+    auth,
     secrets,
     verbose: raw.verbose ?? false,
     logFile: raw.logFile,

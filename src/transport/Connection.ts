@@ -1,3 +1,4 @@
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '../protocol/jsonrpc.js';
 import type { UpstreamError } from './UpstreamError.js';
 
@@ -50,4 +51,6 @@ export interface ConnectionOptions {
   url: URL;
   /** Extra headers for every HTTP request (already expanded and validated). */
   headers: Record<string, string>;
+  /** Every HTTP request goes through this (the sign-in lives here); global fetch by default. */
+  fetch?: FetchLike;
 }

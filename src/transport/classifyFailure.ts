@@ -70,11 +70,26 @@ export function classifyFailure(f: FailureFacts): Failure {
   return { kind: 'network', reason: 'unknown', mayHaveReachedServer: true, detail: code ? `${text} (${code})` : text };
 }
 
+/**
+ * How the sign-in (src/auth/Authorizer.ts) marks the body of a 401/403 it hands back after failing
+ * to sign in: the failure then says what went wrong with the sign-in, not "pass a header".
+ */
+export const SIGN_IN_FAILED = 'mcp-tether sign-in failed';
+
 function classifyStatus(status: number, body: string, hadSession: boolean): Failure {
   const snippet = summarizeBody(body);
   const said = snippet ? `: ${snippet}` : '';
   if (hadSession && (status === 404 || (status === 400 && SESSION_TEXT.test(body)))) {
     return { kind: 'session-lost', reason: `http-${status}`, status, mayHaveReachedServer: false, detail: `the server no longer knows this session (HTTP ${status}${said})` };
+  }
+  if ((status === 401 || status === 403) && body.startsWith(SIGN_IN_FAILED)) {
+    return {
+      kind: 'auth',
+      reason: `http-${status}`,
+      status,
+      mayHaveReachedServer: false,
+      detail: `the server needs authorization and the sign-in failed (${body.slice(SIGN_IN_FAILED.length + 2, SIGN_IN_FAILED.length + 300)}); to sign in from a terminal, run: mcp-tether auth <url>`,
+    };
   }
   if (status === 401 || status === 403) {
     return {

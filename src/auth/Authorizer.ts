@@ -1,0 +1,257 @@
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { Logger } from '../log/Logger.js';
+import { loadAuth } from '../sdk/lazyAuth.js';
+import { SIGN_IN_FAILED } from '../transport/classifyFailure.js';
+import { CallbackServer } from './CallbackServer.js';
+import { NeedsSignIn, type TetherAuthProvider } from './TetherAuthProvider.js';
+import type { StoredTokens, TokenStore } from './TokenStore.js';
+
+export interface AuthorizerOptions {
+  url: URL;
+  store: TokenStore;
+  provider: TetherAuthProvider;
+  log: Logger;
+  /** Where the sign-in callback listens: host, and the preferred port (0: any). */
+  callbackHost: string;
+  callbackPort: number;
+  /** How long a browser sign-in may take. */
+  timeoutMs: number;
+  /** Machine-to-machine: tokens come from the client credentials grant, never a browser. */
+  clientCredentials: boolean;
+  baseFetch?: FetchLike;
+  openBrowser: (url: string) => Promise<boolean>;
+}
+
+/** Refresh this long before the access token expires (at most), so no request meets the expiry. */
+const REFRESH_AHEAD_MS = 60_000;
+/** Step-up sign-ins one request may cause before its 403 is passed on. */
+const MAX_STEP_UPS = 2;
+/** After a browser sign-in failed, requests fail at once for this long instead of opening another. */
+const SIGN_IN_COOLDOWN_MS = 15_000;
+
+interface Challenge {
+  resourceMetadataUrl?: URL;
+  scope?: string;
+  error?: string;
+}
+
+/**
+ * Makes OAuth as invisible as the session: every HTTP request to the server goes through
+ * `fetch`, which adds the access token, refreshes it before it expires, and on a 401 (or a 403
+ * asking for more scope) renews the sign-in and sends the same request again, so the transport
+ * above never sees the 401. The SDK's `auth()` does discovery, registration, PKCE, the code
+ * exchange and refresh; this class decides when, and involves a person only when a refresh
+ * cannot do.
+ *
+ * Why not the SDK transports' own `authProvider`: they give up with UnauthorizedError where a
+ * browser is needed instead of waiting for it, the legacy SSE transport handles a 401 only when
+ * it opens, and neither coordinates two processes. Here the same code serves every request of
+ * both transports, the GET streams included.
+ */
+export class Authorizer {
+  readonly #opts: AuthorizerOptions;
+  readonly #baseFetch: FetchLike;
+  #loaded: Promise<void> | undefined;
+  #renewing: Promise<void> | undefined;
+  #signInFailedAt = -Infinity;
+
+  constructor(opts: AuthorizerOptions) {
+    this.#opts = opts;
+    this.#baseFetch = opts.baseFetch ?? ((input, init) => fetch(input, init));
+  }
+
+  /** A `fetch` with the sign-in taken care of; hand it to the transports. */
+  readonly fetch: FetchLike = async (input, init) => {
+    let token = await this.#accessToken();
+    let response = await this.#send(input, init, token);
+    let renewed = false;
+    let stepUps = 0;
+    for (;;) {
+      const status = response.status;
+      if (status !== 401 && status !== 403) return response;
+      if (!canResend(init)) return response;
+      const challenge = await readChallenge(response);
+      if (status === 403 && (challenge.error !== 'insufficient_scope' || stepUps >= MAX_STEP_UPS)) return response;
+      if (status === 401 && renewed) return response;
+      await response.body?.cancel().catch(() => undefined);
+      try {
+        if (status === 401) {
+          renewed = true;
+          await this.#renew(token, challenge);
+        } else {
+          stepUps += 1;
+          await this.#stepUp(challenge);
+        }
+      } catch (err) {
+        const reason = (err as Error).message;
+        this.#opts.log.warn(`sign-in to ${this.#opts.url.origin} failed: ${reason}`);
+        // The server's refusal goes up as it was, but with the reason in place of its body.
+        const headers = new Headers(response.headers);
+        headers.delete('content-length');
+        headers.set('content-type', 'text/plain');
+        return new Response(`${SIGN_IN_FAILED}: ${reason}`, { status, statusText: response.statusText, headers });
+      }
+      token = this.#opts.provider.currentTokens?.access_token;
+      response = await this.#send(input, init, token);
+    }
+  };
+
+  /** Signs in now if there is no usable token (for `mcp-tether auth`); true if it had to. */
+  async ensureSignedIn(): Promise<boolean> {
+    const token = await this.#accessToken();
+    if (token) return false;
+    await this.#renew(undefined, {});
+    return true;
+  }
+
+  #send(input: string | URL, init: RequestInit | undefined, token: string | undefined): Promise<Response> {
+    if (!token) return this.#baseFetch(input, init);
+    const headers = new Headers(init?.headers);
+    headers.set('authorization', `Bearer ${token}`);
+    return this.#baseFetch(input, { ...init, headers });
+  }
+
+  /** The access token to send, refreshed first if it is about to expire. */
+  async #accessToken(): Promise<string | undefined> {
+    this.#loaded ??= this.#opts.provider.reload();
+    await this.#loaded;
+    const tokens = this.#opts.provider.currentTokens;
+    if (tokens && expiresSoon(tokens) && (tokens.refresh_token || this.#opts.clientCredentials)) {
+      // Silent only: if it fails, the request goes with what it has and a 401 takes over.
+      await this.#renew(tokens.access_token, {}, { silent: true }).catch((err: Error) =>
+        this.#opts.log.debug(`early token refresh failed: ${err.message}`),
+      );
+    }
+    return this.#opts.provider.currentTokens?.access_token;
+  }
+
+  /**
+   * Gets a token other than `rejected`: one another bridge stored meanwhile, a refreshed one, or
+   * (unless `silent`) a new sign-in. One at a time per process, and per server across processes.
+   */
+  #renew(rejected: string | undefined, challenge: Challenge, opts: { silent?: boolean } = {}): Promise<void> {
+    this.#renewing ??= this.#underLock(async () => {
+      const { provider } = this.#opts;
+      await provider.reload();
+      const fresh = provider.currentTokens;
+      if (fresh?.access_token && fresh.access_token !== rejected && !expiresSoon(fresh)) {
+        this.#opts.log.debug('using the tokens another mcp-tether process stored');
+        return;
+      }
+      if (this.#opts.clientCredentials) {
+        await this.#authorize({ interactive: false, challenge });
+        return;
+      }
+      if (fresh?.refresh_token) {
+        try {
+          await this.#authorize({ interactive: false, challenge });
+          this.#opts.log.debug('access token refreshed');
+          return;
+        } catch (err) {
+          if (!(err instanceof NeedsSignIn)) throw err;
+          this.#opts.log.info('the stored sign-in has expired; a new sign-in is needed');
+        }
+      }
+      if (opts.silent) throw new NeedsSignIn();
+      await this.#browserSignIn(challenge, false);
+    }).finally(() => (this.#renewing = undefined));
+    return this.#renewing;
+  }
+
+  /** A 403 insufficient_scope: sign in again for the scope asked, with the scope held so far. */
+  #stepUp(challenge: Challenge): Promise<void> {
+    const held = this.#opts.provider.currentTokens?.scope?.split(' ') ?? [];
+    const wanted = challenge.scope?.split(' ') ?? [];
+    const scope = [...new Set([...held, ...wanted])].filter(Boolean).join(' ') || undefined;
+    this.#opts.log.info(`the server asks for more access${scope ? ` (scope "${scope}")` : ''}; signing in again`);
+    if (this.#opts.clientCredentials) {
+      return this.#underLock(async () => {
+        await this.#authorize({ interactive: false, challenge: { ...challenge, scope }, hideTokens: true });
+      });
+    }
+    this.#renewing ??= this.#underLock(() => this.#browserSignIn({ ...challenge, scope }, true)).finally(() => (this.#renewing = undefined));
+    return this.#renewing;
+  }
+
+  async #browserSignIn(challenge: Challenge, hideTokens: boolean): Promise<void> {
+    if (performance.now() - this.#signInFailedAt < SIGN_IN_COOLDOWN_MS) {
+      throw new Error('the last sign-in failed moments ago; retry shortly or run `mcp-tether auth <url>` in a terminal');
+    }
+    const { log, provider } = this.#opts;
+    // Listening before the browser opens: a fast authorization server could otherwise redirect to nothing.
+    const callback = await CallbackServer.listen(this.#opts.callbackHost, this.#opts.callbackPort);
+    try {
+      const result = await this.#authorize({ interactive: true, challenge, redirectUrl: callback.redirectUrl, hideTokens });
+      if (result === 'AUTHORIZED') return;
+      const url = provider.authorizationUrl;
+      const state = provider.expectedState;
+      if (!url || !state) throw new Error('the sign-in did not produce an authorization URL');
+      const waiting = callback.waitForCode(state, this.#opts.timeoutMs);
+      const opened = await this.#opts.openBrowser(url.href);
+      log.info(
+        `sign-in needed for ${this.#opts.url.origin}: ${opened ? 'your browser has been opened; if it did not show up, ' : ''}open this URL to sign in:\n  ${url.href}`,
+      );
+      const { code } = await waiting;
+      log.redactor.add(code);
+      const exchanged = await this.#authorize({ interactive: true, challenge, redirectUrl: callback.redirectUrl, code });
+      if (exchanged !== 'AUTHORIZED') throw new Error('the authorization server did not issue tokens for the sign-in');
+      log.info(`signed in to ${this.#opts.url.origin}`);
+    } catch (err) {
+      this.#signInFailedAt = performance.now();
+      throw err;
+    } finally {
+      await callback.close();
+    }
+  }
+
+  /** One call of the SDK's auth(), with the provider set up for it. */
+  async #authorize(opts: { interactive: boolean; challenge: Challenge; redirectUrl?: string; code?: string; hideTokens?: boolean }): Promise<'AUTHORIZED' | 'REDIRECT'> {
+    const sdk = await loadAuth();
+    const { provider } = this.#opts;
+    provider.prepare({ interactive: opts.interactive, redirectUrl: opts.redirectUrl, hideTokens: opts.hideTokens });
+    try {
+      return await sdk.auth(provider, {
+        serverUrl: this.#opts.url,
+        authorizationCode: opts.code,
+        resourceMetadataUrl: opts.challenge.resourceMetadataUrl,
+        scope: opts.challenge.scope,
+        fetchFn: this.#baseFetch,
+      });
+    } finally {
+      provider.settle();
+    }
+  }
+
+  async #underLock(work: () => Promise<void>): Promise<void> {
+    const { store } = this.#opts;
+    await store.ensureDir();
+    const lock = store.lock();
+    // Held through a browser sign-in, so it may take that long; a holder that died frees it at once.
+    await lock.acquire({ staleMs: this.#opts.timeoutMs + 60_000, waitMs: this.#opts.timeoutMs + 30_000 });
+    try {
+      await work();
+    } finally {
+      await lock.release();
+    }
+  }
+}
+
+function expiresSoon(tokens: StoredTokens): boolean {
+  if (tokens.expires_at === undefined) return false;
+  // Short-lived tokens are renewed in the second half of their life, not before every request.
+  const lead = typeof tokens.expires_in === 'number' ? Math.min(REFRESH_AHEAD_MS, (tokens.expires_in * 1000) / 2) : REFRESH_AHEAD_MS;
+  return tokens.expires_at - Date.now() < lead;
+}
+
+/** A request whose body can be sent twice (the transports send strings; streams cannot be). */
+function canResend(init: RequestInit | undefined): boolean {
+  const body = init?.body;
+  return body === undefined || body === null || typeof body === 'string';
+}
+
+async function readChallenge(response: Response): Promise<Challenge> {
+  if (!response.headers.get('www-authenticate')) return {};
+  const sdk = await loadAuth();
+  const { resourceMetadataUrl, scope, error } = sdk.extractWWWAuthenticateParams(response);
+  return { resourceMetadataUrl, scope, error };
+}

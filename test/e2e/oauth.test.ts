@@ -1,0 +1,285 @@
+// OAuth 2.1 sign-in, end to end: the built CLI, driven by the SDK Client over stdio, in front of a
+// real MCP server protected by a real authorization server (fixtures/authServer.mjs), with a
+// headless "browser" named by BROWSER (fixtures/browser.mjs) that approves and delivers the callback.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startAuthServer } from '../fixtures/authServer.mjs';
+import { startLegacySseServer, startStreamableHttpServer, type TestServer } from '../fixtures/servers.mjs';
+import { BIN, connectThroughBridge, type BridgedClient } from '../helpers/bridge.js';
+
+const BROWSER = fileURLToPath(new URL('../fixtures/browser.mjs', import.meta.url));
+const run = promisify(execFile);
+
+type AuthServer = Awaited<ReturnType<typeof startAuthServer>>;
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+interface Setup {
+  as: AuthServer;
+  mcp: TestServer;
+  guard: ReturnType<AuthServer['guard']>;
+  home: string;
+  browserLog: string;
+  env: Record<string, string>;
+  visits(): string[];
+}
+
+async function setup(opts: { as?: Parameters<typeof startAuthServer>[0]; scopeForTool?: Record<string, string>; sse?: boolean } = {}): Promise<Setup> {
+  const as = await startAuthServer(opts.as);
+  cleanups.push(() => as.close());
+  const guard = as.guard({ resourcePath: opts.sse ? '/sse' : '/mcp', scopeForTool: opts.scopeForTool });
+  const mcp = opts.sse ? await startLegacySseServer({ guard }) : await startStreamableHttpServer({ guard });
+  cleanups.push(() => mcp.close());
+  const home = mkdtempSync(join(tmpdir(), 'tether-home-'));
+  cleanups.push(() => rmSync(home, { recursive: true, force: true }));
+  const browserLog = join(home, 'browser.log');
+  return {
+    as,
+    mcp,
+    guard,
+    home,
+    browserLog,
+    env: { MCP_TETHER_HOME: home, BROWSER, TETHER_TEST_BROWSER_LOG: browserLog },
+    visits: () => (existsSync(browserLog) ? readFileSync(browserLog, 'utf8').split('\n').filter((l) => l.startsWith('http')) : []),
+  };
+}
+
+async function bridge(s: Setup, args: string[] = [], env: Record<string, string> = {}): Promise<BridgedClient> {
+  const b = await connectThroughBridge(s.mcp.url, ['--oauth-callback-port', '0', ...args], { env: { ...s.env, ...env } });
+  cleanups.push(() => b.close());
+  return b;
+}
+
+async function echo(b: BridgedClient, text: string): Promise<string> {
+  const r = await b.client.callTool({ name: 'echo', arguments: { text } });
+  return (r.content as Array<{ text: string }>)[0]!.text;
+}
+
+/** Every file under the store, with its mode. */
+function storeFiles(home: string): Array<{ path: string; mode: number; dir: boolean }> {
+  const out: Array<{ path: string; mode: number; dir: boolean }> = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      const st = statSync(p);
+      out.push({ path: p, mode: st.mode & 0o777, dir: st.isDirectory() });
+      if (st.isDirectory()) walk(p);
+    }
+  };
+  walk(join(home, 'auth'));
+  return out;
+}
+
+function storedTokens(home: string): { access_token: string; refresh_token?: string } {
+  const file = storeFiles(home).find((f) => f.path.endsWith('tokens.json'))!;
+  return JSON.parse(readFileSync(file.path, 'utf8'));
+}
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
+}
+
+describe('OAuth sign-in', () => {
+  it('signs in on the first 401 through dynamic registration, PKCE and the browser, stores the tokens privately, and keeps them out of the --verbose log', async () => {
+    const s = await setup();
+    const b = await bridge(s, ['--verbose']);
+    expect(await echo(b, 'hello')).toBe('hello');
+
+    expect(s.as.stats.registrations).toBe(1);
+    expect(s.visits()).toHaveLength(1);
+    const [authz] = s.as.stats.authorizations;
+    expect(authz!.code_challenge_method).toBe('S256');
+    expect(authz!.code_challenge).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(authz!.state!.length).toBeGreaterThanOrEqual(16);
+    expect(authz!.resource).toBe(s.mcp.url); // RFC 8707
+    expect(authz!.scope).toBe('mcp'); // from the WWW-Authenticate challenge
+    expect(authz!.redirect_uri).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/oauth\/callback$/);
+    expect(s.as.stats.rejected).toEqual([]);
+    // The URL is printed for headless machines.
+    expect(b.stderr()).toContain(`${s.as.issuer}/authorize?`);
+
+    // Directory 0700, files 0600; no leftovers from atomic writes.
+    const files = storeFiles(s.home);
+    expect(files.filter((f) => f.dir).every((f) => f.mode === 0o700)).toBe(true);
+    expect(files.filter((f) => !f.dir).map((f) => f.mode)).toEqual(files.filter((f) => !f.dir).map(() => 0o600));
+    expect(files.some((f) => f.path.endsWith('.tmp') || f.path.endsWith('.lock'))).toBe(false);
+    expect(statSync(join(s.home, 'auth')).mode & 0o777).toBe(0o700);
+
+    // Nothing secret in the --verbose log: tokens, the authorization code.
+    const tokens = storedTokens(s.home);
+    const callback = readFileSync(s.browserLog, 'utf8').split('\n').find((l) => l.startsWith('location:'))!;
+    const code = new URL(callback.slice('location:'.length)).searchParams.get('code')!;
+    const log = b.stderr();
+    expect(log).toContain('signed in to');
+    for (const secret of [tokens.access_token, tokens.refresh_token!, code]) {
+      expect(secret.length).toBeGreaterThan(10);
+      expect(log).not.toContain(secret);
+    }
+    await b.close();
+
+    // A second bridge (the desktop app restarted) finds the sign-in: no browser, no registration.
+    const again = await bridge(s);
+    expect(await echo(again, 'again')).toBe('again');
+    expect(s.visits()).toHaveLength(1);
+    expect(s.as.stats.registrations).toBe(1);
+  });
+
+  it('signs in to a legacy HTTP+SSE server too (the 401 comes on the stream)', async () => {
+    const s = await setup({ sse: true });
+    const b = await bridge(s, ['--transport', 'sse']);
+    expect(await echo(b, 'sse')).toBe('sse');
+    expect(s.visits()).toHaveLength(1);
+    expect(s.guard.requests.ok).toBeGreaterThan(0);
+  });
+
+  it('uses a pre-registered client with its secret, with an issuer that has a path, and never registers', async () => {
+    const s = await setup({ as: { issuerPath: '/tenant1' } });
+    const port = await freePort();
+    s.as.addClient({ client_id: 'pre-registered', client_secret: 'pre-secret-123456', token_endpoint_auth_method: 'client_secret_post', redirect_uris: [`http://127.0.0.1:${port}/oauth/callback`] });
+    // As a user would: the client's id and auth method in a file, the secret from the environment.
+    const infoFile = join(s.home, 'client-info.json');
+    writeFileSync(infoFile, JSON.stringify({ client_id: 'pre-registered', token_endpoint_auth_method: 'client_secret_post' }));
+    const b = await connectThroughBridge(s.mcp.url, ['--oauth-client-info', `@${infoFile}`, '--oauth-client-secret', '${PRE_SECRET}', '--oauth-callback-port', String(port), '--verbose'], {
+      env: { ...s.env, PRE_SECRET: 'pre-secret-123456' },
+    });
+    cleanups.push(() => b.close());
+    expect(await echo(b, 'pre')).toBe('pre');
+    expect(s.as.stats.registrations).toBe(0);
+    expect(s.as.stats.authorizations[0]!.client_id).toBe('pre-registered');
+    expect(s.as.stats.clientAuth).toContain('client_secret_post');
+    expect(b.stderr()).not.toContain('pre-secret-123456');
+    // The user's client is not copied into the store.
+    expect(storeFiles(s.home).some((f) => f.path.endsWith('client.json'))).toBe(false);
+  });
+
+  it('signs in machine-to-machine with the client credentials grant: no browser', async () => {
+    const s = await setup();
+    s.as.addClient({ client_id: 'm2m', client_secret: 'm2m-secret-abcdef', grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic' });
+    const b = await bridge(s, ['--client-credentials', '--oauth-client-id', 'm2m', '--oauth-client-secret', 'm2m-secret-abcdef', '--verbose']);
+    expect(await echo(b, 'm2m')).toBe('m2m');
+    expect(s.visits()).toHaveLength(0);
+    expect(s.as.stats.grants).toEqual(['client_credentials']);
+    expect(s.as.stats.clientAuth).toEqual(['client_secret_basic']);
+    // Expired: a new client-credentials token, silently.
+    s.as.expireAccessTokens();
+    expect(await echo(b, 'm2m again')).toBe('m2m again');
+    expect(s.as.stats.grants).toEqual(['client_credentials', 'client_credentials']);
+    expect(b.stderr()).not.toContain('m2m-secret-abcdef');
+  });
+
+  it('refreshes an access token that expired mid-session; the desktop sees nothing', async () => {
+    const s = await setup();
+    const b = await bridge(s);
+    expect(await echo(b, 'one')).toBe('one');
+    const before = storedTokens(s.home);
+    s.as.expireAccessTokens();
+    expect(await echo(b, 'two')).toBe('two');
+    expect(s.as.stats.grants).toEqual(['authorization_code', 'refresh_token']);
+    expect(s.visits()).toHaveLength(1);
+    const after = storedTokens(s.home);
+    expect(after.access_token).not.toBe(before.access_token);
+    expect(after.refresh_token).not.toBe(before.refresh_token); // rotated, and the new one kept
+  });
+
+  it('refreshes before expiry, so no request meets a 401', async () => {
+    const s = await setup({ as: { accessTtlS: 3 } });
+    const b = await bridge(s);
+    expect(await echo(b, 'one')).toBe('one');
+    const unauthorized = s.guard.requests.unauthorized;
+    // Past half the token's life: the next request refreshes first.
+    await new Promise((resolve) => setTimeout(resolve, 1800));
+    expect(await echo(b, 'two')).toBe('two');
+    expect(s.as.stats.grants).toContain('refresh_token');
+    expect(s.guard.requests.unauthorized).toBe(unauthorized);
+  });
+
+  it('when the refresh token is revoked too, opens the browser again and the pending call then succeeds', async () => {
+    const s = await setup();
+    const b = await bridge(s);
+    expect(await echo(b, 'one')).toBe('one');
+    s.as.expireAccessTokens();
+    s.as.revokeRefreshTokens();
+    expect(await echo(b, 'two')).toBe('two');
+    expect(s.visits()).toHaveLength(2);
+    expect(s.as.stats.rejected).toEqual(['refresh_token']);
+    expect(b.stderr()).toContain('a new sign-in is needed');
+  });
+
+  it('steps up on 403 insufficient_scope: signs in again for the wider scope and retries the call', async () => {
+    const s = await setup({ scopeForTool: { add: 'mcp:admin' } });
+    const b = await bridge(s);
+    expect(await echo(b, 'plain')).toBe('plain');
+    const r = await b.client.callTool({ name: 'add', arguments: { a: 2, b: 3 } });
+    expect((r.content as Array<{ text: string }>)[0]!.text).toBe('5');
+    expect(s.guard.requests.forbidden).toBe(1);
+    expect(s.visits()).toHaveLength(2);
+    expect(s.as.stats.authorizations[1]!.scope!.split(' ').sort()).toEqual(['mcp', 'mcp:admin']);
+  });
+
+  it('two bridges for one server share one sign-in: one browser, one registration', async () => {
+    const s = await setup();
+    const [a, b] = await Promise.all([bridge(s), bridge(s)]);
+    expect(await echo(a, 'a')).toBe('a');
+    expect(await echo(b, 'b')).toBe('b');
+    expect(s.visits()).toHaveLength(1);
+    expect(s.as.stats.registrations).toBe(1);
+    // And concurrent refreshes do not spend the same (rotating) refresh token twice.
+    s.as.expireAccessTokens();
+    const [x, y] = await Promise.all([echo(a, 'x'), echo(b, 'y')]);
+    expect([x, y]).toEqual(['x', 'y']);
+    expect(s.as.stats.rejected).toEqual([]);
+    expect(s.visits()).toHaveLength(1);
+  });
+
+  it('accepts only the callback that carries its own state', async () => {
+    const s = await setup();
+    const b = await bridge(s, [], { TETHER_TEST_BROWSER_FORGE: '1' });
+    expect(await echo(b, 'ok')).toBe('ok');
+    const log = readFileSync(s.browserLog, 'utf8');
+    expect(log).toContain('forged:400');
+    expect(log).toContain('callback:200');
+    expect(s.as.stats.grants).toEqual(['authorization_code']);
+  });
+
+  it('refuses an authorization server that does not support PKCE S256, before any browser opens', async () => {
+    const s = await setup({ as: { pkce: false } });
+    await expect(bridge(s, ['--request-timeout', '10'])).rejects.toThrow(/sign-in failed \(the authorization server does not support PKCE with S256/);
+    expect(s.visits()).toHaveLength(0);
+  });
+
+  it('uses a client ID metadata document where the server supports them', async () => {
+    const s = await setup({ as: { clientIdMetadataDocuments: true } });
+    const b = await bridge(s, ['--oauth-client-metadata-url', 'https://client.example/mcp-tether.json']);
+    expect(await echo(b, 'cimd')).toBe('cimd');
+    expect(s.as.stats.registrations).toBe(0);
+    expect(s.as.stats.authorizations[0]!.client_id).toBe('https://client.example/mcp-tether.json');
+  });
+
+  it('`auth` signs in ahead of time and `logout` forgets it', async () => {
+    const s = await setup();
+    const signIn = await run(process.execPath, [BIN, 'auth', s.mcp.url, '--oauth-callback-port', '0'], { env: { ...process.env, ...s.env } });
+    expect(signIn.stderr).toContain('accepts the sign-in');
+    expect(s.visits()).toHaveLength(1);
+    expect(s.mcp.liveSessions()).toBe(0); // the probe's session was ended
+    const b = await bridge(s);
+    expect(await echo(b, 'after auth')).toBe('after auth');
+    expect(s.visits()).toHaveLength(1);
+    await b.close();
+
+    const out = await run(process.execPath, [BIN, 'logout', s.mcp.url], { env: { ...process.env, ...s.env } });
+    expect(out.stderr).toContain('forgot the sign-in');
+    expect(storeFiles(s.home)).toEqual([]);
+  });
+});
