@@ -18,6 +18,8 @@ export interface AuthorizerOptions {
   timeoutMs: number;
   /** Machine-to-machine: tokens come from the client credentials grant, never a browser. */
   clientCredentials: boolean;
+  /** False where no person is at hand (`check`): refresh silently, never open a browser. */
+  interactive?: boolean;
   baseFetch?: FetchLike;
   openBrowser: (url: string) => Promise<boolean>;
 }
@@ -152,7 +154,7 @@ export class Authorizer {
           this.#opts.log.info('the stored sign-in has expired; a new sign-in is needed');
         }
       }
-      if (opts.silent) throw new NeedsSignIn();
+      if (opts.silent || this.#opts.interactive === false) throw new NeedsSignIn();
       await this.#browserSignIn(challenge, false);
     }).finally(() => (this.#renewing = undefined));
     return this.#renewing;

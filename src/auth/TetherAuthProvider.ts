@@ -25,7 +25,7 @@ export interface TetherAuthProviderOptions {
 /** Raised instead of redirecting while only a silent refresh is allowed. */
 export class NeedsSignIn extends Error {
   constructor() {
-    super('a browser sign-in is needed');
+    super('a sign-in in the browser is needed');
   }
 }
 

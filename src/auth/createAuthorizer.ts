@@ -10,7 +10,7 @@ import { TokenStore } from './TokenStore.js';
 declare const MCP_TETHER_VERSION: string;
 
 /** Puts together the sign-in for one server from its resolved options. */
-export function createAuthorizer(url: URL, auth: AuthConfig, log: Logger, baseFetch?: FetchLike): Authorizer {
+export function createAuthorizer(url: URL, auth: AuthConfig, log: Logger, opts: { baseFetch?: FetchLike; interactive?: boolean } = {}): Authorizer {
   const store = new TokenStore(auth.home, auth.key, url);
   const provider = new TetherAuthProvider({
     store,
@@ -32,7 +32,8 @@ export function createAuthorizer(url: URL, auth: AuthConfig, log: Logger, baseFe
     callbackPort: auth.callbackPort,
     timeoutMs: auth.timeoutMs,
     clientCredentials: auth.clientCredentials,
-    baseFetch,
+    baseFetch: opts.baseFetch,
+    interactive: opts.interactive,
     openBrowser: (target) => openBrowser(target),
   });
 }

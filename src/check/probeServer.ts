@@ -3,6 +3,7 @@ import { Logger } from '../log/Logger.js';
 import { Redactor } from '../log/Redactor.js';
 import type { JSONRPCMessage, RequestId } from '../protocol/jsonrpc.js';
 import type { Connection } from '../transport/Connection.js';
+import { createAuthorizer } from '../auth/createAuthorizer.js';
 import { openConnection } from '../transport/openConnection.js';
 import { asUpstreamError, UpstreamError } from '../transport/UpstreamError.js';
 import { OwnRequests } from '../upstream/OwnRequests.js';
@@ -51,6 +52,8 @@ export async function probeServer(config: BridgeConfig, version: string, onStep:
       {
         url: config.url,
         headers: config.headers,
+        // Stored sign-ins are used (and refreshed), but a check never opens a browser.
+        fetch: config.auth ? createAuthorizer(config.url, config.auth, log, { interactive: false }).fetch : undefined,
         mode: config.transport,
         log,
         onmessage,

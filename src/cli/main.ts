@@ -77,11 +77,13 @@ function createProgram(): Command {
     .option('--ping-interval <seconds>', 'ping the server after this much idle time to find a dead session early; 0 disables', String(DEFAULT_PING_INTERVAL_S))
     .addHelpText('after', EXAMPLES)
     .action((url: string, raw: RawOptions) => runBridge(url, raw));
-  withConnectionOptions(
-    program
-      .command('check <url>')
-      .description('connect to a server and report what it offers, and any problem with what to do about it')
-      .option('--json', 'print the report as one JSON object'),
+  withAuthOptions(
+    withConnectionOptions(
+      program
+        .command('check <url>')
+        .description('connect to a server and report what it offers, and any problem with what to do about it (uses a stored sign-in, never opens a browser)')
+        .option('--json', 'print the report as one JSON object'),
+    ),
   ).action(async (url: string, raw: RawOptions & { json?: boolean }) => {
     const { runCheck } = await import('../check/runCheck.js');
     process.exitCode = await runCheck(url, raw, MCP_TETHER_VERSION);

@@ -88,7 +88,9 @@ function classifyStatus(status: number, body: string, hadSession: boolean): Fail
       reason: `http-${status}`,
       status,
       mayHaveReachedServer: false,
-      detail: `the server needs authorization and the sign-in failed (${body.slice(SIGN_IN_FAILED.length + 2, SIGN_IN_FAILED.length + 300)}); to sign in from a terminal, run: mcp-tether auth <url>`,
+      detail:
+        `the server needs authorization (HTTP ${status}); signing in with OAuth failed: ${body.slice(SIGN_IN_FAILED.length + 2, SIGN_IN_FAILED.length + 300)}. ` +
+        `To sign in from a terminal: mcp-tether auth <url>; if the server takes a token instead, pass it with --header "Authorization: Bearer \${TOKEN}"`,
     };
   }
   if (status === 401 || status === 403) {

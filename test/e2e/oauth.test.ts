@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAuthServer } from '../fixtures/authServer.mjs';
 import { startLegacySseServer, startStreamableHttpServer, type TestServer } from '../fixtures/servers.mjs';
-import { BIN, connectThroughBridge, type BridgedClient } from '../helpers/bridge.js';
+import { BIN, connectThroughBridge, initializeLine, spawnRaw, type BridgedClient } from '../helpers/bridge.js';
 
 const BROWSER = fileURLToPath(new URL('../fixtures/browser.mjs', import.meta.url));
 const run = promisify(execFile);
@@ -255,7 +255,7 @@ describe('OAuth sign-in', () => {
 
   it('refuses an authorization server that does not support PKCE S256, before any browser opens', async () => {
     const s = await setup({ as: { pkce: false } });
-    await expect(bridge(s, ['--request-timeout', '10'])).rejects.toThrow(/sign-in failed \(the authorization server does not support PKCE with S256/);
+    await expect(bridge(s, ['--request-timeout', '10'])).rejects.toThrow(/signing in with OAuth failed: the authorization server does not support PKCE with S256/);
     expect(s.visits()).toHaveLength(0);
   });
 
@@ -267,9 +267,29 @@ describe('OAuth sign-in', () => {
     expect(s.as.stats.authorizations[0]!.client_id).toBe('https://client.example/mcp-tether.json');
   });
 
+  it('a sign-in nobody completes: the request gets its deadline error, with the URL on stderr, and the bridge keeps running', async () => {
+    const s = await setup();
+    const raw = spawnRaw([s.mcp.url, '--oauth-callback-port', '0', '--request-timeout', '2'], { ...s.env, BROWSER: 'none' });
+    cleanups.push(() => raw.kill());
+    raw.write(initializeLine(1));
+    const answer = await raw.next((m) => m?.id === 1, 15_000);
+    expect(answer.error.code).toBe(-32001);
+    expect(raw.stderr()).toContain(`${s.as.issuer}/authorize?`);
+    expect(raw.child.exitCode).toBeNull();
+    raw.write('{"jsonrpc":"2.0","id":2,"method":"ping"}');
+    expect((await raw.next((m) => m?.id === 2, 15_000)).id).toBe(2);
+  });
+
   it('`auth` signs in ahead of time and `logout` forgets it', async () => {
     const s = await setup();
-    const signIn = await run(process.execPath, [BIN, 'auth', s.mcp.url, '--oauth-callback-port', '0'], { env: { ...process.env, ...s.env } });
+    const env = { ...process.env, ...s.env };
+    // `check` never opens a browser: before a sign-in it says how to sign in.
+    const before = await run(process.execPath, [BIN, 'check', s.mcp.url, '--json'], { env }).catch((e: { code: number; stdout: string }) => e);
+    expect((before as { code: number }).code).toBe(1);
+    expect(JSON.parse(before.stdout).error.detail).toMatch(/a sign-in in the browser is needed.*mcp-tether auth/);
+    expect(s.visits()).toHaveLength(0);
+
+    const signIn = await run(process.execPath, [BIN, 'auth', s.mcp.url, '--oauth-callback-port', '0'], { env });
     expect(signIn.stderr).toContain('accepts the sign-in');
     expect(s.visits()).toHaveLength(1);
     expect(s.mcp.liveSessions()).toBe(0); // the probe's session was ended
@@ -277,6 +297,9 @@ describe('OAuth sign-in', () => {
     expect(await echo(b, 'after auth')).toBe('after auth');
     expect(s.visits()).toHaveLength(1);
     await b.close();
+    // …and after it, `check` uses the stored sign-in.
+    const after = await run(process.execPath, [BIN, 'check', s.mcp.url, '--json'], { env });
+    expect(JSON.parse(after.stdout).ok).toBe(true);
 
     const out = await run(process.execPath, [BIN, 'logout', s.mcp.url], { env: { ...process.env, ...s.env } });
     expect(out.stderr).toContain('forgot the sign-in');

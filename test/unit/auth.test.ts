@@ -1,0 +1,199 @@
+// The sign-in's pure decisions and its small I/O pieces (store, lock, callback listener), without
+// an authorization server: those are covered end to end in test/e2e/oauth.test.ts.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CallbackServer } from '../../src/auth/CallbackServer.js';
+import { FileLock } from '../../src/auth/FileLock.js';
+import { browserCommand } from '../../src/auth/openBrowser.js';
+import { preferredCallbackPort, serverKey } from '../../src/auth/serverKey.js';
+import { forgetServer, TokenStore } from '../../src/auth/TokenStore.js';
+import { resolveAuthOptions } from '../../src/cli/resolveAuthOptions.js';
+import { UsageError } from '../../src/cli/UsageError.js';
+
+const dirs: string[] = [];
+function tempHome(): string {
+  const d = mkdtempSync(join(tmpdir(), 'tether-unit-'));
+  dirs.push(d);
+  return d;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('serverKey', () => {
+  it('is stable across versions: these values must never change, or every user signs in again', () => {
+    expect(serverKey(new URL('https://example.com/mcp'))).toBe('example.com-bc91fc6c9f759794');
+    expect(serverKey(new URL('https://example.com:8443/mcp'), { clientId: 'id1', clientCredentials: true })).toBe('example.com_8443-a2050cd213935f19');
+    expect(preferredCallbackPort('example.com-bc91fc6c9f759794')).toBe(23053);
+  });
+
+  it('ignores the fragment and tells identities apart', () => {
+    const url = new URL('https://example.com/mcp');
+    expect(serverKey(new URL('https://example.com/mcp#x'))).toBe(serverKey(url));
+    const keys = new Set([
+      serverKey(url),
+      serverKey(new URL('https://example.com/other')),
+      serverKey(url, { clientId: 'a' }),
+      serverKey(url, { scope: 'read' }),
+      serverKey(url, { resource: 'https://example.com/' }),
+      serverKey(url, { clientMetadataUrl: 'https://c.example/m.json' }),
+    ]);
+    expect(keys.size).toBe(6);
+  });
+
+  it('puts callback ports below the usual ephemeral range', () => {
+    for (const k of ['a', 'b', 'c', 'd', 'e']) expect(preferredCallbackPort(k)).toBeGreaterThanOrEqual(20_000);
+    for (const k of ['a', 'b', 'c', 'd', 'e']) expect(preferredCallbackPort(k)).toBeLessThan(30_000);
+  });
+});
+
+describe('browserCommand', () => {
+  const url = 'https://as.example/authorize?a=1&b=2';
+  it('uses the platform opener', () => {
+    expect(browserCommand(url, {}, 'linux')).toEqual({ command: 'xdg-open', args: [url] });
+    expect(browserCommand(url, {}, 'darwin')).toEqual({ command: 'open', args: [url] });
+    expect(browserCommand(url, {}, 'win32')!.args.at(-1)).toBe('https://as.example/authorize?a=1^&b=2');
+  });
+  it('honours BROWSER: a command, %s, the first of a list, and none', () => {
+    expect(browserCommand(url, { BROWSER: 'firefox' }, 'linux')).toEqual({ command: 'firefox', args: [url] });
+    expect(browserCommand(url, { BROWSER: 'chromium --new-window %s' }, 'linux')).toEqual({ command: 'chromium', args: ['--new-window', url] });
+    expect(browserCommand(url, { BROWSER: 'w3m:lynx' }, 'linux')).toEqual({ command: 'w3m', args: [url] });
+    expect(browserCommand(url, { BROWSER: '/usr/bin/open-it' }, 'linux')).toEqual({ command: '/usr/bin/open-it', args: [url] });
+    expect(browserCommand(url, { BROWSER: 'none' }, 'darwin')).toBeUndefined();
+  });
+});
+
+describe('resolveAuthOptions', () => {
+  const url = new URL('https://example.com/mcp');
+  const ctx = (over: Partial<Parameters<typeof resolveAuthOptions>[2]> = {}) => ({ env: {}, home: '/h', headers: {}, readText: () => '{}', ...over });
+
+  it('is on by default, with a stable callback port and a 5-minute sign-in', () => {
+    const { auth } = resolveAuthOptions(url, {}, ctx());
+    expect(auth).toMatchObject({ home: '/h', key: serverKey(url), callbackHost: '127.0.0.1', callbackPort: preferredCallbackPort(serverKey(url)), timeoutMs: 300_000, clientCredentials: false });
+  });
+
+  it('is off with --no-oauth or an Authorization header of the user\'s own', () => {
+    expect(resolveAuthOptions(url, { oauth: false }, ctx()).auth).toBeUndefined();
+    expect(resolveAuthOptions(url, {}, ctx({ headers: { authorization: 'Bearer x' } })).auth).toBeUndefined();
+  });
+
+  it('reads a pre-registered client from JSON or @file, expands the secret and keeps it secret', () => {
+    const r = resolveAuthOptions(url, { oauthClientInfo: '@/c.json', oauthClientSecret: '${S}' }, ctx({ env: { S: 'the-secret' }, readText: (p) => (p === '/c.json' ? '{"client_id":"cid"}' : '') }));
+    expect(r.auth!.staticClient).toEqual({ client_id: 'cid', client_secret: 'the-secret' });
+    expect(r.secrets).toContain('the-secret');
+    expect(r.auth!.key).toBe(serverKey(url, { clientId: 'cid' }));
+  });
+
+  it.each([
+    ['a secret without a client', { oauthClientSecret: 'x' }],
+    ['client credentials without a secret', { clientCredentials: true, oauthClientId: 'a' }],
+    ['client info without client_id', { oauthClientInfo: '{"x":1}' }],
+    ['client info that is not JSON', { oauthClientInfo: 'nope' }],
+    ['an http metadata URL', { oauthClientMetadataUrl: 'http://c.example/m.json' }],
+    ['a root metadata URL', { oauthClientMetadataUrl: 'https://c.example/' }],
+    ['a bad port', { oauthCallbackPort: '70000' }],
+    ['a bad timeout', { oauthTimeout: '-1' }],
+  ])('rejects %s with a clear error', (_n, raw) => {
+    expect(() => resolveAuthOptions(url, raw, ctx())).toThrow(UsageError);
+  });
+});
+
+describe('TokenStore', () => {
+  it('writes private files atomically, records expiry, and logout finds them by URL', async () => {
+    const home = tempHome();
+    const url = new URL('https://example.com/mcp');
+    const store = new TokenStore(home, serverKey(url), url);
+    const before = Date.now();
+    const saved = await store.saveTokens({ access_token: 'a', token_type: 'Bearer', expires_in: 60, refresh_token: 'r' });
+    expect(saved.expires_at).toBeGreaterThanOrEqual(before + 60_000);
+    expect(await store.readTokens()).toEqual(saved);
+    expect(statSync(store.dir).mode & 0o777).toBe(0o700);
+    for (const f of readdirSync(store.dir)) expect(statSync(join(store.dir, f)).mode & 0o777).toBe(0o600);
+    expect(readdirSync(store.dir).sort()).toEqual(['server.json', 'tokens.json']);
+
+    // A file edited into nonsense reads as "not signed in", not as a crash.
+    writeFileSync(join(store.dir, 'tokens.json'), '{not json');
+    expect(await store.readTokens()).toBeUndefined();
+
+    const other = new TokenStore(home, serverKey(url, { clientId: 'x' }), url);
+    await other.saveClient({ client_id: 'x' });
+    expect(await forgetServer(home, new URL('https://example.com/other'))).toEqual([]);
+    expect((await forgetServer(home, url)).length).toBe(2);
+    expect(existsSync(store.dir)).toBe(false);
+  });
+});
+
+describe('FileLock', () => {
+  it('lets one holder in at a time and takes over a lock whose process has died', async () => {
+    const path = join(tempHome(), 'lock');
+    const a = new FileLock(path);
+    expect(await a.acquire({ staleMs: 60_000, waitMs: 1000 })).toBe(true);
+    const b = new FileLock(path);
+    let bIn = false;
+    const waiting = b.acquire({ staleMs: 60_000, waitMs: 5000, pollMs: 20 }).then((free) => {
+      bIn = true;
+      return free;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(bIn).toBe(false);
+    await a.release();
+    expect(await waiting).toBe(false); // it had to wait
+    await b.release();
+
+    // A lock left by a process that no longer exists.
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+    writeFileSync(path, JSON.stringify({ pid: Number(dead), at: Date.now() }));
+    expect(await new FileLock(path).acquire({ staleMs: 60_000, waitMs: 0 })).toBe(true);
+    expect(JSON.parse(readFileSync(path, 'utf8')).pid).toBe(process.pid);
+  });
+
+  it('gives up after waitMs while a live process holds it', async () => {
+    const path = join(tempHome(), 'lock');
+    writeFileSync(path, JSON.stringify({ pid: process.ppid, at: Date.now() }));
+    await expect(new FileLock(path).acquire({ staleMs: 60_000, waitMs: 100, pollMs: 20 })).rejects.toThrow(/too long/);
+  });
+});
+
+describe('CallbackServer', () => {
+  it('falls back to a free port when its port is taken, and accepts only its own state', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as { port: number }).port;
+    const cb = await CallbackServer.listen('127.0.0.1', taken);
+    try {
+      expect(cb.port).not.toBe(taken);
+      expect(cb.redirectUrl).toBe(`http://127.0.0.1:${cb.port}/oauth/callback`);
+      const waiting = cb.waitForCode('good-state', 5000);
+      const forged = await fetch(`${cb.redirectUrl}?code=c1&state=bad-state`);
+      expect(forged.status).toBe(400);
+      expect((await fetch(`http://127.0.0.1:${cb.port}/elsewhere`)).status).toBe(404);
+      const ok = await fetch(`${cb.redirectUrl}?code=c2&state=good-state`);
+      expect(ok.status).toBe(200);
+      await expect(waiting).resolves.toEqual({ code: 'c2' });
+      // Used once: a replay of the same link is refused.
+      expect((await fetch(`${cb.redirectUrl}?code=c2&state=good-state`)).status).toBe(400);
+    } finally {
+      await cb.close();
+      blocker.close();
+    }
+  });
+
+  it('reports an error callback and times out', async () => {
+    const cb = await CallbackServer.listen('127.0.0.1', 0);
+    try {
+      const refused = cb.waitForCode('s', 5000).then(
+        () => 'signed in',
+        (e: Error) => e.message,
+      );
+      await fetch(`${cb.redirectUrl}?error=access_denied&error_description=no&state=s`);
+      expect(await refused).toMatch(/refused the sign-in: access_denied \(no\)/);
+      await expect(cb.waitForCode('t', 50)).rejects.toThrow(/no sign-in within/);
+    } finally {
+      await cb.close();
+    }
+  });
+});
