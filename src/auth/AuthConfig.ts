@@ -1,4 +1,5 @@
 import type { OAuthClientMetadata } from '@modelcontextprotocol/sdk/shared/auth.js';
+import type { McpRemoteLookup } from './mcpRemoteSignIn.js';
 import type { StoredClient } from './TokenStore.js';
 
 /** How the bridge signs in to a server that asks for OAuth (resolved from the command line). */
@@ -17,4 +18,6 @@ export interface AuthConfig {
   /** The callback port to try first; 0 for any free port. */
   callbackPort: number;
   timeoutMs: number;
+  /** Where to look for a sign-in mcp-remote made, to reuse on first use; undefined: don't. */
+  mcpRemote?: McpRemoteLookup;
 }

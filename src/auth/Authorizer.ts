@@ -4,7 +4,7 @@ import { loadAuth } from '../sdk/lazyAuth.js';
 import { SIGN_IN_FAILED } from '../transport/classifyFailure.js';
 import { CallbackServer } from './CallbackServer.js';
 import { NeedsSignIn, type TetherAuthProvider } from './TetherAuthProvider.js';
-import type { StoredTokens, TokenStore } from './TokenStore.js';
+import type { StoredClient, StoredTokens, TokenStore } from './TokenStore.js';
 
 export interface AuthorizerOptions {
   url: URL;
@@ -21,6 +21,8 @@ export interface AuthorizerOptions {
   /** False where no person is at hand (`check`): refresh silently, never open a browser. */
   interactive?: boolean;
   baseFetch?: FetchLike;
+  /** A sign-in made by another tool (mcp-remote) to adopt when this server has none yet. */
+  adoptSignIn?: () => Promise<{ tokens: StoredTokens; client?: StoredClient; from: string } | undefined>;
   openBrowser: (url: string) => Promise<boolean>;
 }
 
@@ -113,9 +115,23 @@ export class Authorizer {
     return this.#baseFetch(input, { ...init, headers });
   }
 
+  /** Loads the stored sign-in; on first use of a server, adopts one made elsewhere, if any. */
+  async #load(): Promise<void> {
+    const { provider, store, log } = this.#opts;
+    await provider.reload();
+    if (provider.currentTokens || !this.#opts.adoptSignIn) return;
+    const adopted = await this.#opts.adoptSignIn().catch(() => undefined);
+    if (!adopted) return;
+    // Copied, never moved: the other tool's files stay as they were.
+    if (adopted.client && !(await store.readClient())) await store.saveClient(adopted.client);
+    await store.writeTokens(adopted.tokens);
+    await provider.reload();
+    log.info(`reusing the sign-in mcp-remote stored for this server (${adopted.from}); no new browser sign-in needed`);
+  }
+
   /** The access token to send, refreshed first if it is about to expire. */
   async #accessToken(): Promise<string | undefined> {
-    this.#loaded ??= this.#opts.provider.reload();
+    this.#loaded ??= this.#load();
     await this.#loaded;
     const tokens = this.#opts.provider.currentTokens;
     if (tokens && expiresSoon(tokens) && (tokens.refresh_token || this.#opts.clientCredentials)) {

@@ -55,11 +55,17 @@ export class TokenStore {
     return this.#read<StoredTokens>(FILES.tokens);
   }
 
+  /** Stores tokens just issued: `expires_in` counts from now. */
   async saveTokens(tokens: OAuthTokens & { issuer?: string }): Promise<StoredTokens> {
     const stored: StoredTokens = { ...tokens };
     if (typeof tokens.expires_in === 'number') stored.expires_at = Date.now() + tokens.expires_in * 1000;
-    await this.#write(FILES.tokens, stored);
+    await this.writeTokens(stored);
     return stored;
+  }
+
+  /** Stores tokens as they are, `expires_at` included (adopted from another store). */
+  writeTokens(stored: StoredTokens): Promise<void> {
+    return this.#write(FILES.tokens, stored);
   }
 
   readClient(): Promise<StoredClient | undefined> {

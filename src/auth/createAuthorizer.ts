@@ -2,6 +2,7 @@ import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from '../log/Logger.js';
 import type { AuthConfig } from './AuthConfig.js';
 import { Authorizer } from './Authorizer.js';
+import { findMcpRemoteSignIn } from './mcpRemoteSignIn.js';
 import { openBrowser } from './openBrowser.js';
 import { TetherAuthProvider } from './TetherAuthProvider.js';
 import { TokenStore } from './TokenStore.js';
@@ -35,5 +36,6 @@ export function createAuthorizer(url: URL, auth: AuthConfig, log: Logger, opts: 
     baseFetch: opts.baseFetch,
     interactive: opts.interactive,
     openBrowser: (target) => openBrowser(target),
+    adoptSignIn: auth.mcpRemote ? () => findMcpRemoteSignIn(auth.mcpRemote!) : undefined,
   });
 }

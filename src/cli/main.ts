@@ -54,7 +54,8 @@ function withAuthOptions(cmd: Command): Command {
     .option('--oauth-callback-port <port>', 'the callback port (default: a stable port derived from the server; 0: any free port)')
     .option('--oauth-timeout <seconds>', 'how long to wait for a browser sign-in', String(DEFAULT_OAUTH_TIMEOUT_S))
     .option('--client-credentials', 'machine-to-machine: the client credentials grant with --oauth-client-id/--oauth-client-secret, no browser')
-    .option('--no-oauth', 'never sign in; a 401 is reported as it is');
+    .option('--no-oauth', 'never sign in; a 401 is reported as it is')
+    .option('--no-import-mcp-remote-auth', "don't reuse a sign-in mcp-remote stored for this server (~/.mcp-auth; read, never changed)");
 }
 
 function createProgram(): Command {

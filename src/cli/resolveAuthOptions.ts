@@ -1,4 +1,5 @@
 import type { AuthConfig } from '../auth/AuthConfig.js';
+import { mcpRemoteLookup } from '../auth/mcpRemoteSignIn.js';
 import { preferredCallbackPort, serverKey } from '../auth/serverKey.js';
 import type { StoredClient } from '../auth/TokenStore.js';
 import { expandVariables } from './expandVariables.js';
@@ -19,6 +20,8 @@ export interface RawAuthOptions {
   oauthCallbackPort?: string;
   oauthTimeout?: string;
   clientCredentials?: boolean;
+  /** False with --no-import-mcp-remote-auth. */
+  importMcpRemoteAuth?: boolean;
 }
 
 export const DEFAULT_OAUTH_TIMEOUT_S = 300;
@@ -37,7 +40,14 @@ export interface ResolvedAuth {
 export function resolveAuthOptions(
   url: URL,
   raw: RawAuthOptions,
-  ctx: { env: NodeJS.ProcessEnv; home: string; headers: Record<string, string>; readText: (path: string) => string },
+  ctx: {
+    env: NodeJS.ProcessEnv;
+    home: string;
+    headers: Record<string, string>;
+    readText: (path: string) => string;
+    /** The URL and `--header` values as typed, before `${VAR}` expansion (mcp-remote's store keys use them). */
+    typed?: { url: string; headers: string[] };
+  },
 ): ResolvedAuth {
   const hasOwnAuthorization = Object.keys(ctx.headers).some((h) => h.toLowerCase() === 'authorization');
   if (raw.oauth === false || hasOwnAuthorization) {
@@ -95,6 +105,10 @@ export function resolveAuthOptions(
       callbackHost: raw.oauthCallbackHost ?? '127.0.0.1',
       callbackPort,
       timeoutMs: Math.round(timeoutS * 1000),
+      mcpRemote:
+        raw.importMcpRemoteAuth === false || clientCredentials
+          ? undefined
+          : mcpRemoteLookup(ctx.typed?.url ?? url.href, url, { resource, headerSets: [ctx.headers, typedHeaders(ctx.typed?.headers ?? [])] }, ctx.env),
     },
   };
 }
@@ -126,4 +140,14 @@ function isHttpsUrlWithPath(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** `--header` values split as mcp-remote splits them, unexpanded. */
+function typedHeaders(raw: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of raw) {
+    const m = /^([A-Za-z0-9_-]+):\s*(.*)$/.exec(line);
+    if (m) out[m[1]!] = m[2]!;
+  }
+  return out;
 }

@@ -60,7 +60,13 @@ export function resolveOptions(
     throw new UsageError(`--ping-interval must be a number of seconds from 0 (off) to 86400 (got "${raw.pingInterval}")`);
   }
 
-  const { auth, secrets: authSecrets } = resolveAuthOptions(url, raw, { env, home: tetherHome(env), headers, readText });
+  const { auth, secrets: authSecrets } = resolveAuthOptions(url, raw, {
+    env,
+    home: tetherHome(env),
+    headers,
+    readText,
+    typed: { url: expandedUrl.value, headers: raw.header ?? [] },
+  });
   secrets.push(...authSecrets);
 
   return {

@@ -8,12 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAuthServer } from '../fixtures/authServer.mjs';
 import { startLegacySseServer, startStreamableHttpServer, type TestServer } from '../fixtures/servers.mjs';
 import { BIN, connectThroughBridge, initializeLine, spawnRaw, type BridgedClient } from '../helpers/bridge.js';
 
 const BROWSER = fileURLToPath(new URL('../fixtures/browser.mjs', import.meta.url));
+const MCP_REMOTE = fileURLToPath(new URL('../../node_modules/mcp-remote/dist/proxy.js', import.meta.url));
 const run = promisify(execFile);
 
 type AuthServer = Awaited<ReturnType<typeof startAuthServer>>;
@@ -54,6 +57,23 @@ async function setup(opts: { as?: Parameters<typeof startAuthServer>[0]; scopeFo
 
 async function bridge(s: Setup, args: string[] = [], env: Record<string, string> = {}): Promise<BridgedClient> {
   const b = await connectThroughBridge(s.mcp.url, ['--oauth-callback-port', '0', ...args], { env: { ...s.env, ...env } });
+  cleanups.push(() => b.close());
+  return b;
+}
+
+/** The real mcp-remote 0.15.1, from its installed bin, as a desktop app would run it. */
+async function connectThroughMcpRemote(s: Setup, configDir: string): Promise<BridgedClient> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [MCP_REMOTE, s.mcp.url, String(await freePort()), '--transport', 'http-only'],
+    env: { ...(process.env as Record<string, string>), ...s.env, MCP_REMOTE_CONFIG_DIR: configDir },
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  const client = new Client({ name: 'tether-test-client', version: '1.0.0' });
+  await client.connect(transport);
+  const b: BridgedClient = { client, transport, stderr: () => stderr, pid: transport.pid ?? -1, close: () => client.close() };
   cleanups.push(() => b.close());
   return b;
 }
@@ -278,6 +298,37 @@ describe('OAuth sign-in', () => {
     expect(raw.child.exitCode).toBeNull();
     raw.write('{"jsonrpc":"2.0","id":2,"method":"ping"}');
     expect((await raw.next((m) => m?.id === 2, 15_000)).id).toBe(2);
+  });
+
+  it('reuses the sign-in a real mcp-remote made for the server, read-only: no browser, and its files stay as they were', async () => {
+    const s = await setup();
+    const mcpRemoteDir = join(s.home, 'mcp-auth');
+    // mcp-remote 0.15.1 signs in for real (its opener ends up in BROWSER, our headless browser).
+    const remote = await connectThroughMcpRemote(s, mcpRemoteDir);
+    expect(await echo(remote, 'via mcp-remote')).toBe('via mcp-remote');
+    await remote.close();
+    expect(s.visits()).toHaveLength(1);
+    const theirs = readdirSync(join(mcpRemoteDir, 'mcp-remote-v1')).map((f) => join(mcpRemoteDir, 'mcp-remote-v1', f));
+    expect(theirs.some((f) => f.endsWith('_tokens.json'))).toBe(true);
+    const snapshot = theirs.map((f) => readFileSync(f, 'utf8'));
+
+    const b = await bridge(s, [], { MCP_REMOTE_CONFIG_DIR: mcpRemoteDir });
+    expect(await echo(b, 'via mcp-tether')).toBe('via mcp-tether');
+    expect(s.visits()).toHaveLength(1);
+    expect(b.stderr()).toContain('reusing the sign-in mcp-remote stored');
+    // A refresh goes to mcp-tether's own store.
+    s.as.expireAccessTokens();
+    expect(await echo(b, 'refreshed')).toBe('refreshed');
+    expect(s.as.stats.grants).toEqual(['authorization_code', 'refresh_token']);
+    expect(theirs.map((f) => readFileSync(f, 'utf8'))).toEqual(snapshot);
+    expect(readdirSync(join(mcpRemoteDir, 'mcp-remote-v1')).length).toBe(theirs.length);
+    await b.close();
+
+    // Opted out: a sign-in of its own.
+    rmSync(join(s.home, 'auth'), { recursive: true, force: true });
+    const own = await bridge(s, ['--no-import-mcp-remote-auth'], { MCP_REMOTE_CONFIG_DIR: mcpRemoteDir });
+    expect(await echo(own, 'own')).toBe('own');
+    expect(s.visits()).toHaveLength(2);
   });
 
   it('`auth` signs in ahead of time and `logout` forgets it', async () => {

@@ -197,3 +197,17 @@ describe('CallbackServer', () => {
     }
   });
 });
+
+describe('mcpRemoteLookup', () => {
+  it("names the files as mcp-remote does: MD5 of the URL as typed, with resource and headers joined by '|'", async () => {
+    const { mcpRemoteLookup } = await import('../../src/auth/mcpRemoteSignIn.js');
+    const { createHash } = await import('node:crypto');
+    const md5 = (s: string) => createHash('md5').update(s).digest('hex');
+    const url = new URL('https://example.com');
+    const plain = mcpRemoteLookup('https://example.com', url, { headerSets: [{}] }, { MCP_REMOTE_CONFIG_DIR: '/x' });
+    expect(plain.dir).toBe('/x');
+    expect(plain.hashes).toEqual([md5('https://example.com'), md5('https://example.com/')]);
+    const withHeaders = mcpRemoteLookup('https://example.com/mcp', new URL('https://example.com/mcp'), { resource: 'https://r', headerSets: [{ B: '2', A: '1' }] }, {});
+    expect(withHeaders.hashes).toEqual([md5('https://example.com/mcp|https://r|{"A":"1","B":"2"}')]);
+  });
+});
