@@ -131,7 +131,8 @@ export class Authorizer {
 
   /** The access token to send, refreshed first if it is about to expire. */
   async #accessToken(): Promise<string | undefined> {
-    this.#loaded ??= this.#load();
+    // A store that cannot be read (permissions) means "not signed in", not a broken bridge.
+    this.#loaded ??= this.#load().catch((err: Error) => this.#opts.log.warn(`cannot read the stored sign-in: ${err.message}`));
     await this.#loaded;
     const tokens = this.#opts.provider.currentTokens;
     if (tokens && expiresSoon(tokens) && (tokens.refresh_token || this.#opts.clientCredentials)) {
