@@ -56,7 +56,8 @@ export class Authorizer {
   readonly #opts: AuthorizerOptions;
   readonly #baseFetch: FetchLike;
   #loaded: Promise<void> | undefined;
-  #renewing: Promise<void> | undefined;
+  /** The renewal under way, if any; `interactive` when it may involve a person. */
+  #running: { promise: Promise<void>; interactive: boolean } | undefined;
   #signInFailedAt = -Infinity;
 
   constructor(opts: AuthorizerOptions) {
@@ -100,14 +101,6 @@ export class Authorizer {
     }
   };
 
-  /** Signs in now if there is no usable token (for `mcp-tether auth`); true if it had to. */
-  async ensureSignedIn(): Promise<boolean> {
-    const token = await this.#accessToken();
-    if (token) return false;
-    await this.#renew(undefined, {});
-    return true;
-  }
-
   #send(input: string | URL, init: RequestInit | undefined, token: string | undefined): Promise<Response> {
     if (!token) return this.#baseFetch(input, init);
     const headers = new Headers(init?.headers);
@@ -149,7 +142,8 @@ export class Authorizer {
    * (unless `silent`) a new sign-in. One at a time per process, and per server across processes.
    */
   #renew(rejected: string | undefined, challenge: Challenge, opts: { silent?: boolean } = {}): Promise<void> {
-    this.#renewing ??= this.#underLock(async () => {
+    const silent = opts.silent === true || this.#opts.interactive === false;
+    return this.#exclusive(!silent, async () => {
       const { provider } = this.#opts;
       await provider.reload();
       const fresh = provider.currentTokens;
@@ -171,10 +165,29 @@ export class Authorizer {
           this.#opts.log.info('the stored sign-in has expired; a new sign-in is needed');
         }
       }
-      if (opts.silent || this.#opts.interactive === false) throw new NeedsSignIn();
+      if (silent) throw new NeedsSignIn();
       await this.#browserSignIn(challenge, false);
-    }).finally(() => (this.#renewing = undefined));
-    return this.#renewing;
+    });
+  }
+
+  /**
+   * Runs one renewal at a time in this process (and, through the lock, across processes); callers
+   * that come meanwhile share its outcome. A caller that may involve a person does not settle for
+   * a silent refresh's failure: it waits for it, then runs its own (which first looks at what the
+   * refresh stored).
+   */
+  async #exclusive(interactive: boolean, work: () => Promise<void>): Promise<void> {
+    const running = this.#running;
+    if (running) {
+      if (running.interactive || !interactive) return running.promise;
+      await running.promise.catch(() => undefined);
+      return this.#exclusive(interactive, work);
+    }
+    const promise: Promise<void> = this.#underLock(work).finally(() => {
+      if (this.#running?.promise === promise) this.#running = undefined;
+    });
+    this.#running = { promise, interactive };
+    return promise;
   }
 
   /** A 403 insufficient_scope: sign in again for the scope asked, with the scope held so far. */
@@ -184,12 +197,11 @@ export class Authorizer {
     const scope = [...new Set([...held, ...wanted])].filter(Boolean).join(' ') || undefined;
     this.#opts.log.info(`the server asks for more access${scope ? ` (scope "${scope}")` : ''}; signing in again`);
     if (this.#opts.clientCredentials) {
-      return this.#underLock(async () => {
+      return this.#exclusive(false, async () => {
         await this.#authorize({ interactive: false, challenge: { ...challenge, scope }, hideTokens: true });
       });
     }
-    this.#renewing ??= this.#underLock(() => this.#browserSignIn({ ...challenge, scope }, true)).finally(() => (this.#renewing = undefined));
-    return this.#renewing;
+    return this.#exclusive(true, () => this.#browserSignIn({ ...challenge, scope }, true));
   }
 
   async #browserSignIn(challenge: Challenge, hideTokens: boolean): Promise<void> {
