@@ -31,6 +31,8 @@ export interface UpstreamSessionOptions extends ConnectionOptions {
   pingIntervalMs: number;
   /** Messages that may wait for the session at once; more are refused. */
   maxQueued?: number;
+  /** Each failed reconnection attempt, so the owner can check whether the remote changed era. */
+  onReconnectFailed?: (error: UpstreamError) => void;
 }
 
 /** A desktop request on its way: queued, being sent, or sent (its answer not back yet). */
@@ -124,6 +126,7 @@ export class UpstreamSession implements Upstream {
         }
         // Waiting cannot fix these: tell the waiting requests now rather than at their deadline.
         if (e.kind === 'auth' || e.kind === 'fatal' || e.kind === 'protocol') this.#failQueue(e);
+        opts.onReconnectFailed?.(e);
       },
     });
   }
@@ -182,6 +185,17 @@ export class UpstreamSession implements Upstream {
     const connection = this.#connection;
     this.#connection = undefined;
     await connection?.close({ terminate: true, timeoutMs: 1000 });
+  }
+
+  /**
+   * Hands over the desktop requests that wait for a new session (never sent, or safe to repeat)
+   * and closes: the remote now speaks the other era, and the era owner sends them there.
+   */
+  async handOver(): Promise<JSONRPCRequest[]> {
+    const waiting = this.#queue.filter((m): m is JSONRPCRequest => isRequest(m) && this.#inflight.get(m.id)?.request === m);
+    this.#queue = [];
+    await this.close();
+    return waiting;
   }
 
   // ── first connection ────────────────────────────────────────────────────────────────────
