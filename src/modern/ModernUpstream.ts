@@ -72,6 +72,8 @@ export class ModernUpstream implements Upstream {
   #listen: ListenKeeper | undefined;
   readonly #subscribed = new Set<string>();
   #lastOkAt = 0;
+  /** Tools already reported as left out, so each is warned about once. */
+  readonly #rejected = new Set<string>();
   #nextId = 0;
   #closed = false;
   #loggedOutOfRequest = false;
@@ -364,6 +366,8 @@ export class ModernUpstream implements Upstream {
       const t = tool as { name?: unknown; inputSchema?: unknown };
       const read = headerParamsOf(t.inputSchema);
       if (!read.ok) {
+        if (this.#rejected.has(String(t.name))) return false;
+        this.#rejected.add(String(t.name));
         this.#log.warn(`tool "${String(t.name)}" left out of tools/list: ${read.reason} (the spec requires HTTP clients to reject it)`);
         return false;
       }

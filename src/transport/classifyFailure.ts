@@ -25,6 +25,8 @@ const SESSION_TEXT = /session|not initialized|no active transport|no transport f
 
 /** The modern era's unsupported-protocol-version error code, in a JSON-RPC error body. */
 const MODERN_REFUSAL = /"code"\s*:\s*-32022\b/;
+/** Any error code the modern era defines (-32020 … -32022): only a modern server sends one. */
+const MODERN_ERROR = /"code"\s*:\s*-3202[012]\b/;
 
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL']);
 const REFUSED_CODES = new Set(['ECONNREFUSED', 'EADDRNOTAVAIL']);
@@ -80,6 +82,11 @@ export function classifyFailure(f: FailureFacts): Failure {
 export const SIGN_IN_FAILED = 'mcp-tether sign-in failed';
 
 function classifyStatus(status: number, body: string, hadSession: boolean): Failure {
+  const failure = classifyStatusOnly(status, body, hadSession);
+  return MODERN_ERROR.test(body) ? { ...failure, modernError: true } : failure;
+}
+
+function classifyStatusOnly(status: number, body: string, hadSession: boolean): Failure {
   const snippet = summarizeBody(body);
   const said = snippet ? `: ${snippet}` : '';
   if (hadSession && (status === 404 || (status === 400 && SESSION_TEXT.test(body)))) {
@@ -132,6 +139,9 @@ function classifyStatus(status: number, body: string, hadSession: boolean): Fail
  * server may be a legacy HTTP+SSE one, so `--transport auto` tries that next.
  */
 export function shouldFallBackToSse(failure: Failure): boolean {
+  // A recognized modern error identifies a modern server, not a legacy SSE one (streamable-http,
+  // "Backward Compatibility").
+  if (failure.modernError) return false;
   return failure.status === 400 || failure.status === 404 || failure.status === 405;
 }
 

@@ -40,6 +40,8 @@ export class EraSwitch implements Upstream {
   #initialize: JSONRPCRequest | undefined;
   #envelope: Envelope = { clientCapabilities: {} };
   #reprobing = false;
+  /** A message already delivered while choosing (a legacy desktop's initialize). */
+  #consumed: JSONRPCMessage | undefined;
   #closed = false;
   #switches = 0;
 
@@ -55,6 +57,10 @@ export class EraSwitch implements Upstream {
   async send(message: JSONRPCMessage): Promise<void> {
     if (!this.#active && !this.#pending) this.#pending = this.#choose(message);
     const upstream = this.#pending ? await this.#pending : this.#active!;
+    if (message === this.#consumed) {
+      this.#consumed = undefined;
+      return;
+    }
     return upstream.send(message);
   }
 
@@ -72,6 +78,7 @@ export class EraSwitch implements Upstream {
       this.#initialize = request;
       const p = (request.params ?? {}) as Record<string, unknown>;
       this.#envelope = { clientInfo: p.clientInfo, clientCapabilities: (p.capabilities as Record<string, unknown> | undefined) ?? {} };
+      if (this.#opts.protocol === 'auto') return this.#chooseForLegacyDesktop(request);
     } else if (envelope) {
       this.#envelope = envelope;
     }
@@ -80,7 +87,48 @@ export class EraSwitch implements Upstream {
     const remote: Era = this.#opts.protocol === 'modern' || verdict?.era === 'modern' || verdict?.era === 'modern-unsupported' ? 'modern' : 'legacy';
     if (verdict?.era === 'modern-unsupported') this.#log.error(`the server speaks only protocol versions ${verdict.supported.join(', ')}; mcp-tether speaks 2026-07-28 and the legacy era`);
     this.#log.debug(`protocol eras: client ${this.#desktop}, server ${remote}${this.#opts.protocol === 'auto' ? ` (probe: ${verdict?.era ?? 'none'})` : ' (--protocol)'}`);
-    const upstream = this.#create(remote, verdict?.era === 'modern' ? verdict.discover : undefined);
+    return this.#adopt(this.#create(remote, verdict?.era === 'modern' ? verdict.discover : undefined));
+  }
+
+  /**
+   * A legacy desktop's initialize goes to the legacy session owner first, so a legacy server (most
+   * of them) costs nothing extra and fails exactly as it always did. Refused with a modern error,
+   * the server is modern-only; accepted, one discover probe (before the desktop gets its answer)
+   * tells a dual-era server, which is then used in the modern era and its legacy session ended.
+   */
+  async #chooseForLegacyDesktop(initialize: JSONRPCRequest): Promise<Upstream> {
+    const session = this.#create('legacy');
+    let held: JSONRPCMessage | undefined;
+    session.onmessage = (m) => {
+      if (held === undefined && (m as { id?: unknown }).id === initialize.id) held = m;
+      else this.onmessage?.(m);
+    };
+    try {
+      await session.send(initialize);
+    } catch (err) {
+      const error = asUpstreamError(err);
+      if (!isModernRefusal(error)) throw error;
+      const verdict = await this.#probe();
+      if (verdict?.era !== 'modern') throw error;
+      await session.close();
+      this.#log.debug('protocol eras: client legacy, server modern-only (initialize refused with a modern error)');
+      return this.#adopt(this.#create('modern', verdict.discover));
+    }
+    const accepted = (held as { result?: unknown } | undefined)?.result !== undefined;
+    const verdict = accepted ? await this.#probe() : undefined;
+    if (verdict?.era === 'modern') {
+      this.#log.debug('protocol eras: client legacy, server dual-era; using the modern era');
+      await session.close();
+      return this.#adopt(this.#create('modern', verdict.discover));
+    }
+    session.onmessage = (m) => this.onmessage?.(m);
+    if (held) this.onmessage?.(held);
+    // The initialize is done: the desktop's send of it must not go out again.
+    this.#consumed = initialize;
+    return this.#adopt(session);
+  }
+
+  #adopt(upstream: Upstream): Upstream {
     this.#active = upstream;
     this.#pending = undefined;
     return upstream;
@@ -117,10 +165,9 @@ export class EraSwitch implements Upstream {
     return upstream;
   }
 
-  /** A legacy reconnection failed: a server that refuses initialize may have become modern. */
+  /** A legacy reconnection failed: a server that refuses initialize with a modern error became modern. */
   #onLegacyTrouble(error: UpstreamError): void {
-    if (this.#opts.protocol !== 'auto' || this.#reprobing || this.#closed) return;
-    if (error.status !== 400 && error.status !== 404 && error.status !== 405) return;
+    if (this.#opts.protocol !== 'auto' || this.#reprobing || this.#closed || !isModernRefusal(error)) return;
     void this.#eraChanged('modern', []);
   }
 
@@ -190,6 +237,11 @@ export class EraSwitch implements Upstream {
   #failRefused(request: JSONRPCRequest): void {
     this.onrequestfailed?.(request.id, asUpstreamError(new Error(`the server refused ${request.method} (it looks redeployed in another protocol era, but a new probe did not confirm it)`)));
   }
+}
+
+/** An error whose HTTP answer carried a modern-only JSON-RPC error (see classifyFailure). */
+function isModernRefusal(error: UpstreamError): boolean {
+  return error.reason === 'era-changed' || error.modernError === true;
 }
 
 async function handOver(upstream: Upstream): Promise<JSONRPCRequest[]> {

@@ -124,9 +124,10 @@ export class UpstreamSession implements Upstream {
         } else {
           this.#log.debug(`reconnect attempt ${attempt} failed: ${e.detail}`);
         }
-        // Waiting cannot fix these: tell the waiting requests now rather than at their deadline.
-        if (e.kind === 'auth' || e.kind === 'fatal' || e.kind === 'protocol') this.#failQueue(e);
         opts.onReconnectFailed?.(e);
+        // Waiting cannot fix these: tell the waiting requests now rather than at their deadline.
+        // (A modern-era refusal is a redeploy: the era owner takes the waiting requests over.)
+        if ((e.kind === 'auth' || e.kind === 'fatal' || e.kind === 'protocol') && !e.modernError) this.#failQueue(e);
       },
     });
   }
@@ -233,7 +234,9 @@ export class UpstreamSession implements Upstream {
     } catch (err) {
       if (this.#state === 'connecting') this.#state = 'idle';
       const error = asUpstreamError(err);
-      this.#log.error(`cannot connect to ${this.#opts.url.href}: ${error.detail}`);
+      // A modern-only server's refusal is the era owner's to handle (EraSwitch), not a failure yet.
+      if (error.modernError) this.#log.debug(`initialize refused with a modern-era error: ${error.detail}`);
+      else this.#log.error(`cannot connect to ${this.#opts.url.href}: ${error.detail}`);
       this.#failQueue(error);
       throw error;
     }
