@@ -55,7 +55,13 @@ export class EraSwitch implements Upstream {
   }
 
   async send(message: JSONRPCMessage): Promise<void> {
-    if (!this.#active && !this.#pending) this.#pending = this.#choose(message);
+    if (!this.#active && !this.#pending) {
+      // A first message that fails (server down) leaves nothing chosen: the next one tries again.
+      this.#pending = this.#choose(message).catch((err: unknown) => {
+        this.#pending = undefined;
+        throw err;
+      });
+    }
     const upstream = this.#pending ? await this.#pending : this.#active!;
     if (message === this.#consumed) {
       this.#consumed = undefined;
@@ -107,9 +113,11 @@ export class EraSwitch implements Upstream {
       await session.send(initialize);
     } catch (err) {
       const error = asUpstreamError(err);
-      if (!isModernRefusal(error)) throw error;
-      const verdict = await this.#probe();
-      if (verdict?.era !== 'modern') throw error;
+      const verdict = isModernRefusal(error) ? await this.#probe() : undefined;
+      if (verdict?.era !== 'modern') {
+        await session.close();
+        throw error;
+      }
       await session.close();
       this.#log.debug('protocol eras: client legacy, server modern-only (initialize refused with a modern error)');
       return this.#adopt(this.#create('modern', verdict.discover));
