@@ -3,6 +3,7 @@ import { errorReply, isNotification, isReply, isRequest, type JSONRPCMessage, ty
 import type { ConnectionOptions } from '../transport/Connection.js';
 import { asUpstreamError, UpstreamError } from '../transport/UpstreamError.js';
 import type { Upstream } from '../upstream/Upstream.js';
+import { closedError } from '../upstream/UpstreamSession.js';
 import { isModernError } from './classifyProbe.js';
 import { headerParamsOf, type HeaderParam } from './headerParamsOf.js';
 import { initializeResultFrom } from './initializeResultFrom.js';
@@ -42,10 +43,6 @@ const MRTR_METHODS = new Set(['tools/call', 'prompts/get', 'resources/read']);
 /** How recent a good exchange must be for a ping to be answered without asking the server. */
 const REACHABLE_MS = 60_000;
 const OWN_TIMEOUT_MS = 10_000;
-
-function closedError(): UpstreamError {
-  return new UpstreamError({ kind: 'fatal', reason: 'closed', mayHaveReachedServer: false, detail: 'the bridge is shutting down' });
-}
 
 /**
  * The remote as a modern-era (2026-07-28) server: stateless POSTs, no session to own. For a

@@ -60,7 +60,8 @@ const DRAIN_MS = 2000;
 /** A reconnection attempt that hangs this long is abandoned and retried. */
 const RECONNECT_HANDSHAKE_TIMEOUT_MS = 15_000;
 
-function closedError(): UpstreamError {
+/** What a request gets when the bridge shuts down under it. */
+export function closedError(): UpstreamError {
   return new UpstreamError({ kind: 'fatal', reason: 'closed', mayHaveReachedServer: false, detail: 'the bridge is shutting down' });
 }
 
