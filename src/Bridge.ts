@@ -6,11 +6,15 @@ import { Tracer } from './log/Tracer.js';
 import { Router } from './router/Router.js';
 import { Downstream } from './stdio/Downstream.js';
 import type { TransportMode } from './transport/openConnection.js';
-import { UpstreamSession } from './upstream/UpstreamSession.js';
+import { EraSwitch, type ProtocolMode } from './upstream/EraSwitch.js';
+import type { Upstream } from './upstream/Upstream.js';
+import { UpstreamSession, type UpstreamSessionOptions } from './upstream/UpstreamSession.js';
 
 export interface BridgeConfig {
   url: URL;
   transport: TransportMode;
+  /** Which protocol era the remote speaks: probed (auto), or forced. */
+  protocol: ProtocolMode;
   /** Extra HTTP headers, already expanded. */
   headers: Record<string, string>;
   /** OAuth sign-in for servers that ask for it; undefined when off (the user's own Authorization header). */
@@ -37,7 +41,7 @@ export class Bridge {
   readonly log: Logger;
   readonly #config: BridgeConfig;
   readonly #downstream: Downstream;
-  readonly #upstream: UpstreamSession;
+  readonly #upstream: Upstream;
   readonly #router: Router;
   #stopping: Promise<void> | undefined;
   #resolveStopped: (() => void) | undefined;
@@ -49,15 +53,21 @@ export class Bridge {
     this.log = new Logger({ verbose: config.verbose, file: config.logFile, redactor });
     const tracer = new Tracer(this.log);
     const authorizer = config.auth ? createAuthorizer(config.url, config.auth, this.log) : undefined;
-    this.#upstream = new UpstreamSession({
-      url: config.url,
-      headers: config.headers,
-      fetch: authorizer?.fetch,
-      mode: config.transport,
-      log: this.log,
-      handshakeTimeoutMs: config.requestTimeoutMs,
-      pingIntervalMs: config.pingIntervalMs,
-    });
+    const createLegacy = (onReconnectFailed?: UpstreamSessionOptions['onReconnectFailed']) =>
+      new UpstreamSession({
+        url: config.url,
+        headers: config.headers,
+        fetch: authorizer?.fetch,
+        mode: config.transport,
+        log: this.log,
+        handshakeTimeoutMs: config.requestTimeoutMs,
+        pingIntervalMs: config.pingIntervalMs,
+        onReconnectFailed,
+      });
+    this.#upstream =
+      config.protocol === 'legacy'
+        ? createLegacy()
+        : new EraSwitch({ url: config.url, headers: config.headers, fetch: authorizer?.fetch, protocol: config.protocol, log: this.log, createLegacy });
     this.#downstream = new Downstream({
       input: io.input as never,
       output: io.output as never,
@@ -86,13 +96,13 @@ export class Bridge {
     for (const event of ['data', 'end', 'error']) listeners[`stdin.${event}`] = process.stdin.listenerCount(event);
     listeners['stdout.error'] = process.stdout.listenerCount('error');
     const { heapUsed, rss } = process.memoryUsage();
-    return { session: this.#upstream.stats(), handles, listeners, memory: { heapUsed, rss } };
+    return { session: this.#upstream.stats?.(), handles, listeners, memory: { heapUsed, rss } };
   }
 
   /** Starts bridging; resolves once the bridge has shut down (stdin EOF, SIGINT, SIGTERM). */
   run(): Promise<void> {
     const { url, transport } = this.#config;
-    this.log.info(`bridging stdio to ${url.href} (transport ${transport}); connects when the client sends initialize`);
+    this.log.info(`bridging stdio to ${url.href} (transport ${transport}, protocol ${this.#config.protocol}); connects when the client sends its first request`);
     this.#downstream.start();
     process.once('SIGINT', this.#onSignal);
     process.once('SIGTERM', this.#onSignal);

@@ -35,6 +35,7 @@ declare const MCP_TETHER_VERSION: string;
 function withConnectionOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--transport <mode>', 'auto: Streamable HTTP, falling back to legacy SSE; http; sse').choices(['auto', 'http', 'sse']).default('auto'))
+    .addOption(new Option('--protocol <era>', 'auto: probe the server (modern 2026-07-28 where it speaks it, else legacy); legacy; modern').choices(['auto', 'legacy', 'modern']).default('auto'))
     .option('--header <header>', 'extra HTTP header "Name: value", repeatable; ${VAR} is expanded from the environment', collect, [])
     .option('--allow-http', 'allow plain http:// to a non-loopback host (credentials travel unencrypted)')
     .option('--request-timeout <seconds>', 'answer a request with an error if the server has not answered in time', String(DEFAULT_REQUEST_TIMEOUT_S));

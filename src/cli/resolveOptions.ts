@@ -1,5 +1,6 @@
 import type { BridgeConfig } from '../Bridge.js';
 import type { TransportMode } from '../transport/openConnection.js';
+import type { ProtocolMode } from '../upstream/EraSwitch.js';
 import { readFileSync } from 'node:fs';
 import { tetherHome } from '../home/tetherHome.js';
 import { expandVariables } from './expandVariables.js';
@@ -10,6 +11,7 @@ import { UsageError } from './UsageError.js';
 /** The options as commander hands them over, before validation. */
 export interface RawOptions extends RawAuthOptions {
   transport?: string;
+  protocol?: string;
   header?: string[];
   allowHttp?: boolean;
   verbose?: boolean;
@@ -19,6 +21,7 @@ export interface RawOptions extends RawAuthOptions {
 }
 
 const TRANSPORTS: readonly TransportMode[] = ['auto', 'http', 'sse'];
+const PROTOCOLS: readonly ProtocolMode[] = ['auto', 'legacy', 'modern'];
 export const DEFAULT_REQUEST_TIMEOUT_S = 120;
 export const DEFAULT_PING_INTERVAL_S = 30;
 
@@ -41,6 +44,14 @@ export function resolveOptions(
   const transport = (raw.transport ?? 'auto') as TransportMode;
   if (!TRANSPORTS.includes(transport)) {
     throw new UsageError(`--transport must be one of ${TRANSPORTS.join(', ')} (got "${raw.transport}")`);
+  }
+
+  const protocol = (raw.protocol ?? 'auto') as ProtocolMode;
+  if (!PROTOCOLS.includes(protocol)) {
+    throw new UsageError(`--protocol must be one of ${PROTOCOLS.join(', ')} (got "${raw.protocol}")`);
+  }
+  if (protocol === 'modern' && transport === 'sse') {
+    throw new UsageError('--protocol modern needs Streamable HTTP: the modern era has no legacy SSE transport (drop --transport sse)');
   }
 
   const headers: Record<string, string> = {};
@@ -72,6 +83,7 @@ export function resolveOptions(
   return {
     url,
     transport,
+    protocol,
     headers,
     auth,
     secrets,

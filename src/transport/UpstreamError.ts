@@ -22,6 +22,8 @@ export interface Failure {
   mayHaveReachedServer: boolean;
   /** What happened, for people: safe to log (it is redacted on the way out anyway). */
   detail: string;
+  /** The answer carried an error only a modern-era (2026-07-28) server sends. */
+  modernError?: boolean;
 }
 
 /** An error carrying a classified failure, thrown by the transports' `send` and `start`. */
@@ -31,6 +33,7 @@ export class UpstreamError extends Error implements Failure {
   readonly status?: number;
   readonly mayHaveReachedServer: boolean;
   readonly detail: string;
+  readonly modernError?: boolean;
 
   constructor(failure: Failure, options?: { cause?: unknown }) {
     super(failure.detail, options);
@@ -40,6 +43,7 @@ export class UpstreamError extends Error implements Failure {
     this.status = failure.status;
     this.mayHaveReachedServer = failure.mayHaveReachedServer;
     this.detail = failure.detail;
+    if (failure.modernError) this.modernError = true;
   }
 }
 

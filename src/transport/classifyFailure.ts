@@ -23,6 +23,11 @@ export interface FailureFacts {
 // not initialized"), mcp-proxy ("No active transport"), and the generic wordings of others.
 const SESSION_TEXT = /session|not initialized|no active transport|no transport found|uninitiali[sz]ed/i;
 
+/** The modern era's unsupported-protocol-version error code, in a JSON-RPC error body. */
+const MODERN_REFUSAL = /"code"\s*:\s*-32022\b/;
+/** Any error code the modern era defines (-32020 … -32022): only a modern server sends one. */
+const MODERN_ERROR = /"code"\s*:\s*-3202[012]\b/;
+
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL']);
 const REFUSED_CODES = new Set(['ECONNREFUSED', 'EADDRNOTAVAIL']);
 /** These also happen on a connected socket, after the request went out: "never sent" only if connect failed. */
@@ -77,10 +82,20 @@ export function classifyFailure(f: FailureFacts): Failure {
 export const SIGN_IN_FAILED = 'mcp-tether sign-in failed';
 
 function classifyStatus(status: number, body: string, hadSession: boolean): Failure {
+  const failure = classifyStatusOnly(status, body, hadSession);
+  return MODERN_ERROR.test(body) ? { ...failure, modernError: true } : failure;
+}
+
+function classifyStatusOnly(status: number, body: string, hadSession: boolean): Failure {
   const snippet = summarizeBody(body);
   const said = snippet ? `: ${snippet}` : '';
   if (hadSession && (status === 404 || (status === 400 && SESSION_TEXT.test(body)))) {
     return { kind: 'session-lost', reason: `http-${status}`, status, mayHaveReachedServer: false, detail: `the server no longer knows this session (HTTP ${status}${said})` };
+  }
+  // A server redeployed into the modern era (2026-07-28) refuses a session's request as a request
+  // without the per-request version: the session is gone, and the owner re-probes the era.
+  if (hadSession && status === 400 && MODERN_REFUSAL.test(body)) {
+    return { kind: 'session-lost', reason: 'era-changed', status, mayHaveReachedServer: false, detail: `the server now speaks only the modern protocol era (HTTP 400${said})` };
   }
   if ((status === 401 || status === 403) && body.startsWith(SIGN_IN_FAILED)) {
     return {
@@ -124,6 +139,9 @@ function classifyStatus(status: number, body: string, hadSession: boolean): Fail
  * server may be a legacy HTTP+SSE one, so `--transport auto` tries that next.
  */
 export function shouldFallBackToSse(failure: Failure): boolean {
+  // A recognized modern error identifies a modern server, not a legacy SSE one (streamable-http,
+  // "Backward Compatibility").
+  if (failure.modernError) return false;
   return failure.status === 400 || failure.status === 404 || failure.status === 405;
 }
 

@@ -31,6 +31,8 @@ export interface UpstreamSessionOptions extends ConnectionOptions {
   pingIntervalMs: number;
   /** Messages that may wait for the session at once; more are refused. */
   maxQueued?: number;
+  /** Each failed reconnection attempt, so the owner can check whether the remote changed era. */
+  onReconnectFailed?: (error: UpstreamError) => void;
 }
 
 /** A desktop request on its way: queued, being sent, or sent (its answer not back yet). */
@@ -58,7 +60,8 @@ const DRAIN_MS = 2000;
 /** A reconnection attempt that hangs this long is abandoned and retried. */
 const RECONNECT_HANDSHAKE_TIMEOUT_MS = 15_000;
 
-function closedError(): UpstreamError {
+/** What a request gets when the bridge shuts down under it. */
+export function closedError(): UpstreamError {
   return new UpstreamError({ kind: 'fatal', reason: 'closed', mayHaveReachedServer: false, detail: 'the bridge is shutting down' });
 }
 
@@ -122,8 +125,10 @@ export class UpstreamSession implements Upstream {
         } else {
           this.#log.debug(`reconnect attempt ${attempt} failed: ${e.detail}`);
         }
+        opts.onReconnectFailed?.(e);
         // Waiting cannot fix these: tell the waiting requests now rather than at their deadline.
-        if (e.kind === 'auth' || e.kind === 'fatal' || e.kind === 'protocol') this.#failQueue(e);
+        // (A modern-era refusal is a redeploy: the era owner takes the waiting requests over.)
+        if ((e.kind === 'auth' || e.kind === 'fatal' || e.kind === 'protocol') && !e.modernError) this.#failQueue(e);
       },
     });
   }
@@ -184,6 +189,17 @@ export class UpstreamSession implements Upstream {
     await connection?.close({ terminate: true, timeoutMs: 1000 });
   }
 
+  /**
+   * Hands over the desktop requests that wait for a new session (never sent, or safe to repeat)
+   * and closes: the remote now speaks the other era, and the era owner sends them there.
+   */
+  async handOver(): Promise<JSONRPCRequest[]> {
+    const waiting = this.#queue.filter((m): m is JSONRPCRequest => isRequest(m) && this.#inflight.get(m.id)?.request === m);
+    this.#queue = [];
+    await this.close();
+    return waiting;
+  }
+
   // ── first connection ────────────────────────────────────────────────────────────────────
 
   /** The desktop's `initialize`: opens the remote session and forwards the server's answer. */
@@ -219,7 +235,9 @@ export class UpstreamSession implements Upstream {
     } catch (err) {
       if (this.#state === 'connecting') this.#state = 'idle';
       const error = asUpstreamError(err);
-      this.#log.error(`cannot connect to ${this.#opts.url.href}: ${error.detail}`);
+      // A modern-only server's refusal is the era owner's to handle (EraSwitch), not a failure yet.
+      if (error.modernError) this.#log.debug(`initialize refused with a modern-era error: ${error.detail}`);
+      else this.#log.error(`cannot connect to ${this.#opts.url.href}: ${error.detail}`);
       this.#failQueue(error);
       throw error;
     }

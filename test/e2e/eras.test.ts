@@ -1,0 +1,199 @@
+// Protocol eras (issue 7): the built CLI between desktops and servers of either era.
+// Legacy desktops are the 1.x SDK Client (initialize); modern ones the v2 SDK Client negotiating
+// 2026-07-28 over stdio (server/discover). Servers: the 1.x McpServer with sessions (legacy), and
+// the v2 McpServer behind createMcpHandler, modern-only or dual-era.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Client as ModernClient } from '@modelcontextprotocol/client';
+import { StdioClientTransport as ModernStdio } from '@modelcontextprotocol/client/stdio';
+import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  LoggingMessageNotificationSchema,
+  ResourceUpdatedNotificationSchema,
+  ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import { startModernServer } from '../fixtures/modernServers.mjs';
+import { startStreamableHttpServer } from '../fixtures/servers.mjs';
+import { BIN, connectThroughBridge } from '../helpers/bridge.js';
+
+const cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined);
+});
+
+const textOf = (r: unknown) => ((r as { content: Array<{ text?: string }> }).content[0]?.text ?? '');
+
+async function modernServer(posture: 'modern' | 'dual' = 'modern', opts: { port?: number } = {}) {
+  const s = await startModernServer({ posture, ...opts });
+  cleanup.push(() => s.close());
+  return s;
+}
+
+async function legacyDesktop(url: string, args: string[] = []) {
+  const d = await connectThroughBridge(url, args);
+  cleanup.push(() => d.close());
+  return d;
+}
+
+/** A 2026-07-28 desktop: the v2 Client, negotiating the era over stdio with the bridge. */
+async function modernDesktop(url: string, args: string[] = []) {
+  let stderr = '';
+  const transport = new ModernStdio({ command: process.execPath, args: [BIN, url, ...args], stderr: 'pipe' });
+  transport.stderr?.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  const client = new ModernClient({ name: 'modern-desktop', version: '1.0.0' }, { capabilities: { elicitation: {}, sampling: {} }, versionNegotiation: { mode: 'auto' } });
+  client.setRequestHandler('elicitation/create', async () => ({ action: 'accept', content: { name: 'Mo', ok: true } }));
+  client.setRequestHandler('sampling/createMessage', async () => ({ role: 'assistant', content: { type: 'text', text: 'Paris' }, model: 'm', stopReason: 'endTurn' }));
+  await client.connect(transport);
+  cleanup.push(() => client.close());
+  return { client, stderr: () => stderr };
+}
+
+describe.each(['modern', 'dual'] as const)('legacy desktop × %s-era server', (posture) => {
+  it('is answered initialize from server/discover and uses tools, resources, prompts and ping', async () => {
+    const s = await modernServer(posture);
+    const d = await legacyDesktop(s.url, ['--verbose']);
+    expect(d.client.getServerVersion()).toMatchObject({ name: 'tether-modern-server' });
+    expect(d.stderr()).toMatch(/modern-era server \(2026-07-28/);
+    const { tools } = await d.client.listTools();
+    expect(tools.map((t) => t.name)).toContain('region');
+    // An invalid x-mcp-header makes the tool invalid: left out, with a warning.
+    expect(tools.map((t) => t.name)).not.toContain('bad_header');
+    expect(d.stderr()).toMatch(/tool "bad_header" left out/);
+    expect(textOf(await d.client.callTool({ name: 'echo', arguments: { text: 'hi' } }))).toBe('hi');
+    expect((await d.client.readResource({ uri: 'test://static' })).contents[0]).toMatchObject({ text: 'static content' });
+    expect((await d.client.getPrompt({ name: 'greet', arguments: { name: 'Ann' } })).messages[0]!.content).toMatchObject({ text: 'Hello, Ann!' });
+    await d.client.ping();
+    // After the one initialize tried first (refused by a modern-only server; a dual-era one's
+    // session is ended), every request was a stamped modern one; ping was answered by the bridge.
+    const calls = s.record.requests.filter((r: any) => r.method === 'tools/call');
+    expect(calls[0].meta['io.modelcontextprotocol/protocolVersion']).toBe('2026-07-28');
+    expect(calls[0].meta['io.modelcontextprotocol/clientInfo']).toMatchObject({ name: 'tether-test-client' });
+    expect(calls[0].headers).toMatchObject({ 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'echo' });
+    expect(s.record.requests.filter((r: any) => r.method === 'initialize')).toHaveLength(1);
+    expect(s.record.requests.some((r: any) => r.method === 'ping')).toBe(false);
+  });
+
+  it('mirrors an x-mcp-header argument into Mcp-Param-*', async () => {
+    const s = await modernServer(posture);
+    const d = await legacyDesktop(s.url);
+    const result = await d.client.callTool({ name: 'region', arguments: { region: 'eu-west', query: 'q' } });
+    expect(textOf(result)).toBe('q in eu-west (header eu-west)');
+  });
+
+  it('turns MRTR rounds into elicitation and sampling requests to the desktop, state echoed byte-exact', async () => {
+    const s = await modernServer(posture);
+    const asked: string[] = [];
+    const d = await connectThroughBridge(s.url, [], {
+      setup: (client) => {
+        client.setRequestHandler(ElicitRequestSchema, async (r) => (asked.push(r.params.message), { action: 'accept', content: { name: 'Ann', ok: true } }));
+        client.setRequestHandler(CreateMessageRequestSchema, async () => (asked.push('sampling'), { role: 'assistant', content: { type: 'text', text: 'Paris' }, model: 'm', stopReason: 'endTurn' }));
+      },
+    });
+    cleanup.push(() => d.close());
+    expect(textOf(await d.client.callTool({ name: 'elicit', arguments: {} }))).toBe('elicited: accept {"name":"Ann","ok":true} state state=één');
+    expect(textOf(await d.client.callTool({ name: 'sample', arguments: { prompt: 'Capital of France?' } }))).toBe('sampled:Paris confirmed:accept');
+    expect(asked).toEqual(['Your name?', 'sampling', 'Keep it?']);
+    // A server that never stops asking gets a clear error after a bounded number of rounds.
+    const loop = await d.client.callTool({ name: 'loop', arguments: {} }).catch((e: Error) => e);
+    expect(String(loop)).toMatch(/at most 8 rounds/);
+  });
+
+  it('passes progress, maps logging/setLevel to the per-request level, and cancels by closing the stream', async () => {
+    const s = await modernServer(posture);
+    const d = await legacyDesktop(s.url);
+    const progress: number[] = [];
+    await d.client.callTool({ name: 'slow', arguments: { ms: 200, steps: 2 } }, undefined, { onprogress: (p) => progress.push(p.progress) });
+    expect(progress).toEqual([1, 2]);
+    const logs: string[] = [];
+    d.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(String(n.params.data)));
+    await d.client.setLoggingLevel('error');
+    await d.client.callTool({ name: 'log', arguments: {} });
+    await expect.poll(() => logs).toEqual(['an error line']);
+    expect(s.record.logLevels).toContain('error');
+    const abort = new AbortController();
+    const call = d.client.callTool({ name: 'slow', arguments: { ms: 20_000, steps: 40 } }, undefined, { signal: abort.signal, onprogress: () => abort.abort() });
+    await expect(call).rejects.toThrow();
+    await expect.poll(() => s.record.cancelled.length, { timeout: 10_000 }).toBe(1);
+  });
+
+  it('delivers list_changed and resources/updated through subscriptions/listen', async () => {
+    const s = await modernServer(posture);
+    const d = await legacyDesktop(s.url);
+    let listChanged = 0;
+    const updated: string[] = [];
+    d.client.setNotificationHandler(ToolListChangedNotificationSchema, () => void (listChanged += 1));
+    d.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updated.push(n.params.uri));
+    await d.client.subscribeResource({ uri: 'test://static' });
+    // The listen stream is re-opened with the new subscription; wait for it before touching.
+    await expect.poll(() => s.record.requests.filter((r: any) => r.method === 'subscriptions/listen' && JSON.stringify(r).includes('test://static')).length).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 200));
+    await d.client.callTool({ name: 'touch', arguments: { uri: 'test://static' } });
+    await d.client.callTool({ name: 'change_tools', arguments: {} });
+    await expect.poll(() => updated).toEqual(['test://static']);
+    await expect.poll(() => listChanged).toBe(1);
+  });
+});
+
+describe('modern desktop × modern-era server', () => {
+  it('passes through, adding the headers the desktop never sets', async () => {
+    const s = await modernServer('modern');
+    const d = await modernDesktop(s.url);
+    expect(d.client.getProtocolEra?.() ?? 'modern').toBe('modern');
+    const { tools } = await d.client.listTools();
+    expect(tools.map((t) => t.name)).toContain('region');
+    expect(tools.map((t) => t.name)).not.toContain('bad_header');
+    expect(textOf(await d.client.callTool({ name: 'region', arguments: { region: 'ap-south', query: 'q' } }))).toBe('q in ap-south (header ap-south)');
+    // The desktop does MRTR itself: the bridge passes input_required through.
+    expect(textOf(await d.client.callTool({ name: 'elicit', arguments: {} }))).toMatch(/^elicited: accept/);
+    const call = s.record.requests.find((r: any) => r.method === 'tools/call');
+    expect(call.meta['io.modelcontextprotocol/clientInfo']).toMatchObject({ name: 'modern-desktop' });
+  });
+});
+
+describe('modern desktop × legacy-era server', () => {
+  it('initializes on the desktop\'s behalf, answers server/discover, and emulates subscriptions/listen', async () => {
+    const s = await startStreamableHttpServer();
+    cleanup.push(() => s.close());
+    const d = await modernDesktop(s.url, ['--verbose']);
+    expect(d.client.getServerVersion()).toMatchObject({ name: 'tether-test-server' });
+    const { tools } = await d.client.listTools();
+    expect(tools.map((t) => t.name)).toContain('echo');
+    expect(textOf(await d.client.callTool({ name: 'echo', arguments: { text: 'old' } }))).toBe('old');
+    expect((await d.client.readResource({ uri: 'test://static' })).contents.length).toBeGreaterThan(0);
+    expect(s.record.initializeRequests[0]!.params.clientInfo).toMatchObject({ name: 'modern-desktop' });
+    const updated: string[] = [];
+    d.client.setNotificationHandler('notifications/resources/updated', (n: { params: { uri: string } }) => void updated.push(n.params.uri));
+    const sub = await d.client.listen({ resourceSubscriptions: ['test://static'] });
+    expect(sub.honoredFilter.resourceSubscriptions).toEqual(['test://static']);
+    await d.client.callTool({ name: 'touch', arguments: { uri: 'test://static' } });
+    await expect.poll(() => updated).toEqual(['test://static']);
+    expect(d.stderr()).toMatch(/translating for a modern-era/);
+  });
+});
+
+describe('a remote redeployed across eras', () => {
+  it('legacy → modern between two calls: the desktop sees nothing', async () => {
+    const legacy = await startStreamableHttpServer();
+    cleanup.push(() => legacy.close());
+    const d = await legacyDesktop(legacy.url, ['--verbose']);
+    expect(textOf(await d.client.callTool({ name: 'echo', arguments: { text: 'before' } }))).toBe('before');
+    await legacy.stop();
+    const modern = await modernServer('modern', { port: legacy.port });
+    expect(textOf(await d.client.callTool({ name: 'echo', arguments: { text: 'after' } }))).toBe('after');
+    expect(modern.record.requests.some((r: any) => r.method === 'tools/call')).toBe(true);
+    expect(d.stderr()).toMatch(/now speaks the modern protocol era/);
+  });
+
+  it('modern → legacy between two calls: the desktop sees nothing', async () => {
+    const modern = await startModernServer({ posture: 'modern' });
+    const d = await legacyDesktop(modern.url, ['--verbose']);
+    expect(textOf(await d.client.callTool({ name: 'echo', arguments: { text: 'before' } }))).toBe('before');
+    const port = modern.port;
+    await modern.close();
+    const legacy = await startStreamableHttpServer({ port });
+    cleanup.push(() => legacy.close());
+    expect(textOf(await d.client.callTool({ name: 'echo', arguments: { text: 'after' } }))).toBe('after');
+    expect(legacy.record.initializeRequests.length).toBe(1);
+    expect(d.stderr()).toMatch(/now speaks the legacy protocol era/);
+  });
+});
