@@ -3,8 +3,6 @@
 // 2026-07-28 over stdio (server/discover). Servers: the 1.x McpServer with sessions (legacy), and
 // the v2 McpServer behind createMcpHandler, modern-only or dual-era.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Client as ModernClient } from '@modelcontextprotocol/client';
-import { StdioClientTransport as ModernStdio } from '@modelcontextprotocol/client/stdio';
 import {
   CreateMessageRequestSchema,
   ElicitRequestSchema,
@@ -14,7 +12,8 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { startModernServer } from '../fixtures/modernServers.mjs';
 import { startStreamableHttpServer } from '../fixtures/servers.mjs';
-import { BIN, connectThroughBridge } from '../helpers/bridge.js';
+import { connectThroughBridge } from '../helpers/bridge.js';
+import { startModernDesktop } from '../helpers/modernDesktop.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -35,17 +34,10 @@ async function legacyDesktop(url: string, args: string[] = []) {
   return d;
 }
 
-/** A 2026-07-28 desktop: the v2 Client, negotiating the era over stdio with the bridge. */
 async function modernDesktop(url: string, args: string[] = []) {
-  let stderr = '';
-  const transport = new ModernStdio({ command: process.execPath, args: [BIN, url, ...args], stderr: 'pipe' });
-  transport.stderr?.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-  const client = new ModernClient({ name: 'modern-desktop', version: '1.0.0' }, { capabilities: { elicitation: {}, sampling: {} }, versionNegotiation: { mode: 'auto' } });
-  client.setRequestHandler('elicitation/create', async () => ({ action: 'accept', content: { name: 'Mo', ok: true } }));
-  client.setRequestHandler('sampling/createMessage', async () => ({ role: 'assistant', content: { type: 'text', text: 'Paris' }, model: 'm', stopReason: 'endTurn' }));
-  await client.connect(transport);
-  cleanup.push(() => client.close());
-  return { client, stderr: () => stderr };
+  const d = await startModernDesktop(url, { args });
+  cleanup.push(() => d.close());
+  return d;
 }
 
 describe.each(['modern', 'dual'] as const)('legacy desktop × %s-era server', (posture) => {
