@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   CreateMessageRequestSchema,
   ElicitRequestSchema,
+  ListRootsRequestSchema,
   LoggingMessageNotificationSchema,
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
@@ -88,6 +89,17 @@ describe.each(['modern', 'dual'] as const)('legacy desktop × %s-era server', (p
     // A server that never stops asking gets a clear error after a bounded number of rounds.
     const loop = await d.client.callTool({ name: 'loop', arguments: {} }).catch((e: Error) => e);
     expect(String(loop)).toMatch(/at most 8 rounds/);
+  });
+
+  it('turns an MRTR roots/list round into a roots/list request to the desktop', async () => {
+    const s = await modernServer(posture);
+    let asked = 0;
+    const d = await connectThroughBridge(s.url, [], {
+      setup: (client) => client.setRequestHandler(ListRootsRequestSchema, async () => (asked++, { roots: [{ uri: 'file:///home/ann', name: 'home' }] })),
+    });
+    cleanup.push(() => d.close());
+    expect(JSON.parse(textOf(await d.client.callTool({ name: 'roots', arguments: {} })))).toEqual([{ uri: 'file:///home/ann', name: 'home' }]);
+    expect(asked).toBe(1);
   });
 
   it('passes progress, maps logging/setLevel to the per-request level, and cancels by closing the stream', async () => {
