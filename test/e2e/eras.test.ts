@@ -128,12 +128,25 @@ describe.each(['modern', 'dual'] as const)('legacy desktop × %s-era server', (p
     d.client.setNotificationHandler(ToolListChangedNotificationSchema, () => void (listChanged += 1));
     d.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updated.push(n.params.uri));
     await d.client.subscribeResource({ uri: 'test://static' });
-    // The listen stream is re-opened with the new subscription; wait for it before touching.
-    await expect.poll(() => s.record.requests.filter((r: any) => r.method === 'subscriptions/listen' && JSON.stringify(r).includes('test://static')).length).toBeGreaterThan(0);
-    await new Promise((r) => setTimeout(r, 200));
+    // The listen stream is re-opened with the new subscription; wait until the server holds it open.
+    await expect.poll(() => s.openListens().some((f: any) => f.resourceSubscriptions?.includes('test://static'))).toBe(true);
     await d.client.callTool({ name: 'touch', arguments: { uri: 'test://static' } });
     await d.client.callTool({ name: 'change_tools', arguments: {} });
     await expect.poll(() => updated).toEqual(['test://static']);
+    await expect.poll(() => listChanged).toBe(1);
+  });
+
+  it('opens the listen stream again after the server cuts it, and notifications flow again', async () => {
+    const s = await modernServer(posture);
+    const d = await legacyDesktop(s.url);
+    let listChanged = 0;
+    d.client.setNotificationHandler(ToolListChangedNotificationSchema, () => void (listChanged += 1));
+    await expect.poll(() => s.openListens().length).toBe(1);
+    const opened = s.record.listens;
+    s.dropListens();
+    await expect.poll(() => s.record.listens, { timeout: 10_000 }).toBeGreaterThan(opened);
+    await expect.poll(() => s.openListens().length).toBe(1);
+    await d.client.callTool({ name: 'change_tools', arguments: {} });
     await expect.poll(() => listChanged).toBe(1);
   });
 });
