@@ -67,7 +67,7 @@ export class Bridge {
     this.#upstream =
       config.protocol === 'legacy'
         ? createLegacy()
-        : new EraSwitch({ url: config.url, headers: config.headers, fetch: authorizer?.fetch, protocol: config.protocol, log: this.log, createLegacy });
+        : new EraSwitch({ url: config.url, headers: config.headers, fetch: authorizer?.fetch, protocol: config.protocol, log: this.log, inputTimeoutMs: config.requestTimeoutMs, createLegacy });
     this.#downstream = new Downstream({
       input: io.input as never,
       output: io.output as never,

@@ -6,7 +6,11 @@ export interface CheckReport {
   url: string;
   /** The transport that worked, and why it was chosen. */
   transport?: { kind: 'http' | 'sse'; why: string };
+  /** The server's protocol era (server/discover probe and legacy initialize); absent when neither worked. */
+  era?: 'legacy' | 'modern' | 'dual-era';
   protocolVersion?: string;
+  /** Protocol versions it speaks: server/discover's list, and the legacy one initialize agreed on. */
+  versions?: string[];
   server?: { name?: string; version?: string; title?: string };
   capabilities?: Record<string, unknown>;
   instructions?: boolean;

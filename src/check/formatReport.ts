@@ -10,7 +10,8 @@ export function formatReport(r: CheckReport, c: ChalkInstance): string {
   lines.push(r.ok ? `${c.green('✔')} ${c.bold(r.url)} is usable through mcp-tether` : `${c.red('✘')} ${c.bold(r.url)} could not be used`);
   if (r.transport) row('transport', `${r.transport.kind === 'http' ? 'Streamable HTTP' : 'legacy HTTP+SSE'} ${c.dim(`(${r.transport.why})`)}`);
   if (r.server) row('server', `${r.server.name ?? '?'} ${r.server.version ?? ''}${r.server.title ? c.dim(` — ${r.server.title}`) : ''}`);
-  if (r.protocolVersion) row('protocol', r.protocolVersion);
+  if (r.era) row('era', r.era === 'dual-era' ? 'dual-era: modern (2026-07-28) and legacy' : r.era);
+  if (r.protocolVersion) row('protocol', r.versions?.length ? `${r.protocolVersion} ${c.dim(`(speaks ${r.versions.join(', ')})`)}` : r.protocolVersion);
   if (r.connectMs !== undefined) row('connected in', `${r.connectMs} ms`);
   if (r.capabilities) row('capabilities', Object.keys(r.capabilities).join(', ') || c.dim('none'));
   for (const kind of ['tools', 'prompts', 'resources'] as const) {

@@ -1,27 +1,81 @@
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { BridgeConfig } from '../Bridge.js';
 import { Logger } from '../log/Logger.js';
 import { Redactor } from '../log/Redactor.js';
 import type { JSONRPCMessage, RequestId } from '../protocol/jsonrpc.js';
 import type { Connection } from '../transport/Connection.js';
 import { createAuthorizer } from '../auth/createAuthorizer.js';
+import type { ProbeVerdict } from '../modern/classifyProbe.js';
+import { probeEra } from '../modern/probeEra.js';
 import { openConnection } from '../transport/openConnection.js';
 import { asUpstreamError, UpstreamError } from '../transport/UpstreamError.js';
 import { OwnRequests } from '../upstream/OwnRequests.js';
 import { adviceFor, type CheckReport } from './CheckReport.js';
-
-const LIST_PAGES_MAX = 20;
+import { eraOf } from './eraOf.js';
+import { listOffered } from './listOffered.js';
+import { probeModern } from './probeModern.js';
 
 /**
- * Connects to a server the way the bridge does (same transports, same negotiation), initializes,
- * lists what it offers, pings it, and ends the session again (DELETE): no stray session is left.
- * `onStep` names each step, for a progress line.
+ * Finds the server's protocol era the way the bridge does (a server/discover probe unless
+ * --protocol legacy), then asks it what it offers in that era: a modern server statelessly, a
+ * legacy one through the same transports and negotiation as the bridge (initialize, lists, ping,
+ * and the session ended again: no stray session is left). A modern server that also accepts a
+ * legacy initialize is reported dual-era. `onStep` names each step, for a progress line.
  */
 export async function probeServer(config: BridgeConfig, version: string, onStep: (step: string) => void): Promise<CheckReport> {
-  const report: CheckReport = { ok: false, url: config.url.href, problems: [] };
   const redactor = new Redactor();
   for (const s of config.secrets) redactor.add(s);
   const notes: string[] = [];
   const log = new Logger({ verbose: true, redactor, sink: (line) => notes.push(line) });
+  // Stored sign-ins are used (and refreshed), but a check never opens a browser.
+  const fetch = config.auth ? createAuthorizer(config.url, config.auth, log, { interactive: false }).fetch : undefined;
+  let verdict: ProbeVerdict | undefined;
+  if (config.protocol !== 'legacy') {
+    onStep(`asking ${config.url.host} for its protocol era`);
+    const started = performance.now();
+    verdict = await probeEra({ url: config.url, headers: config.headers, fetch, envelope: { clientInfo: { name: 'mcp-tether check', version }, clientCapabilities: {} } }).catch(() => undefined);
+    if (verdict?.era === 'modern' || verdict?.era === 'modern-unsupported') {
+      const report: CheckReport = { ok: false, url: config.url.href, problems: [] };
+      try {
+        Object.assign(report, await probeModern(config, { version, discover: verdict.era === 'modern' ? verdict.discover : undefined, fetch, onStep }));
+        report.connectMs = Math.round(performance.now() - started);
+        report.ok = true;
+      } catch (err) {
+        failed(report, err, redactor);
+      }
+      // A dual-era server also takes a legacy initialize (its session is ended again at once).
+      const legacy = config.protocol === 'auto' && report.ok ? await probeLegacy(config, version, fetch, log, notes, () => undefined) : undefined;
+      report.era = eraOf(verdict, legacy?.ok === true) ?? 'modern';
+      if (legacy?.ok) {
+        if (legacy.protocolVersion) report.versions = [...(report.versions ?? []), legacy.protocolVersion];
+        report.sessionIds = legacy.sessionIds;
+        report.pingMs = legacy.pingMs;
+      }
+      if (report.ok) report.problems = adviceFor(report);
+      return report;
+    }
+    if (config.protocol === 'modern') {
+      const report: CheckReport = { ok: false, url: config.url.href, problems: [] };
+      failed(report, new UpstreamError({ kind: 'protocol', reason: 'not-modern', mayHaveReachedServer: true, detail: `the server did not answer server/discover as a modern-era server (${verdict ? `probe: ${verdict.era}` : 'no answer'}); drop --protocol modern` }), redactor);
+      return report;
+    }
+  }
+  const report = await probeLegacy(config, version, fetch, log, notes, onStep);
+  const era = eraOf(verdict, report.ok);
+  if (era) report.era = era;
+  return report;
+}
+
+function failed(report: CheckReport, err: unknown, redactor: Redactor): void {
+  const e = asUpstreamError(err);
+  report.error = { kind: e.kind, reason: e.reason, ...(e.status !== undefined ? { status: e.status } : {}), detail: redactor.redact(e.detail) };
+  report.problems = [{ problem: 'the server could not be used', fix: redactor.redact(e.detail) }];
+}
+
+/** The legacy-era check: initialize, lists, ping, and the session ended again. */
+async function probeLegacy(config: BridgeConfig, version: string, fetch: FetchLike | undefined, log: Logger, notes: string[], onStep: (step: string) => void): Promise<CheckReport> {
+  const report: CheckReport = { ok: false, url: config.url.href, problems: [] };
+  const redactor = log.redactor;
   // The same waiter table the session uses for its own requests: ids, deadlines, settling.
   const own = new OwnRequests();
   const onmessage = (m: JSONRPCMessage) => {
@@ -52,8 +106,7 @@ export async function probeServer(config: BridgeConfig, version: string, onStep:
       {
         url: config.url,
         headers: config.headers,
-        // Stored sign-ins are used (and refreshed), but a check never opens a browser.
-        fetch: config.auth ? createAuthorizer(config.url, config.auth, log, { interactive: false }).fetch : undefined,
+        fetch,
         mode: config.transport,
         log,
         onmessage,
@@ -86,20 +139,7 @@ export async function probeServer(config: BridgeConfig, version: string, onStep:
     if (typeof init.result.protocolVersion === 'string') connection.setProtocolVersion(init.result.protocolVersion);
     await connection.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
 
-    for (const kind of ['tools', 'prompts', 'resources'] as const) {
-      if (!capabilities[kind]) continue;
-      onStep(`listing ${kind}`);
-      const names: string[] = [];
-      let cursor: string | undefined;
-      for (let page = 0; page < LIST_PAGES_MAX; page++) {
-        const r = await call(`${kind}/list`, cursor ? { cursor } : {});
-        const items = (r.result?.[kind] ?? []) as Array<{ name?: string; uri?: string }>;
-        names.push(...items.map((i) => i.name ?? i.uri ?? '?'));
-        cursor = r.result?.nextCursor;
-        if (!cursor) break;
-      }
-      report[kind] = { count: names.length, names };
-    }
+    Object.assign(report, await listOffered(call, capabilities, onStep));
 
     onStep('pinging');
     const rtts: number[] = [];
@@ -113,9 +153,7 @@ export async function probeServer(config: BridgeConfig, version: string, onStep:
     report.ok = true;
     report.problems = adviceFor(report);
   } catch (err) {
-    const e = asUpstreamError(err);
-    report.error = { kind: e.kind, reason: e.reason, ...(e.status !== undefined ? { status: e.status } : {}), detail: redactor.redact(e.detail) };
-    report.problems = [{ problem: 'the server could not be used', fix: redactor.redact(e.detail) }];
+    failed(report, err, redactor);
   } finally {
     onStep('closing the session');
     own.failAll(new UpstreamError({ kind: 'fatal', reason: 'closed', mayHaveReachedServer: false, detail: 'check finished' }));

@@ -64,7 +64,8 @@ export class Router {
     if (this.#closed) return;
     if (isRequest(message)) {
       if (message.method === 'mcp-tether/debug' && this.#opts.debugInfo) {
-        this.#opts.desktop.send({ jsonrpc: '2.0', id: message.id, result: { ...(this.#opts.debugInfo() as object), router: { pending: this.#outbound.size, serverRequests: this.#inbound.size } } });
+        // resultType: a modern-era desktop rejects a result without it; a legacy one ignores it.
+        this.#opts.desktop.send({ jsonrpc: '2.0', id: message.id, result: { resultType: 'complete', ...(this.#opts.debugInfo() as object), router: { pending: this.#outbound.size, serverRequests: this.#inbound.size } } });
         return;
       }
       if (this.#outbound.has(message.id)) {

@@ -16,6 +16,8 @@ type Era = 'legacy' | 'modern';
 export interface EraSwitchOptions extends ConnectionOptions {
   protocol: ProtocolMode;
   log: Logger;
+  /** How long a legacy call parked for a modern desktop's input (MRTR) waits for its retry. */
+  inputTimeoutMs?: number;
   /** A new legacy-era session owner; `onReconnectFailed` lets this switch notice a redeploy. */
   createLegacy(onReconnectFailed: (error: UpstreamError) => void): UpstreamSession;
 }
@@ -166,7 +168,7 @@ export class EraSwitch implements Upstream {
       });
     } else {
       const session = this.#opts.createLegacy((error) => this.#onLegacyTrouble(error));
-      upstream = this.#desktop === 'modern' ? new LegacyForModern(session, this.#log) : session;
+      upstream = this.#desktop === 'modern' ? new LegacyForModern(session, this.#log, { inputTimeoutMs: this.#opts.inputTimeoutMs }) : session;
     }
     upstream.onmessage = (m) => this.onmessage?.(m);
     upstream.onrequestfailed = (id, error) => this.onrequestfailed?.(id, error);

@@ -3,6 +3,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/bridge.js';
 import { closedPort } from '../helpers/rawHttpServer.js';
+import { startModernServer } from '../fixtures/modernServers.mjs';
 import { startLegacySseServer, startStreamableHttpServer } from '../fixtures/servers.mjs';
 
 const cleanup: Array<() => Promise<unknown> | void> = [];
@@ -79,6 +80,57 @@ describe('mcp-tether check', () => {
     const r = await run(['check', s.url.replace('/mcp', '/wrong')]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/did you mean \/mcp or \/sse\?/);
+  });
+});
+
+describe('mcp-tether check: protocol eras', () => {
+  it('reports a legacy-era server as legacy', async () => {
+    const s = await startStreamableHttpServer();
+    cleanup.push(() => s.close());
+    const report = JSON.parse((await run(['check', s.url, '--json'])).stdout);
+    expect(report).toMatchObject({ ok: true, era: 'legacy', protocolVersion: '2025-11-25' });
+    expect(s.liveSessions()).toBe(0);
+  });
+
+  it('reports a modern-only server from server/discover, listing its tools with the modern _meta and headers', async () => {
+    const s = await startModernServer({ posture: 'modern' });
+    cleanup.push(() => s.close());
+    const r = await run(['check', s.url, '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ ok: true, era: 'modern', protocolVersion: '2026-07-28', versions: ['2026-07-28'], server: { name: 'tether-modern-server' }, sessionIds: false, problems: [] });
+    expect(Object.keys(report.capabilities)).toEqual(expect.arrayContaining(['tools', 'resources', 'prompts']));
+    expect(report.tools.names).toContain('region');
+    expect(report.tools.count).toBe(report.tools.names.length);
+    const list = s.record.requests.find((q: any) => q.method === 'tools/list');
+    expect(list.meta).toMatchObject({ 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'mcp-tether check' } });
+    expect(list.headers).toMatchObject({ 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' });
+    expect(s.record.requests.filter((q: any) => q.method === 'initialize')).toHaveLength(1);
+  });
+
+  it('reports a server that also takes a legacy initialize as dual-era, in a readable report too', async () => {
+    const s = await startModernServer({ posture: 'dual' });
+    cleanup.push(() => s.close());
+    const report = JSON.parse((await run(['check', s.url, '--json'])).stdout);
+    expect(report).toMatchObject({ ok: true, era: 'dual-era', protocolVersion: '2026-07-28' });
+    expect(report.versions).toEqual(['2026-07-28', expect.stringMatching(/^2025-/)]);
+    const text = await run(['check', s.url]);
+    expect(text.stdout).toMatch(/era +dual-era: modern \(2026-07-28\) and legacy/);
+    expect(text.stdout).toMatch(/tools +\d+: .*region/);
+  });
+
+  it('--protocol legacy skips the probe; --protocol modern refuses a legacy server', async () => {
+    const s = await startStreamableHttpServer();
+    cleanup.push(() => s.close());
+    const legacy = JSON.parse((await run(['check', s.url, '--json', '--protocol', 'legacy'])).stdout);
+    expect(legacy).toMatchObject({ ok: true, era: 'legacy' });
+    // The probe is a session-less POST, which this stateful server answers 400: none was sent.
+    const refused = () => s.record.http.filter((h) => h.method === 'POST' && h.status === 400).length;
+    expect(refused()).toBe(0);
+    const modern = await run(['check', s.url, '--json', '--protocol', 'modern']);
+    expect(modern.code).toBe(1);
+    expect(JSON.parse(modern.stdout)).toMatchObject({ ok: false, error: { reason: 'not-modern' } });
+    expect(refused()).toBe(1);
   });
 });
 

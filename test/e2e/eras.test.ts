@@ -3,18 +3,18 @@
 // 2026-07-28 over stdio (server/discover). Servers: the 1.x McpServer with sessions (legacy), and
 // the v2 McpServer behind createMcpHandler, modern-only or dual-era.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Client as ModernClient } from '@modelcontextprotocol/client';
-import { StdioClientTransport as ModernStdio } from '@modelcontextprotocol/client/stdio';
 import {
   CreateMessageRequestSchema,
   ElicitRequestSchema,
+  ListRootsRequestSchema,
   LoggingMessageNotificationSchema,
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { startModernServer } from '../fixtures/modernServers.mjs';
 import { startStreamableHttpServer } from '../fixtures/servers.mjs';
-import { BIN, connectThroughBridge } from '../helpers/bridge.js';
+import { connectThroughBridge } from '../helpers/bridge.js';
+import { startModernDesktop } from '../helpers/modernDesktop.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -35,17 +35,10 @@ async function legacyDesktop(url: string, args: string[] = []) {
   return d;
 }
 
-/** A 2026-07-28 desktop: the v2 Client, negotiating the era over stdio with the bridge. */
 async function modernDesktop(url: string, args: string[] = []) {
-  let stderr = '';
-  const transport = new ModernStdio({ command: process.execPath, args: [BIN, url, ...args], stderr: 'pipe' });
-  transport.stderr?.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-  const client = new ModernClient({ name: 'modern-desktop', version: '1.0.0' }, { capabilities: { elicitation: {}, sampling: {} }, versionNegotiation: { mode: 'auto' } });
-  client.setRequestHandler('elicitation/create', async () => ({ action: 'accept', content: { name: 'Mo', ok: true } }));
-  client.setRequestHandler('sampling/createMessage', async () => ({ role: 'assistant', content: { type: 'text', text: 'Paris' }, model: 'm', stopReason: 'endTurn' }));
-  await client.connect(transport);
-  cleanup.push(() => client.close());
-  return { client, stderr: () => stderr };
+  const d = await startModernDesktop(url, { args });
+  cleanup.push(() => d.close());
+  return d;
 }
 
 describe.each(['modern', 'dual'] as const)('legacy desktop × %s-era server', (posture) => {
@@ -98,6 +91,17 @@ describe.each(['modern', 'dual'] as const)('legacy desktop × %s-era server', (p
     expect(String(loop)).toMatch(/at most 8 rounds/);
   });
 
+  it('turns an MRTR roots/list round into a roots/list request to the desktop', async () => {
+    const s = await modernServer(posture);
+    let asked = 0;
+    const d = await connectThroughBridge(s.url, [], {
+      setup: (client) => client.setRequestHandler(ListRootsRequestSchema, async () => (asked++, { roots: [{ uri: 'file:///home/ann', name: 'home' }] })),
+    });
+    cleanup.push(() => d.close());
+    expect(JSON.parse(textOf(await d.client.callTool({ name: 'roots', arguments: {} })))).toEqual([{ uri: 'file:///home/ann', name: 'home' }]);
+    expect(asked).toBe(1);
+  });
+
   it('passes progress, maps logging/setLevel to the per-request level, and cancels by closing the stream', async () => {
     const s = await modernServer(posture);
     const d = await legacyDesktop(s.url);
@@ -124,12 +128,25 @@ describe.each(['modern', 'dual'] as const)('legacy desktop × %s-era server', (p
     d.client.setNotificationHandler(ToolListChangedNotificationSchema, () => void (listChanged += 1));
     d.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updated.push(n.params.uri));
     await d.client.subscribeResource({ uri: 'test://static' });
-    // The listen stream is re-opened with the new subscription; wait for it before touching.
-    await expect.poll(() => s.record.requests.filter((r: any) => r.method === 'subscriptions/listen' && JSON.stringify(r).includes('test://static')).length).toBeGreaterThan(0);
-    await new Promise((r) => setTimeout(r, 200));
+    // The listen stream is re-opened with the new subscription; wait until the server holds it open.
+    await expect.poll(() => s.openListens().some((f: any) => f.resourceSubscriptions?.includes('test://static'))).toBe(true);
     await d.client.callTool({ name: 'touch', arguments: { uri: 'test://static' } });
     await d.client.callTool({ name: 'change_tools', arguments: {} });
     await expect.poll(() => updated).toEqual(['test://static']);
+    await expect.poll(() => listChanged).toBe(1);
+  });
+
+  it('opens the listen stream again after the server cuts it, and notifications flow again', async () => {
+    const s = await modernServer(posture);
+    const d = await legacyDesktop(s.url);
+    let listChanged = 0;
+    d.client.setNotificationHandler(ToolListChangedNotificationSchema, () => void (listChanged += 1));
+    await expect.poll(() => s.openListens().length).toBe(1);
+    const opened = s.record.listens;
+    s.dropListens();
+    await expect.poll(() => s.record.listens, { timeout: 10_000 }).toBeGreaterThan(opened);
+    await expect.poll(() => s.openListens().length).toBe(1);
+    await d.client.callTool({ name: 'change_tools', arguments: {} });
     await expect.poll(() => listChanged).toBe(1);
   });
 });

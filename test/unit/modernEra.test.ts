@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { eraOf } from '../../src/check/eraOf.js';
 import { classifyProbe } from '../../src/modern/classifyProbe.js';
 import { headerParamsOf } from '../../src/modern/headerParamsOf.js';
 import { discoverResultFrom, initializeResultFrom } from '../../src/modern/initializeResultFrom.js';
@@ -152,5 +153,19 @@ describe('initializeResultFrom and discoverResultFrom', () => {
       cacheScope: 'private',
       _meta: { 'io.modelcontextprotocol/serverInfo': { name: 'l', version: '1' } },
     });
+  });
+});
+
+describe('eraOf (check)', () => {
+  it('a modern probe answer is modern, and dual-era when a legacy initialize was accepted too', () => {
+    expect(eraOf({ era: 'modern' }, false)).toBe('modern');
+    expect(eraOf({ era: 'modern' }, true)).toBe('dual-era');
+    expect(eraOf({ era: 'modern-unsupported', supported: ['2027-01-01'] }, false)).toBe('modern');
+  });
+  it('otherwise legacy when initialize worked, and nothing when nothing did', () => {
+    expect(eraOf({ era: 'legacy' }, true)).toBe('legacy');
+    expect(eraOf(undefined, true)).toBe('legacy');
+    expect(eraOf({ era: 'unknown', detail: 'HTTP 503' }, true)).toBe('legacy');
+    expect(eraOf({ era: 'legacy' }, false)).toBeUndefined();
   });
 });

@@ -1,0 +1,41 @@
+// A 2026-07-28 desktop: the v2 SDK Client, negotiating the modern era over stdio with the built CLI.
+import { Client as ModernClient } from '@modelcontextprotocol/client';
+import { StdioClientTransport as ModernStdio } from '@modelcontextprotocol/client/stdio';
+import { BIN } from './bridge.js';
+
+export interface ModernDesktop {
+  client: ModernClient;
+  stderr(): string;
+  close(): Promise<void>;
+}
+
+type Handler = (request: any) => Promise<any>;
+
+export interface ModernDesktopOptions {
+  args?: string[];
+  env?: Record<string, string>;
+  /** Declared client capabilities; elicitation and sampling unless told. */
+  capabilities?: Record<string, unknown>;
+  /** Handlers for what servers ask through MRTR rounds; fixed answers unless told. */
+  handlers?: Partial<Record<'elicitation/create' | 'sampling/createMessage' | 'roots/list', Handler>>;
+}
+
+export async function startModernDesktop(url: string, opts: ModernDesktopOptions = {}): Promise<ModernDesktop> {
+  let stderr = '';
+  const transport = new ModernStdio({
+    command: process.execPath,
+    args: [BIN, url, ...(opts.args ?? [])],
+    stderr: 'pipe',
+    ...(opts.env ? { env: { ...(process.env as Record<string, string>), ...opts.env } } : {}),
+  });
+  transport.stderr?.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  const client = new ModernClient({ name: 'modern-desktop', version: '1.0.0' }, { capabilities: (opts.capabilities ?? { elicitation: {}, sampling: {} }) as never, versionNegotiation: { mode: 'auto' } });
+  const handlers: Record<string, Handler> = {
+    'elicitation/create': async () => ({ action: 'accept', content: { name: 'Mo', ok: true } }),
+    'sampling/createMessage': async () => ({ role: 'assistant', content: { type: 'text', text: 'Paris' }, model: 'm', stopReason: 'endTurn' }),
+    ...opts.handlers,
+  };
+  for (const [method, handler] of Object.entries(handlers)) client.setRequestHandler(method as 'elicitation/create', handler);
+  await client.connect(transport);
+  return { client, stderr: () => stderr, close: () => client.close() };
+}
