@@ -50,4 +50,6 @@ export interface ConnectionOptions {
   url: URL;
   /** Extra headers for every HTTP request (already expanded and validated). */
   headers: Record<string, string>;
+  /** Makes every HTTP request (proxy, timeouts: see httpFetch.ts); Node's fetch when absent. */
+  fetch?: (input: string | URL, init?: RequestInit) => Promise<Response>;
 }

@@ -34,6 +34,7 @@ export class StreamableHttpConnection implements Connection {
   onstreamend?: (message: JSONRPCMessage, end: StreamEnd) => void;
 
   readonly #transport: StreamableHTTPClientTransport;
+  readonly #httpFetch: NonNullable<ConnectionOptions['fetch']>;
   /** Errors already reported by a rejected send(); the SDK also passes them to onerror. */
   readonly #reported = new WeakSet<object>();
   readonly #sends = new SendTracker();
@@ -43,6 +44,7 @@ export class StreamableHttpConnection implements Connection {
   #reopenDelayMs = REOPEN_MIN_MS;
 
   constructor(opts: ConnectionOptions) {
+    this.#httpFetch = opts.fetch ?? fetch;
     this.#transport = new StreamableHTTPClientTransport(opts.url, {
       requestInit: { headers: opts.headers },
       reconnectionOptions: SDK_STREAM_RETRIES,
@@ -98,7 +100,7 @@ export class StreamableHttpConnection implements Connection {
     const method = init?.method ?? 'GET';
     // Taken before the first await: it belongs to this very call (see takePostedMessage).
     const message = method === 'POST' ? (takePostedMessage() as JSONRPCMessage | undefined) : undefined;
-    const response = await fetch(input, init);
+    const response = await this.#httpFetch(input, init);
     if (!response.ok || !response.body || !response.headers.get('content-type')?.includes('text/event-stream')) {
       if (method === 'GET' && response.status === 409) this.#getOpen = true; // the server says one is open already
       return response;

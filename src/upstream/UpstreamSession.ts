@@ -251,6 +251,7 @@ export class UpstreamSession implements Upstream {
       {
         url: this.#opts.url,
         headers: this.#opts.headers,
+        fetch: this.#opts.fetch,
         mode: this.#mode,
         log: this.#log,
         signal: abort.signal,

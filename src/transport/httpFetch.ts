@@ -1,0 +1,68 @@
+import type { ProxyEnv } from './proxyFor.js';
+import type { UndiciDispatchers } from './undiciDispatchers.js';
+
+/** How every HTTP request to the remote server is made (`--enable-proxy`, `--…-timeout`). */
+export interface HttpOptions {
+  /** The proxy variables to honour; undefined connects directly (the default, as in mcp-remote). */
+  proxyEnv?: ProxyEnv;
+  /** Time to open the connection (TCP and TLS). */
+  connectTimeoutMs: number;
+  /** Time from sending a request to the response headers; 0 is none. */
+  headersTimeoutMs: number;
+  /** Longest silence within a response body; 0 is none. */
+  bodyTimeoutMs: number;
+}
+
+/**
+ * What Node 20's own fetch (its bundled undici 6) does without a dispatcher. Its 300 s body
+ * timeout cuts an SSE stream that stays silent for five minutes, which an idle MCP session's
+ * stream does: on legacy SSE that loses the session.
+ */
+export const NODE_FETCH_TIMEOUTS = { connectTimeoutMs: 10_000, headersTimeoutMs: 300_000, bodyTimeoutMs: 300_000 } as const;
+
+/** mcp-tether's defaults: Node's, except that a silent stream is never cut (liveness is the keepalive ping's job). */
+export const DEFAULT_HTTP_OPTIONS: HttpOptions = { connectTimeoutMs: 10_000, headersTimeoutMs: 300_000, bodyTimeoutMs: 0 };
+
+export type HttpFetch = ((input: string | URL, init?: RequestInit) => Promise<Response>) & {
+  /** Closes the dispatchers' connections; requests after this fail. */
+  close(): Promise<void>;
+};
+
+/**
+ * Which requests need a dispatcher of ours rather than Node's fetch as it is. Proxies and
+ * connect or headers timeouts other than Node's apply to every request. A body timeout other
+ * than Node's matters for responses that can stay silent: the SSE streams, opened with GET; a
+ * POST's answer is bounded by --request-timeout, which stays within Node's 300 s unless raised,
+ * and raising it raises the headers timeout too (so every request goes through ours then).
+ */
+export function needsOwnDispatcher(method: string, opts: HttpOptions): boolean {
+  const every =
+    opts.proxyEnv !== undefined ||
+    opts.connectTimeoutMs !== NODE_FETCH_TIMEOUTS.connectTimeoutMs ||
+    opts.headersTimeoutMs !== NODE_FETCH_TIMEOUTS.headersTimeoutMs ||
+    (opts.bodyTimeoutMs !== 0 && opts.bodyTimeoutMs !== NODE_FETCH_TIMEOUTS.bodyTimeoutMs);
+  return every || (method === 'GET' && opts.bodyTimeoutMs !== NODE_FETCH_TIMEOUTS.bodyTimeoutMs);
+}
+
+/**
+ * The one fetch every upstream request goes through (POST, GET streams, DELETE, legacy SSE), so
+ * proxy and timeouts apply to all alike. undici (npm, the same major as Node 20's own) is loaded
+ * on the first request that needs it, in a chunk of its own: with default options the bridge
+ * answers `initialize` without loading it, and it loads when the first stream opens.
+ */
+export function createHttpFetch(opts: HttpOptions): HttpFetch {
+  let dispatchers: Promise<UndiciDispatchers> | undefined;
+  const load = () =>
+    (dispatchers ??= import('./undiciDispatchers.js').then(({ UndiciDispatchers }) => new UndiciDispatchers(opts)));
+  const httpFetch = async (input: string | URL, init?: RequestInit): Promise<Response> => {
+    if (!needsOwnDispatcher(init?.method ?? 'GET', opts)) return fetch(input, init);
+    const dispatcher = (await load()).forUrl(new URL(input));
+    // `dispatcher` is undici's extension of RequestInit, which Node's fetch honours.
+    return fetch(input, { ...init, dispatcher } as RequestInit);
+  };
+  // After close, a request that needs ours fails on the closed dispatcher: it never bypasses the proxy.
+  httpFetch.close = async () => {
+    if (dispatchers) await (await dispatchers).close();
+  };
+  return httpFetch;
+}
