@@ -3,6 +3,7 @@ import { Logger } from '../log/Logger.js';
 import { Redactor } from '../log/Redactor.js';
 import type { JSONRPCMessage, RequestId } from '../protocol/jsonrpc.js';
 import type { Connection } from '../transport/Connection.js';
+import { createHttpFetch } from '../transport/httpFetch.js';
 import { openConnection } from '../transport/openConnection.js';
 import { asUpstreamError, UpstreamError } from '../transport/UpstreamError.js';
 import { OwnRequests } from '../upstream/OwnRequests.js';
@@ -30,6 +31,7 @@ export async function probeServer(config: BridgeConfig, version: string, onStep:
   const answer = (id: RequestId, what: string) => own.wait(id, config.requestTimeoutMs, what);
 
   let connection: Connection | undefined;
+  const httpFetch = createHttpFetch(config.http);
   const call = async (method: string, params?: Record<string, unknown>): Promise<{ result?: any; error?: { message?: string } }> => {
     const id = own.nextId();
     const reply = answer(id, method);
@@ -51,6 +53,7 @@ export async function probeServer(config: BridgeConfig, version: string, onStep:
       {
         url: config.url,
         headers: config.headers,
+        fetch: httpFetch,
         mode: config.transport,
         log,
         onmessage,
@@ -117,6 +120,7 @@ export async function probeServer(config: BridgeConfig, version: string, onStep:
     onStep('closing the session');
     own.failAll(new UpstreamError({ kind: 'fatal', reason: 'closed', mayHaveReachedServer: false, detail: 'check finished' }));
     await connection?.close({ terminate: true, timeoutMs: 2000 });
+    await httpFetch.close();
   }
   return report;
 }

@@ -1,6 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { Bridge } from '../Bridge.js';
 import { DEFAULT_PING_INTERVAL_S, DEFAULT_REQUEST_TIMEOUT_S, resolveOptions, type RawOptions } from './resolveOptions.js';
+import { readTextFile } from './readTextFile.js';
+import { translateMcpRemoteArgs } from './translateMcpRemoteArgs.js';
 import type { ConfigOptions } from './renderConfig.js';
 import { UsageError } from './UsageError.js';
 
@@ -23,7 +25,17 @@ In claude_desktop_config.json:
 
 By hand: type one JSON-RPC message per line on stdin, e.g.
   {"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"me","version":"0"}}}
-stdout carries protocol only; logs go to stderr (or --log-file).`;
+stdout carries protocol only; logs go to stderr (or --log-file).
+
+Coming from mcp-remote: replace "mcp-remote" with "mcp-tether" in the args; its flags work as they are.
+  same here      --header, --header-file, --allow-http, --debug, --silent, --enable-proxy,
+                 --ignore-tool, --ping-interval, --connect-timeout, --headers-timeout, --body-timeout
+  mapped         --transport http-first|sse-first → auto, http-only → http, sse-only → sse
+                 <url> <port> → --oauth-callback-port, --host → --oauth-callback-host,
+                 --static-oauth-client-info/-metadata → --oauth-client-info/-metadata,
+                 --resource → --oauth-resource, --auth-timeout → --oauth-timeout
+  already on     --keep-alive (mcp-tether pings an idle session every 30 s)
+  ignored        OAuth extras mcp-tether does not have, with a notice: --callback-path, --device-code…`;
 
 /** Set by the bundler (build.mjs) from package.json, so start-up reads no file for it. */
 declare const MCP_TETHER_VERSION: string;
@@ -33,9 +45,30 @@ function withConnectionOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--transport <mode>', 'auto: Streamable HTTP, falling back to legacy SSE; http; sse').choices(['auto', 'http', 'sse']).default('auto'))
     .option('--header <header>', 'extra HTTP header "Name: value", repeatable; ${VAR} is expanded from the environment', collect, [])
+    .option('--header-file <path>', 'read headers from a file, one "Name: value" per line (# starts a comment); repeatable', collect, [])
     .option('--allow-http', 'allow plain http:// to a non-loopback host (credentials travel unencrypted)')
-    .option('--request-timeout <seconds>', 'answer a request with an error if the server has not answered in time', String(DEFAULT_REQUEST_TIMEOUT_S));
+    .option('--request-timeout <seconds>', 'answer a request with an error if the server has not answered in time', String(DEFAULT_REQUEST_TIMEOUT_S))
+    .option('--enable-proxy', 'send requests through the proxy in HTTPS_PROXY / HTTP_PROXY, except hosts in NO_PROXY')
+    .option('--connect-timeout <seconds>', 'time to connect to the server (TCP and TLS)', '10')
+    .option('--headers-timeout <seconds>', 'time for the server to start answering a request; 0: none (default: 300, or --request-timeout if longer)')
+    .option('--body-timeout <seconds>', 'longest silence within an answer or stream before it is cut; 0: never', '0');
 }
+
+// ── Options other branches implement (OAuth sign-in; protocol eras, issue 7) ─────────────────
+// Declared here so that mcp-remote's flags, translated to these names, are accepted now: they are
+// validated (resolveOptions) and carried in RawOptions, and do nothing yet. Replace this block
+// with the real declarations when those branches merge.
+function withPendingOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--oauth-callback-host <host>').hideHelp())
+    .addOption(new Option('--oauth-callback-port <port>').hideHelp())
+    .addOption(new Option('--oauth-client-info <json|@file>').hideHelp())
+    .addOption(new Option('--oauth-client-metadata <json|@file>').hideHelp())
+    .addOption(new Option('--oauth-resource <uri>').hideHelp())
+    .addOption(new Option('--oauth-timeout <seconds>').hideHelp())
+    .addOption(new Option('--protocol <era>').choices(['auto', 'legacy', 'modern']).hideHelp());
+}
+// ── end of the block ─────────────────────────────────────────────────────────────────────────
 
 function createProgram(): Command {
   const program = new Command()
@@ -51,10 +84,14 @@ function createProgram(): Command {
       // One clear line: commander's message and its suggestion, without a stack or usage dump.
       outputError: (text, write) => write(`mcp-tether: ${text.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()}\n`),
     });
-  withConnectionOptions(program.argument('<url>', 'the remote MCP endpoint, e.g. https://example.com/mcp (Streamable HTTP) or …/sse (legacy SSE)'))
+  withPendingOptions(withConnectionOptions(program.argument('<url>', 'the remote MCP endpoint, e.g. https://example.com/mcp (Streamable HTTP) or …/sse (legacy SSE)')))
     .option('--verbose', 'trace every message and connection event on stderr')
+    .option('--debug', '--verbose, and the same lines appended to a debug log file under ~/.mcp-tether/logs')
+    .option('--silent', 'log errors only')
     .option('--log-file <path>', 'write logs to this file instead of stderr')
     .option('--ping-interval <seconds>', 'ping the server after this much idle time to find a dead session early; 0 disables', String(DEFAULT_PING_INTERVAL_S))
+    .option('--ignore-tool <glob>', 'hide tools whose name matches (* is a wildcard, case-insensitive); repeatable', collect, [])
+    .option('--only-tool <glob>', 'show only tools whose name matches; repeatable', collect, [])
     .addHelpText('after', EXAMPLES)
     .action((url: string, raw: RawOptions) => runBridge(url, raw));
   withConnectionOptions(
@@ -97,9 +134,16 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+const SUBCOMMANDS = new Set(['check', 'config', 'demo', 'help']);
+
 export function main(argv: string[]): void {
   const program = createProgram();
-  program.parseAsync(argv).catch((err: unknown) => {
+  // The bridge's command line may be mcp-remote's (a one-word change in a desktop config).
+  const [node, script, ...rest] = argv;
+  const first = rest.find((a) => !a.startsWith('-'));
+  const { args, notices } = first !== undefined && SUBCOMMANDS.has(first) ? { args: rest, notices: [] } : translateMcpRemoteArgs(rest);
+  if (!args.includes('--silent')) for (const notice of notices) process.stderr.write(`mcp-tether: ${notice}\n`);
+  program.parseAsync([node!, script!, ...args]).catch((err: unknown) => {
     if (err instanceof CommanderError) {
       process.exitCode = err.exitCode === 0 ? 0 : 2;
       return;
@@ -115,7 +159,7 @@ export function main(argv: string[]): void {
 }
 
 function runBridge(url: string, raw: RawOptions): void {
-  const bridge = new Bridge(resolveOptions(url, raw, process.env));
+  const bridge = new Bridge(resolveOptions(url, raw, process.env, readTextFile));
   if (process.stdin.isTTY) {
     // A person at a terminal: say how to talk to it (stderr only; stdout stays protocol).
     process.stderr.write(
