@@ -4,7 +4,9 @@ import { Logger } from './log/Logger.js';
 import { Redactor } from './log/Redactor.js';
 import { Tracer } from './log/Tracer.js';
 import { Router } from './router/Router.js';
+import type { ToolFilter } from './router/ToolFilter.js';
 import { Downstream } from './stdio/Downstream.js';
+import { createHttpFetch, type HttpFetch, type HttpOptions } from './transport/httpFetch.js';
 import type { TransportMode } from './transport/openConnection.js';
 import { EraSwitch, type ProtocolMode } from './upstream/EraSwitch.js';
 import type { Upstream } from './upstream/Upstream.js';
@@ -22,10 +24,20 @@ export interface BridgeConfig {
   /** Values that must never be shown: sensitive header values and every `${VAR}` expansion. */
   secrets: string[];
   verbose: boolean;
+  /** Log errors only (--silent). */
+  silent: boolean;
   logFile?: string;
+  /** Where --debug copies every log and trace line. */
+  debugLogFile?: string;
   requestTimeoutMs: number;
   /** Ping the server after this much silence; 0 disables. */
   pingIntervalMs: number;
+  /** Proxy and timeouts of every HTTP request. */
+  http: HttpOptions;
+  /** A proxy variable that is set but not honoured (no --enable-proxy): worth a hint. */
+  unusedProxyVariable?: string;
+  /** Tools hidden from the desktop. */
+  toolFilter: ToolFilter;
 }
 
 const DEBUG = process.env.MCP_TETHER_DEBUG === '1';
@@ -43,6 +55,7 @@ export class Bridge {
   readonly #downstream: Downstream;
   readonly #upstream: Upstream;
   readonly #router: Router;
+  readonly #httpFetch: HttpFetch;
   #stopping: Promise<void> | undefined;
   #resolveStopped: (() => void) | undefined;
 
@@ -50,14 +63,18 @@ export class Bridge {
     this.#config = config;
     const redactor = new Redactor();
     for (const s of config.secrets) redactor.add(s);
-    this.log = new Logger({ verbose: config.verbose, file: config.logFile, redactor });
+    this.log = new Logger({ verbose: config.verbose, silent: config.silent, file: config.logFile, copyFile: config.debugLogFile, redactor });
     const tracer = new Tracer(this.log);
-    const authorizer = config.auth ? createAuthorizer(config.url, config.auth, this.log) : undefined;
+    this.#httpFetch = createHttpFetch(config.http);
+    // The sign-in wraps the plain fetch: its token requests go through the proxy too.
+    const authorizer = config.auth ? createAuthorizer(config.url, config.auth, this.log, { baseFetch: this.#httpFetch }) : undefined;
+    const fetch = authorizer?.fetch ?? this.#httpFetch;
     const createLegacy = (onReconnectFailed?: UpstreamSessionOptions['onReconnectFailed']) =>
       new UpstreamSession({
         url: config.url,
         headers: config.headers,
-        fetch: authorizer?.fetch,
+        fetch,
+        toolFilter: config.toolFilter,
         mode: config.transport,
         log: this.log,
         handshakeTimeoutMs: config.requestTimeoutMs,
@@ -67,7 +84,7 @@ export class Bridge {
     this.#upstream =
       config.protocol === 'legacy'
         ? createLegacy()
-        : new EraSwitch({ url: config.url, headers: config.headers, fetch: authorizer?.fetch, protocol: config.protocol, log: this.log, inputTimeoutMs: config.requestTimeoutMs, createLegacy });
+        : new EraSwitch({ url: config.url, headers: config.headers, fetch, protocol: config.protocol, log: this.log, inputTimeoutMs: config.requestTimeoutMs, createLegacy });
     this.#downstream = new Downstream({
       input: io.input as never,
       output: io.output as never,
@@ -82,6 +99,7 @@ export class Bridge {
       log: this.log,
       tracer,
       requestTimeoutMs: config.requestTimeoutMs,
+      toolFilter: config.toolFilter,
       debugInfo: DEBUG ? () => this.#debugInfo() : undefined,
     });
   }
@@ -101,8 +119,11 @@ export class Bridge {
 
   /** Starts bridging; resolves once the bridge has shut down (stdin EOF, SIGINT, SIGTERM). */
   run(): Promise<void> {
-    const { url, transport } = this.#config;
+    const { url, transport, debugLogFile, http, unusedProxyVariable } = this.#config;
     this.log.info(`bridging stdio to ${url.href} (transport ${transport}, protocol ${this.#config.protocol}); connects when the client sends its first request`);
+    if (debugLogFile) this.log.info(`debug log: ${debugLogFile}`);
+    if (http.proxyEnv) this.log.debug(`proxy: from ${Object.keys(http.proxyEnv).join(', ') || 'no proxy variable (none is set)'}`);
+    if (unusedProxyVariable) this.log.info(`${unusedProxyVariable} is set but not used; pass --enable-proxy to send requests through it`);
     this.#downstream.start();
     process.once('SIGINT', this.#onSignal);
     process.once('SIGTERM', this.#onSignal);
@@ -142,6 +163,7 @@ export class Bridge {
       }),
     ]);
     clearTimeout(timer);
+    await this.#httpFetch.close();
     this.#downstream.close();
     this.log.debug(`shutdown complete in ${Math.round(performance.now() - started)} ms`);
     if (DEBUG) {

@@ -7,6 +7,7 @@ import type { Connection } from '../transport/Connection.js';
 import { createAuthorizer } from '../auth/createAuthorizer.js';
 import type { ProbeVerdict } from '../modern/classifyProbe.js';
 import { probeEra } from '../modern/probeEra.js';
+import { createHttpFetch } from '../transport/httpFetch.js';
 import { openConnection } from '../transport/openConnection.js';
 import { asUpstreamError, UpstreamError } from '../transport/UpstreamError.js';
 import { OwnRequests } from '../upstream/OwnRequests.js';
@@ -23,12 +24,22 @@ import { probeModern } from './probeModern.js';
  * legacy initialize is reported dual-era. `onStep` names each step, for a progress line.
  */
 export async function probeServer(config: BridgeConfig, version: string, onStep: (step: string) => void): Promise<CheckReport> {
+  // The same fetch as the bridge's (proxy, timeouts), closed when the check is done.
+  const httpFetch = createHttpFetch(config.http);
+  try {
+    return await probeWith(config, version, onStep, httpFetch);
+  } finally {
+    await httpFetch.close();
+  }
+}
+
+async function probeWith(config: BridgeConfig, version: string, onStep: (step: string) => void, httpFetch: FetchLike): Promise<CheckReport> {
   const redactor = new Redactor();
   for (const s of config.secrets) redactor.add(s);
   const notes: string[] = [];
   const log = new Logger({ verbose: true, redactor, sink: (line) => notes.push(line) });
   // Stored sign-ins are used (and refreshed), but a check never opens a browser.
-  const fetch = config.auth ? createAuthorizer(config.url, config.auth, log, { interactive: false }).fetch : undefined;
+  const fetch = config.auth ? createAuthorizer(config.url, config.auth, log, { interactive: false, baseFetch: httpFetch }).fetch : httpFetch;
   let verdict: ProbeVerdict | undefined;
   if (config.protocol !== 'legacy') {
     onStep(`asking ${config.url.host} for its protocol era`);
@@ -73,7 +84,7 @@ function failed(report: CheckReport, err: unknown, redactor: Redactor): void {
 }
 
 /** The legacy-era check: initialize, lists, ping, and the session ended again. */
-async function probeLegacy(config: BridgeConfig, version: string, fetch: FetchLike | undefined, log: Logger, notes: string[], onStep: (step: string) => void): Promise<CheckReport> {
+async function probeLegacy(config: BridgeConfig, version: string, fetch: FetchLike, log: Logger, notes: string[], onStep: (step: string) => void): Promise<CheckReport> {
   const report: CheckReport = { ok: false, url: config.url.href, problems: [] };
   const redactor = log.redactor;
   // The same waiter table the session uses for its own requests: ids, deadlines, settling.

@@ -1,4 +1,5 @@
 import { chalkStderr, Chalk } from 'chalk';
+import { readTextFile } from '../cli/readTextFile.js';
 import { resolveOptions, type RawOptions } from '../cli/resolveOptions.js';
 import type { CheckReport } from './CheckReport.js';
 import { formatReport } from './formatReport.js';
@@ -12,7 +13,7 @@ const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '
  * exit status: 0 when the server is usable.
  */
 export async function runCheck(url: string, raw: RawOptions & { json?: boolean }, version: string): Promise<number> {
-  const config = resolveOptions(url, raw, process.env);
+  const config = resolveOptions(url, raw, process.env, readTextFile);
   const spinner = process.stderr.isTTY && !raw.json ? startSpinner() : undefined;
   let report: CheckReport;
   try {

@@ -2,6 +2,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { Bridge } from '../Bridge.js';
 import { DEFAULT_OAUTH_TIMEOUT_S } from './resolveAuthOptions.js';
 import { DEFAULT_PING_INTERVAL_S, DEFAULT_REQUEST_TIMEOUT_S, resolveOptions, type RawOptions } from './resolveOptions.js';
+import { readTextFile } from './readTextFile.js';
+import { translateMcpRemoteArgs } from './translateMcpRemoteArgs.js';
 import type { ConfigOptions } from './renderConfig.js';
 import { UsageError } from './UsageError.js';
 
@@ -26,7 +28,17 @@ In claude_desktop_config.json:
 
 By hand: type one JSON-RPC message per line on stdin, e.g.
   {"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"me","version":"0"}}}
-stdout carries protocol only; logs go to stderr (or --log-file).`;
+stdout carries protocol only; logs go to stderr (or --log-file).
+
+Coming from mcp-remote: replace "mcp-remote" with "mcp-tether" in the args; its flags work as they are.
+  same here      --header, --header-file, --allow-http, --debug, --silent, --enable-proxy,
+                 --ignore-tool, --ping-interval, --connect-timeout, --headers-timeout, --body-timeout
+  mapped         --transport http-first|sse-first → auto, http-only → http, sse-only → sse
+                 <url> <port> → --oauth-callback-port, --host → --oauth-callback-host,
+                 --static-oauth-client-info/-metadata → --oauth-client-info/-metadata,
+                 --resource → --oauth-resource, --auth-timeout → --oauth-timeout
+  already on     --keep-alive (mcp-tether pings an idle session every 30 s)
+  ignored        OAuth extras mcp-tether does not have, with a notice: --callback-path, --device-code…`;
 
 /** Set by the bundler (build.mjs) from package.json, so start-up reads no file for it. */
 declare const MCP_TETHER_VERSION: string;
@@ -37,8 +49,13 @@ function withConnectionOptions(cmd: Command): Command {
     .addOption(new Option('--transport <mode>', 'auto: Streamable HTTP, falling back to legacy SSE; http; sse').choices(['auto', 'http', 'sse']).default('auto'))
     .addOption(new Option('--protocol <era>', 'auto: probe the server (modern 2026-07-28 where it speaks it, else legacy); legacy; modern').choices(['auto', 'legacy', 'modern']).default('auto'))
     .option('--header <header>', 'extra HTTP header "Name: value", repeatable; ${VAR} is expanded from the environment', collect, [])
+    .option('--header-file <path>', 'read headers from a file, one "Name: value" per line (# starts a comment); repeatable', collect, [])
     .option('--allow-http', 'allow plain http:// to a non-loopback host (credentials travel unencrypted)')
-    .option('--request-timeout <seconds>', 'answer a request with an error if the server has not answered in time', String(DEFAULT_REQUEST_TIMEOUT_S));
+    .option('--request-timeout <seconds>', 'answer a request with an error if the server has not answered in time', String(DEFAULT_REQUEST_TIMEOUT_S))
+    .option('--enable-proxy', 'send requests through the proxy in HTTPS_PROXY / HTTP_PROXY, except hosts in NO_PROXY')
+    .option('--connect-timeout <seconds>', 'time to connect to the server (TCP and TLS)', '10')
+    .option('--headers-timeout <seconds>', 'time for the server to start answering a request; 0: none (default: 300, or --request-timeout if longer)')
+    .option('--body-timeout <seconds>', 'longest silence within an answer or stream before it is cut; 0: never', '0');
 }
 
 /** How to sign in to a server that asks for OAuth: shared by the bridge and `auth`. */
@@ -75,8 +92,12 @@ function createProgram(): Command {
     });
   withAuthOptions(withConnectionOptions(program.argument('<url>', 'the remote MCP endpoint, e.g. https://example.com/mcp (Streamable HTTP) or …/sse (legacy SSE)')))
     .option('--verbose', 'trace every message and connection event on stderr')
+    .option('--debug', '--verbose, and the same lines appended to a debug log file under ~/.mcp-tether/logs')
+    .option('--silent', 'log errors only')
     .option('--log-file <path>', 'write logs to this file instead of stderr')
     .option('--ping-interval <seconds>', 'ping the server after this much idle time to find a dead session early; 0 disables', String(DEFAULT_PING_INTERVAL_S))
+    .option('--ignore-tool <glob>', 'hide tools whose name matches (* is a wildcard, case-insensitive); repeatable', collect, [])
+    .option('--only-tool <glob>', 'show only tools whose name matches; repeatable', collect, [])
     .addHelpText('after', EXAMPLES)
     .action((url: string, raw: RawOptions) => runBridge(url, raw));
   withAuthOptions(
@@ -134,9 +155,16 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+const SUBCOMMANDS = new Set(['check', 'config', 'demo', 'auth', 'logout', 'help']);
+
 export function main(argv: string[]): void {
   const program = createProgram();
-  program.parseAsync(argv).catch((err: unknown) => {
+  // The bridge's command line may be mcp-remote's (a one-word change in a desktop config).
+  const [node, script, ...rest] = argv;
+  const first = rest.find((a) => !a.startsWith('-'));
+  const { args, notices } = first !== undefined && SUBCOMMANDS.has(first) ? { args: rest, notices: [] } : translateMcpRemoteArgs(rest);
+  if (!args.includes('--silent')) for (const notice of notices) process.stderr.write(`mcp-tether: ${notice}\n`);
+  program.parseAsync([node!, script!, ...args]).catch((err: unknown) => {
     if (err instanceof CommanderError) {
       process.exitCode = err.exitCode === 0 ? 0 : 2;
       return;
@@ -152,7 +180,7 @@ export function main(argv: string[]): void {
 }
 
 function runBridge(url: string, raw: RawOptions): void {
-  const bridge = new Bridge(resolveOptions(url, raw, process.env));
+  const bridge = new Bridge(resolveOptions(url, raw, process.env, readTextFile));
   if (process.stdin.isTTY) {
     // A person at a terminal: say how to talk to it (stderr only; stdout stays protocol).
     process.stderr.write(

@@ -16,14 +16,15 @@ export interface ParsedHeader {
 /**
  * Parses one `--header "Name: value"` (also `Name:value`, the no-space form Windows users need),
  * expanding `${VAR}` in the value. Rejects what would corrupt a request: CR/LF anywhere (header
- * injection), no colon, or a name that is not an HTTP token.
+ * injection), no colon, or a name that is not an HTTP token. `where` names it in messages (a
+ * header file's line is named by its number, so its value is not echoed).
  */
-export function parseHeader(raw: string, env: NodeJS.ProcessEnv): ParsedHeader {
+export function parseHeader(raw: string, env: NodeJS.ProcessEnv, where = `--header "${raw}"`): ParsedHeader {
   if (/[\r\n]/.test(raw)) throw new UsageError(`--header contains a line break, which is not allowed in HTTP headers`);
   const colon = raw.indexOf(':');
-  if (colon === -1) throw new UsageError(`--header "${raw}" has no colon; write it as "Name: value"`);
+  if (colon === -1) throw new UsageError(`${where} has no colon; write it as "Name: value"`);
   const name = raw.slice(0, colon).trim();
-  if (!TOKEN.test(name)) throw new UsageError(`--header "${raw}" has an invalid header name "${name}"`);
+  if (!TOKEN.test(name)) throw new UsageError(`${where} has an invalid header name "${name}"`);
   const { value, used } = expandVariables(raw.slice(colon + 1).trim(), env, `--header "${name}"`);
   if (/[\r\n\0]/.test(value)) throw new UsageError(`--header "${name}": the expanded value contains a line break or NUL`);
   const secrets = [...used];

@@ -1,3 +1,4 @@
+import { DEFAULT_HTTP_OPTIONS } from '../transport/httpFetch.js';
 import { isLoopback, resolveOptions, DEFAULT_PING_INTERVAL_S, DEFAULT_REQUEST_TIMEOUT_S, type RawOptions } from './resolveOptions.js';
 
 export interface ConfigOptions extends RawOptions {
@@ -25,6 +26,11 @@ export function renderConfig(url: string, opts: ConfigOptions): string {
   if (opts.allowHttp) flags.push('--allow-http');
   if (opts.requestTimeout !== undefined && Number(opts.requestTimeout) !== DEFAULT_REQUEST_TIMEOUT_S) flags.push('--request-timeout', opts.requestTimeout);
   if (opts.pingInterval !== undefined && Number(opts.pingInterval) !== DEFAULT_PING_INTERVAL_S) flags.push('--ping-interval', opts.pingInterval);
+  for (const path of opts.headerFile ?? []) flags.push('--header-file', path);
+  if (opts.enableProxy) flags.push('--enable-proxy');
+  if (opts.connectTimeout !== undefined && Number(opts.connectTimeout) !== DEFAULT_HTTP_OPTIONS.connectTimeoutMs / 1000) flags.push('--connect-timeout', opts.connectTimeout);
+  if (opts.headersTimeout !== undefined) flags.push('--headers-timeout', opts.headersTimeout);
+  if (opts.bodyTimeout !== undefined && Number(opts.bodyTimeout) !== DEFAULT_HTTP_OPTIONS.bodyTimeoutMs / 1000) flags.push('--body-timeout', opts.bodyTimeout);
 
   const env = Object.fromEntries([...variables].map((v) => [v, `<your ${v}>`]));
   const unix = {

@@ -116,6 +116,7 @@ export function resolveAuthOptions(
 /** A JSON object given inline or as `@path`. */
 function jsonOption(flag: string, value: string, readText: (path: string) => string): Record<string, unknown> {
   let text = value;
+  if (value === '@') throw new UsageError(`${flag} @file needs a file name after the @`);
   if (value.startsWith('@')) {
     try {
       text = readText(value.slice(1));

@@ -1,10 +1,15 @@
 import type { BridgeConfig } from '../Bridge.js';
+import { debugLogPath } from '../home/debugLogPath.js';
+import { tetherHome } from '../home/tetherHome.js';
+import { ToolFilter } from '../router/ToolFilter.js';
+import { DEFAULT_HTTP_OPTIONS, type HttpOptions } from '../transport/httpFetch.js';
 import type { TransportMode } from '../transport/openConnection.js';
 import type { ProtocolMode } from '../upstream/EraSwitch.js';
-import { readFileSync } from 'node:fs';
-import { tetherHome } from '../home/tetherHome.js';
+import { PROXY_URL_VARIABLES, proxyEnvOf } from '../transport/proxyFor.js';
 import { expandVariables } from './expandVariables.js';
 import { parseHeader } from './parseHeader.js';
+import { parseHeaderFile } from './parseHeaderFile.js';
+import { readTextFile } from './readTextFile.js';
 import { resolveAuthOptions, type RawAuthOptions } from './resolveAuthOptions.js';
 import { UsageError } from './UsageError.js';
 
@@ -13,29 +18,34 @@ export interface RawOptions extends RawAuthOptions {
   transport?: string;
   protocol?: string;
   header?: string[];
+  headerFile?: string[];
   allowHttp?: boolean;
   verbose?: boolean;
+  debug?: boolean;
+  silent?: boolean;
   logFile?: string;
   requestTimeout?: string;
   pingInterval?: string;
+  enableProxy?: boolean;
+  connectTimeout?: string;
+  headersTimeout?: string;
+  bodyTimeout?: string;
+  ignoreTool?: string[];
+  onlyTool?: string[];
 }
 
 const TRANSPORTS: readonly TransportMode[] = ['auto', 'http', 'sse'];
 const PROTOCOLS: readonly ProtocolMode[] = ['auto', 'legacy', 'modern'];
 export const DEFAULT_REQUEST_TIMEOUT_S = 120;
 export const DEFAULT_PING_INTERVAL_S = 30;
+const MAX_SECONDS = 86_400;
 
 /**
  * Turns the command line and environment into a BridgeConfig, or throws a UsageError that says
- * exactly what to fix. Pure but for reading `@file` arguments (`readText`), so every rule is
- * unit-tested.
+ * exactly what to fix. Pure but for reading the files named by `--header-file` and `@file`
+ * arguments (through `readText`), so every rule is unit-tested.
  */
-export function resolveOptions(
-  rawUrl: string,
-  raw: RawOptions,
-  env: NodeJS.ProcessEnv,
-  readText: (path: string) => string = (path) => readFileSync(path, 'utf8'),
-): BridgeConfig {
+export function resolveOptions(rawUrl: string, raw: RawOptions, env: NodeJS.ProcessEnv, readText: (path: string) => string = readTextFile): BridgeConfig {
   const secrets: string[] = [];
   const expandedUrl = expandVariables(rawUrl, env, 'the URL');
   secrets.push(...expandedUrl.used);
@@ -54,22 +64,32 @@ export function resolveOptions(
     throw new UsageError('--protocol modern needs Streamable HTTP: the modern era has no legacy SSE transport (drop --transport sse)');
   }
 
+  // A header file first, so a --header given on the command line wins over it.
+  const headerLines = (raw.headerFile ?? []).flatMap((path) => parseHeaderFile(readText(path), path));
   const headers: Record<string, string> = {};
-  for (const h of raw.header ?? []) {
-    const parsed = parseHeader(h, env);
+  for (const { text, where } of [...headerLines, ...(raw.header ?? []).map((text) => ({ text, where: undefined }))]) {
+    const parsed = parseHeader(text, env, where);
     headers[parsed.name] = parsed.value;
     secrets.push(...parsed.secrets);
   }
 
-  const requestTimeoutS = raw.requestTimeout === undefined ? DEFAULT_REQUEST_TIMEOUT_S : Number(raw.requestTimeout);
-  if (!Number.isFinite(requestTimeoutS) || requestTimeoutS <= 0 || requestTimeoutS > 86_400) {
-    throw new UsageError(`--request-timeout must be a number of seconds between 0 and 86400 (got "${raw.requestTimeout}")`);
-  }
+  const requestTimeoutS = seconds('--request-timeout', raw.requestTimeout, DEFAULT_REQUEST_TIMEOUT_S, { zero: false });
+  const pingIntervalS = seconds('--ping-interval', raw.pingInterval, DEFAULT_PING_INTERVAL_S, { zero: 'off' });
 
-  const pingIntervalS = raw.pingInterval === undefined ? DEFAULT_PING_INTERVAL_S : Number(raw.pingInterval);
-  if (!Number.isFinite(pingIntervalS) || pingIntervalS < 0 || pingIntervalS > 86_400) {
-    throw new UsageError(`--ping-interval must be a number of seconds from 0 (off) to 86400 (got "${raw.pingInterval}")`);
+  const proxyEnv = raw.enableProxy ? proxyEnvOf(env) : undefined;
+  for (const value of Object.values(proxyEnv ?? {})) {
+    // A proxy URL may carry user:password.
+    const password = URL.canParse(value) ? new URL(value).password : '';
+    if (password) secrets.push(decodeURIComponent(password));
   }
+  const http: HttpOptions = {
+    proxyEnv,
+    connectTimeoutMs: ms(seconds('--connect-timeout', raw.connectTimeout, DEFAULT_HTTP_OPTIONS.connectTimeoutMs / 1000, { zero: false })),
+    // Never shorter than --request-timeout: a slow tool answered as plain JSON sends its headers
+    // only with its result, and must not be cut before its own deadline.
+    headersTimeoutMs: ms(seconds('--headers-timeout', raw.headersTimeout, Math.max(DEFAULT_HTTP_OPTIONS.headersTimeoutMs / 1000, requestTimeoutS), { zero: 'off' })),
+    bodyTimeoutMs: ms(seconds('--body-timeout', raw.bodyTimeout, DEFAULT_HTTP_OPTIONS.bodyTimeoutMs / 1000, { zero: 'off' })),
+  };
 
   const { auth, secrets: authSecrets } = resolveAuthOptions(url, raw, {
     env,
@@ -80,6 +100,8 @@ export function resolveOptions(
   });
   secrets.push(...authSecrets);
 
+  const debug = raw.debug ?? false;
+  const verbose = (raw.verbose ?? false) || debug;
   return {
     url,
     transport,
@@ -87,12 +109,35 @@ export function resolveOptions(
     headers,
     auth,
     secrets,
-    verbose: raw.verbose ?? false,
+    verbose,
+    // As in mcp-remote, --debug outweighs --silent: whoever asks for a trace gets it.
+    silent: (raw.silent ?? false) && !verbose,
     logFile: raw.logFile,
-    requestTimeoutMs: Math.round(requestTimeoutS * 1000),
-    pingIntervalMs: Math.round(pingIntervalS * 1000),
+    debugLogFile: debug ? debugLogPath(url, tetherHome(env)) : undefined,
+    requestTimeoutMs: ms(requestTimeoutS),
+    pingIntervalMs: ms(pingIntervalS),
+    http,
+    unusedProxyVariable: proxyEnv ? undefined : PROXY_URL_VARIABLES.find((name) => env[name]),
+    toolFilter: new ToolFilter({ ignore: raw.ignoreTool, only: raw.onlyTool }),
   };
 }
+
+/** A number of seconds from the command line; `zero: 'off'` allows 0 (meaning none). */
+function seconds(flag: string, text: string | undefined, fallback: number, opts: { zero: 'off' | false }): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  const min = opts.zero === 'off' ? 0 : Number.MIN_VALUE;
+  if (text.trim() === '' || !Number.isFinite(value) || value < min || value > MAX_SECONDS) {
+    const range = opts.zero === 'off' ? `from 0 (off) to ${MAX_SECONDS}` : `between 0 and ${MAX_SECONDS}`;
+    throw new UsageError(`${flag} must be a number of seconds ${range} (got "${text}")`);
+  }
+  return value;
+}
+
+function ms(s: number): number {
+  return Math.round(s * 1000);
+}
+
 
 function parseUrl(text: string, allowHttp: boolean): URL {
   let url: URL;

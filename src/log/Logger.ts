@@ -1,4 +1,6 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { Chalk, chalkStderr, type ChalkInstance } from 'chalk';
 import { Redactor } from './Redactor.js';
 
@@ -7,6 +9,10 @@ export interface LoggerOptions {
   verbose?: boolean;
   /** Append here instead of stderr. */
   file?: string;
+  /** Also append every line here, whatever `silent` says (--debug's log file; its folder is made). */
+  copyFile?: string;
+  /** Only errors reach stderr or `file` (--silent). */
+  silent?: boolean;
   redactor?: Redactor;
   /** Where lines go when there is no file; fd 2 (stderr) by default. Tests pass their own. */
   fd?: number;
@@ -27,11 +33,19 @@ export class Logger {
   readonly redactor: Redactor;
   #fd: number;
   #ownsFd: boolean;
+  #copyFd: number | undefined;
+  readonly #silent: boolean;
   readonly #sink: ((line: string) => void) | undefined;
 
   constructor(opts: LoggerOptions = {}) {
     this.verbose = opts.verbose ?? false;
+    this.#silent = opts.silent ?? false;
     this.redactor = opts.redactor ?? new Redactor();
+    if (opts.copyFile) {
+      // Private: a trace shows what the desktop and the server said (secrets are redacted anyway).
+      mkdirSync(dirname(opts.copyFile), { recursive: true, mode: 0o700 });
+      this.#copyFd = openSync(opts.copyFile, 'a', 0o600);
+    }
     this.#sink = opts.sink;
     if (opts.sink) {
       this.#fd = -1;
@@ -72,6 +86,10 @@ export class Logger {
   }
 
   close(): void {
+    if (this.#copyFd !== undefined) {
+      closeSync(this.#copyFd);
+      this.#copyFd = undefined;
+    }
     if (this.#ownsFd) {
       closeSync(this.#fd);
       this.#ownsFd = false;
@@ -84,15 +102,24 @@ export class Logger {
     const tag =
       level === 'error' ? c.red('error') : level === 'warn' ? c.yellow('warn') : level === 'debug' ? c.dim('debug') : c.cyan('info');
     const time = this.verbose ? c.dim(timestamp()) + ' ' : '';
-    this.#emit(`${time}${c.bold('mcp-tether')} ${tag} ${message}`);
+    this.#emit(`${time}${c.bold('mcp-tether')} ${tag} ${message}`, this.#silent && level !== 'error');
   }
 
-  #emit(line: string): void {
+  #emit(line: string, copyOnly = false): void {
+    const redacted = this.redactor.redact(line);
+    if (this.#copyFd !== undefined) {
+      try {
+        writeSync(this.#copyFd, stripVTControlCharacters(redacted) + '\n');
+      } catch {
+        // a full disk must not take the bridge down either
+      }
+    }
+    if (copyOnly) return;
     if (this.#sink) {
-      this.#sink(this.redactor.redact(line));
+      this.#sink(redacted);
       return;
     }
-    const text = this.redactor.redact(line) + '\n';
+    const text = redacted + '\n';
     try {
       // process.stderr handles a non-blocking pipe (EAGAIN) that a raw writeSync(2) would not.
       if (this.#fd === 2) process.stderr.write(text);

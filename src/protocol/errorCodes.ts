@@ -6,6 +6,8 @@
 export const ErrorCodes = {
   ParseError: -32700,
   InvalidRequest: -32600,
+  /** What MCP servers answer for a tools/call of a tool they do not have: also for a hidden one. */
+  InvalidParams: -32602,
   /** The remote server could not be reached or refused the connection (DNS, TLS, HTTP status…). */
   UpstreamUnavailable: -32000,
   /** No answer within --request-timeout; the same code the SDK uses for its own timeouts. */

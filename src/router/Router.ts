@@ -13,6 +13,7 @@ import {
 } from '../protocol/jsonrpc.js';
 import { UpstreamError } from '../transport/UpstreamError.js';
 import type { Upstream } from '../upstream/Upstream.js';
+import type { ToolFilter } from './ToolFilter.js';
 
 /** Where the router writes messages for the desktop app; returns the bytes written. */
 export interface DesktopSink {
@@ -28,6 +29,8 @@ export interface RouterOptions {
   requestTimeoutMs: number;
   /** When set, the request `mcp-tether/debug` is answered locally with this (tests, diagnostics). */
   debugInfo?: () => unknown;
+  /** Tools hidden from the desktop (`--ignore-tool`, `--only-tool`). */
+  toolFilter?: ToolFilter;
 }
 
 interface Outbound {
@@ -73,6 +76,13 @@ export class Router {
         this.#answer(errorReply(message.id, ErrorCodes.InvalidRequest, `Invalid Request: id ${idLabel(message.id)} is already in use by a pending request`));
         return;
       }
+      const hidden = this.#hiddenTool(message);
+      if (hidden !== undefined) {
+        // Answered here, as the server answers an unknown tool: a hidden tool must not run.
+        tracer.message('up', message, bytes, undefined, 'refused: hidden tool');
+        this.#answer(errorReply(message.id, ErrorCodes.InvalidParams, `Unknown tool: ${hidden} (hidden by mcp-tether --ignore-tool / --only-tool)`));
+        return;
+      }
       this.#track(message);
       tracer.message('up', message, bytes);
       upstream.send(message).catch((err: unknown) => this.#fail(message.id, err));
@@ -104,8 +114,9 @@ export class Router {
       }
       this.#outbound.delete(message.id);
       clearTimeout(pending.timer);
-      const bytes = desktop.send(message);
-      tracer.message('down', message, bytes, performance.now() - pending.startedAt);
+      const shown = pending.method === 'tools/list' ? this.#withoutHiddenTools(message) : message;
+      const bytes = desktop.send(shown);
+      tracer.message('down', shown, bytes, performance.now() - pending.startedAt);
       return;
     }
     // Only the trace names the method a desktop answer belongs to: skip the bookkeeping otherwise.
@@ -127,6 +138,23 @@ export class Router {
     this.#outbound.clear();
     this.#inbound.clear();
     this.#closed = true;
+  }
+
+  /** The name of the hidden tool a `tools/call` asks for, if it does. */
+  #hiddenTool(request: JSONRPCRequest): string | undefined {
+    const filter = this.#opts.toolFilter;
+    if (request.method !== 'tools/call' || !filter?.active) return undefined;
+    const name = (request.params as { name?: unknown } | undefined)?.name;
+    return typeof name === 'string' && !filter.allows(name) ? name : undefined;
+  }
+
+  /**
+   * A `tools/list` answer (any page) without the hidden tools. A new message only when something
+   * was removed: otherwise the server's exact text goes out, as for every other message.
+   */
+  #withoutHiddenTools(reply: JSONRPCMessage): JSONRPCMessage {
+    const filtered = this.#opts.toolFilter?.filterListResult((reply as { result?: unknown }).result);
+    return filtered ? ({ ...reply, result: filtered } as JSONRPCMessage) : reply;
   }
 
   #track(request: JSONRPCRequest): void {

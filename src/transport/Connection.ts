@@ -51,6 +51,9 @@ export interface ConnectionOptions {
   url: URL;
   /** Extra headers for every HTTP request (already expanded and validated). */
   headers: Record<string, string>;
-  /** Every HTTP request goes through this (the sign-in lives here); global fetch by default. */
+  /**
+   * Every HTTP request goes through this: proxy and timeouts (httpFetch.ts), with the sign-in
+   * (auth/Authorizer.ts) on top when OAuth is on; Node's fetch when absent.
+   */
   fetch?: FetchLike;
 }

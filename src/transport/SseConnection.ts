@@ -27,7 +27,7 @@ export class SseConnection implements Connection {
   readonly #reported = new WeakSet<object>();
   readonly #sends = new SendTracker();
   readonly #startTimeoutMs: number;
-  readonly #baseFetch: NonNullable<ConnectionOptions['fetch']>;
+  readonly #httpFetch: NonNullable<ConnectionOptions['fetch']>;
   #streamOpens = 0;
   #started = false;
   #closed = false;
@@ -35,10 +35,11 @@ export class SseConnection implements Connection {
 
   constructor(opts: ConnectionOptions & { startTimeoutMs?: number }) {
     this.#startTimeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
-    this.#baseFetch = opts.fetch ?? ((input, init) => fetch(input, init));
+    this.#httpFetch = opts.fetch ?? ((input, init) => fetch(input, init));
     this.#transport = new SSEClientTransport(opts.url, {
       requestInit: { headers: opts.headers },
-      fetch: this.#baseFetch,
+      // The POSTs and the stream both go through the bridge's one fetch (proxy, timeouts).
+      fetch: this.#httpFetch,
       eventSourceInit: { fetch: (input, init) => this.#openStream(input, init) },
     });
     this.#transport.onmessage = (message) => this.onmessage?.(message);
@@ -109,7 +110,7 @@ export class SseConnection implements Connection {
       this.#reportLost('the SSE stream reconnected, which starts a new session on the server');
       return Promise.reject(new Error('mcp-tether: SSE reconnect refused; the session owner reconnects'));
     }
-    return this.#baseFetch(input, init);
+    return this.#httpFetch(input, init);
   }
 
   #reportLost(detail: string): void {

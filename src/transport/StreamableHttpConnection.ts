@@ -17,6 +17,8 @@ const SDK_STREAM_RETRIES = { initialReconnectionDelay: 200, maxReconnectionDelay
 const REOPEN_MIN_MS = 1000;
 const REOPEN_MAX_MS = 15_000;
 const ID_FIELD = Buffer.from('\nid:');
+/** The longest that sends after `notifications/initialized` wait for the GET stream to answer. */
+const STREAM_GATE_MS = 1000;
 
 /**
  * Streamable HTTP (2025-03-26 and later), on the SDK's StreamableHTTPClientTransport.
@@ -34,7 +36,7 @@ export class StreamableHttpConnection implements Connection {
   onstreamend?: (message: JSONRPCMessage, end: StreamEnd) => void;
 
   readonly #transport: StreamableHTTPClientTransport;
-  readonly #baseFetch: NonNullable<ConnectionOptions['fetch']>;
+  readonly #httpFetch: NonNullable<ConnectionOptions['fetch']>;
   /** Errors already reported by a rejected send(); the SDK also passes them to onerror. */
   readonly #reported = new WeakSet<object>();
   readonly #sends = new SendTracker();
@@ -42,9 +44,12 @@ export class StreamableHttpConnection implements Connection {
   #getOpen = false;
   #reopenTimer: NodeJS.Timeout | undefined;
   #reopenDelayMs = REOPEN_MIN_MS;
+  /** Set from `notifications/initialized` until the GET stream has answered (see #holdUntilStreamAnswers). */
+  #streamGate: Promise<void> | undefined;
+  #onGetAnswered: (() => void) | undefined;
 
   constructor(opts: ConnectionOptions) {
-    this.#baseFetch = opts.fetch ?? ((input, init) => fetch(input, init));
+    this.#httpFetch = opts.fetch ?? ((input, init) => fetch(input, init));
     this.#transport = new StreamableHTTPClientTransport(opts.url, {
       requestInit: { headers: opts.headers },
       reconnectionOptions: SDK_STREAM_RETRIES,
@@ -63,13 +68,37 @@ export class StreamableHttpConnection implements Connection {
   }
 
   async send(message: JSONRPCMessage): Promise<void> {
+    if (this.#streamGate) await this.#streamGate;
+    const opensStream = (message as { method?: unknown }).method === 'notifications/initialized' && !('id' in message);
     const hadSession = this.#transport.sessionId !== undefined;
+    const sending = this.#transport.send(message);
+    if (opensStream) this.#holdUntilStreamAnswers(sending);
     try {
-      await this.#sends.track(this.#transport.send(message));
+      await this.#sends.track(sending);
     } catch (err) {
       if (err && typeof err === 'object') this.#reported.add(err);
       throw new UpstreamError(classifyFailure(factsFromError(err, hadSession)), { cause: err });
     }
+  }
+
+  /**
+   * The SDK opens the GET stream once `notifications/initialized` is accepted. Until the server
+   * has answered that GET, later sends wait (at most STREAM_GATE_MS): a server that asks the
+   * client something during the next call would otherwise send it to a stream not yet open, and
+   * many servers drop such a message.
+   */
+  #holdUntilStreamAnswers(sending: Promise<void>): void {
+    const answered = new Promise<void>((resolve) => (this.#onGetAnswered = resolve));
+    let timer: NodeJS.Timeout | undefined;
+    const gate: Promise<void> = sending
+      .then(() => Promise.race([answered, new Promise<void>((resolve) => (timer = setTimeout(resolve, STREAM_GATE_MS)))]))
+      .catch(() => undefined)
+      .finally(() => {
+        clearTimeout(timer);
+        this.#onGetAnswered = undefined;
+        if (this.#streamGate === gate) this.#streamGate = undefined;
+      });
+    this.#streamGate = gate;
   }
 
   setProtocolVersion(version: string): void {
@@ -100,7 +129,12 @@ export class StreamableHttpConnection implements Connection {
     const method = init?.method ?? 'GET';
     // Taken before the first await: it belongs to this very call (see takePostedMessage).
     const message = method === 'POST' ? (takePostedMessage() as JSONRPCMessage | undefined) : undefined;
-    const response = await this.#baseFetch(input, init);
+    let response: Response;
+    try {
+      response = await this.#httpFetch(input, init);
+    } finally {
+      if (method === 'GET') this.#onGetAnswered?.();
+    }
     if (!response.ok || !response.body || !response.headers.get('content-type')?.includes('text/event-stream')) {
       if (method === 'GET' && response.status === 409) this.#getOpen = true; // the server says one is open already
       return response;

@@ -117,6 +117,15 @@ function classifyStatusOnly(status: number, body: string, hadSession: boolean): 
       detail: `the server needs authorization (HTTP ${status}${said}): pass credentials with --header "Authorization: Bearer \${TOKEN}"`,
     };
   }
+  if (status === 407) {
+    return {
+      kind: 'fatal',
+      reason: 'http-407',
+      status,
+      mayHaveReachedServer: false,
+      detail: 'the proxy needs credentials (HTTP 407): put them in the proxy URL, e.g. HTTPS_PROXY=http://user:password@proxy:8080',
+    };
+  }
   if (status === 404) {
     return { kind: 'fatal', reason: 'http-404', status, mayHaveReachedServer: false, detail: `no MCP endpoint at this URL (HTTP 404${said}): check the path (did you mean /mcp or /sse?)` };
   }

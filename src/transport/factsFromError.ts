@@ -7,8 +7,8 @@ import type { FailureFacts } from './classifyFailure.js';
  * the system error code.
  */
 export function factsFromError(err: unknown, hadSession: boolean): FailureFacts {
-  const message = err instanceof Error ? err.message : String(err);
-  const facts: FailureFacts = { hadSession, message };
+  const facts: FailureFacts = { hadSession, message: messageOf(err) };
+  const message = facts.message!;
   const status = (err as { code?: unknown } | null)?.code;
   // What a server that does not speak MCP here causes: a wrong content type (the SDK's code -1),
   // a body that is not JSON, a message that is not JSON-RPC.
@@ -22,6 +22,11 @@ export function factsFromError(err: unknown, hadSession: boolean): FailureFacts 
     facts.body = bodyOf(message);
     return facts;
   }
+  // A proxy that wants credentials refuses the CONNECT tunnel (undici's wording).
+  if (/Proxy response \(407\)/.test(message)) {
+    facts.status = 407;
+    return facts;
+  }
   const legacy = /\(HTTP (\d{3})\):\s*([\s\S]*)$/.exec(message);
   if (legacy) {
     facts.status = Number(legacy[1]);
@@ -33,6 +38,13 @@ export function factsFromError(err: unknown, hadSession: boolean): FailureFacts 
   const syscall = systemCall(err);
   if (syscall) facts.syscall = syscall;
   return facts;
+}
+
+/** fetch says only "fetch failed"; what failed is in its cause, which is worth showing. */
+function messageOf(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  return message === 'fetch failed' && cause instanceof Error && cause.message ? `fetch failed: ${cause.message}` : message;
 }
 
 /** The first `syscall` along the cause chain: tells a failed connect from a failed read. */

@@ -1,4 +1,5 @@
 import type { JSONRPCRequest } from '../protocol/jsonrpc.js';
+import type { ToolFilter } from '../router/ToolFilter.js';
 
 /** The list kinds a desktop can be told to refresh. */
 export type ListKind = 'tools' | 'prompts' | 'resources';
@@ -17,10 +18,16 @@ interface InitializeResult {
  * Pure bookkeeping: it is fed requests and their results, and answers questions.
  */
 export class SessionMemory {
+  /** Tools the desktop cannot see: a change among them alone is no reason to make it refresh. */
+  readonly #toolFilter: ToolFilter | undefined;
   #logLevel: string | undefined;
   readonly #subscriptions = new Set<string>();
   #init: { capabilities: string; serverInfo: string; raw: InitializeResult } | undefined;
   readonly #lists = new Map<ListKind, string>();
+
+  constructor(opts: { toolFilter?: ToolFilter } = {}) {
+    this.#toolFilter = opts.toolFilter;
+  }
 
   /** A request of the desktop's succeeded: remember what it changed or what it saw. */
   observe(request: Pick<JSONRPCRequest, 'method' | 'params'>, result: unknown): void {
@@ -38,7 +45,7 @@ export class SessionMemory {
     }
     const kind = LIST_METHODS[request.method];
     // Only the first page: that is what a refresh fetches again to compare.
-    if (kind && params.cursor === undefined) this.#lists.set(kind, canonicalList(kind, result));
+    if (kind && params.cursor === undefined) this.#lists.set(kind, this.#canonicalList(kind, result));
   }
 
   /** The initialize result of the session the desktop knows about. */
@@ -73,17 +80,19 @@ export class SessionMemory {
       }
     }
     for (const [kind, result] of Object.entries(lists) as Array<[ListKind, unknown]>) {
-      const now = canonicalList(kind, result);
+      const now = this.#canonicalList(kind, result);
       if (this.#lists.get(kind) !== now) changed.add(kind);
       this.#lists.set(kind, now);
     }
     this.rememberInitialize(init);
     return [...changed];
   }
-}
 
-function canonicalList(kind: ListKind, result: unknown): string {
-  return stableJson((result as Record<string, unknown> | undefined)?.[kind] ?? null);
+  /** A list as the desktop sees it (hidden tools left out), in a form that compares by content. */
+  #canonicalList(kind: ListKind, result: unknown): string {
+    const shown = (kind === 'tools' && this.#toolFilter?.filterListResult(result)) || result;
+    return stableJson((shown as Record<string, unknown> | undefined)?.[kind] ?? null);
+  }
 }
 
 /** JSON with object keys sorted, so equal content compares equal whatever the key order. */

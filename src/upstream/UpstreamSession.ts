@@ -9,6 +9,7 @@ import {
   type JSONRPCRequest,
   type RequestId,
 } from '../protocol/jsonrpc.js';
+import type { ToolFilter } from '../router/ToolFilter.js';
 import { isUninitializedSessionError } from '../transport/classifyFailure.js';
 import type { Connection, ConnectionOptions, StreamEnd } from '../transport/Connection.js';
 import { openConnection, type TransportMode } from '../transport/openConnection.js';
@@ -33,6 +34,8 @@ export interface UpstreamSessionOptions extends ConnectionOptions {
   maxQueued?: number;
   /** Each failed reconnection attempt, so the owner can check whether the remote changed era. */
   onReconnectFailed?: (error: UpstreamError) => void;
+  /** Tools hidden from the desktop: changes among them alone do not make it refresh. */
+  toolFilter?: ToolFilter;
 }
 
 /** A desktop request on its way: queued, being sent, or sent (its answer not back yet). */
@@ -84,7 +87,7 @@ export class UpstreamSession implements Upstream {
   readonly #opts: UpstreamSessionOptions;
   readonly #log: Logger;
   readonly #policy = new ReplayPolicy();
-  readonly #memory = new SessionMemory();
+  readonly #memory: SessionMemory;
   readonly #keepAlive: KeepAlive;
   readonly #closing = new AbortController();
   #state: SessionState = 'idle';
@@ -112,6 +115,7 @@ export class UpstreamSession implements Upstream {
     this.#opts = opts;
     this.#log = opts.log;
     this.#mode = opts.mode;
+    this.#memory = new SessionMemory({ toolFilter: opts.toolFilter });
     this.#keepAlive = new KeepAlive(opts.pingIntervalMs, () => this.#keepAlivePing());
     this.#recoveryLoop = new RecoveryLoop({
       signal: this.#closing.signal,

@@ -13,8 +13,15 @@ describe('command line', () => {
     const r = run(['--help']);
     expect(r.code).toBe(0);
     for (const opt of ['--transport', '--header', '--allow-http', '--verbose', '--log-file', '--request-timeout', '--version']) expect(r.stdout).toContain(opt);
+    for (const opt of ['--header-file', '--debug', '--silent', '--enable-proxy', '--connect-timeout', '--headers-timeout', '--body-timeout', '--ignore-tool', '--only-tool']) expect(r.stdout).toContain(opt);
     expect(r.stdout).toContain('Examples:');
     expect(r.stdout).toContain('claude_desktop_config.json');
+  });
+
+  it('--help says how mcp-remote\'s flags map', () => {
+    const r = run(['--help']);
+    expect(r.stdout).toContain('Coming from mcp-remote');
+    for (const flag of ['--host', '--static-oauth-client-info', '--keep-alive', 'sse-first', '--auth-timeout']) expect(r.stdout).toContain(flag);
   });
 
   it('--version prints the package version', async () => {
@@ -37,6 +44,10 @@ describe('command line', () => {
     [['https://example.com/mcp', '--header', 'Authorization: Bearer ${TETHER_TEST_UNSET_VAR}'], /TETHER_TEST_UNSET_VAR is not set/],
     [['https://example.com/mcp', '--request-timeout', 'soon'], /--request-timeout/],
     [['https://example.com/mcp', '--log-file', '/nonexistent-dir/x/tether.log'], /ENOENT|no such file/],
+    [['https://example.com/mcp', '--header-file', '/nonexistent-dir/headers.txt'], /cannot read \/nonexistent-dir\/headers\.txt/],
+    [['https://example.com/mcp', '--body-timeout', '-1'], /--body-timeout/],
+    [['https://example.com/mcp', '--connect-timeout', '0'], /--connect-timeout/],
+    [['https://example.com/mcp', '--static-oauth-client-info', '{oops'], /--oauth-client-info must be a JSON object/],
   ])('rejects %j with exit 2 and one line', (args, message) => {
     const r = run(args as string[]);
     expect(r.code).toBe(2);

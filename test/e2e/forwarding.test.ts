@@ -8,17 +8,13 @@ import {
   LoggingMessageNotificationSchema,
   ResourceUpdatedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { connectThroughBridge, type BridgedClient } from '../helpers/bridge.js';
+import { connectThroughBridge, toolText as text, type BridgedClient } from '../helpers/bridge.js';
 import { startLegacySseServer, startStreamableHttpServer, type TestServer } from '../fixtures/servers.mjs';
 
 const transports = [
   { name: 'Streamable HTTP', start: () => startStreamableHttpServer(), args: ['--transport', 'http'] },
   { name: 'legacy SSE', start: () => startLegacySseServer(), args: ['--transport', 'sse'] },
 ];
-
-function text(result: unknown): string {
-  return ((result as { content: Array<{ text: string }> }).content[0] as { text: string }).text;
-}
 
 describe.each(transports)('forwarding over $name', ({ start, args }) => {
   let server: TestServer;

@@ -331,6 +331,32 @@ describe('OAuth sign-in', () => {
     expect(s.visits()).toHaveLength(2);
   });
 
+  it("takes mcp-remote's OAuth flags as they are: callback port and host, static client metadata, resource, auth timeout", async () => {
+    const s = await setup();
+    const port = await freePort();
+    const b = await connectThroughBridge(
+      s.mcp.url,
+      [String(port), '--host', '127.0.0.1', '--static-oauth-client-metadata', '{"client_name":"My Desktop"}', '--resource', s.mcp.url, '--auth-timeout', '30'],
+      { env: s.env },
+    );
+    cleanups.push(() => b.close());
+    expect(await echo(b, 'mcp-remote flags')).toBe('mcp-remote flags');
+    expect(s.as.stats.registered[0]).toMatchObject({ client_name: 'My Desktop', redirect_uris: [`http://127.0.0.1:${port}/oauth/callback`] });
+    expect(s.as.stats.authorizations[0]).toMatchObject({ redirect_uri: `http://127.0.0.1:${port}/oauth/callback`, resource: s.mcp.url });
+  });
+
+  it("takes mcp-remote's --client-credentials with --static-oauth-client-info", async () => {
+    const s = await setup();
+    s.as.addClient({ client_id: 'm2m-remote', client_secret: 'remote-secret-0987', grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_post' });
+    const info = JSON.stringify({ client_id: 'm2m-remote', client_secret: 'remote-secret-0987', token_endpoint_auth_method: 'client_secret_post' });
+    const b = await bridge(s, ['--static-oauth-client-info', info, '--client-credentials', '--debug']);
+    expect(await echo(b, 'm2m via mcp-remote flags')).toBe('m2m via mcp-remote flags');
+    expect(s.as.stats.grants).toEqual(['client_credentials']);
+    expect(s.as.stats.clientAuth).toEqual(['client_secret_post']);
+    expect(s.visits()).toHaveLength(0);
+    expect(b.stderr()).not.toContain('remote-secret-0987');
+  });
+
   it('`auth` signs in ahead of time and `logout` forgets it', async () => {
     const s = await setup();
     const env = { ...process.env, ...s.env };

@@ -131,6 +131,11 @@ export function spawnRaw(args: string[], env: Record<string, string> = {}): RawB
   };
 }
 
+/** The text of a tool result's first content item. */
+export function toolText(result: unknown): string {
+  return (result as { content: Array<{ text: string }> }).content[0]!.text;
+}
+
 export function initializeLine(id: number | string = 1, protocolVersion = '2025-11-25'): string {
   return JSON.stringify({ jsonrpc: '2.0', id, method: 'initialize', params: { protocolVersion, capabilities: {}, clientInfo: { name: 'raw-test', version: '0' } } });
 }

@@ -4,6 +4,8 @@ import { Logger } from '../../src/log/Logger.js';
 import { Tracer } from '../../src/log/Tracer.js';
 import type { JSONRPCMessage } from '../../src/protocol/jsonrpc.js';
 import { Router } from '../../src/router/Router.js';
+import { ToolFilter } from '../../src/router/ToolFilter.js';
+import { parseKeepingText } from '../../src/protocol/wireText.js';
 import { UpstreamError } from '../../src/transport/UpstreamError.js';
 import type { Upstream } from '../../src/upstream/Upstream.js';
 
@@ -79,5 +81,38 @@ describe('Router', () => {
     router.close('shutting down');
     expect(out[0].error.code).toBe(-32011);
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  describe('with hidden tools', () => {
+    beforeEach(() => {
+      const log = new Logger({ fd: -1 });
+      router = new Router({ desktop: { send: (m) => (out.push(m), 1) }, upstream, log, tracer: new Tracer(log), requestTimeoutMs: 1000, toolFilter: new ToolFilter({ ignore: ['rm*'] }) });
+    });
+
+    it('answers a call to a hidden tool itself (-32602) and never forwards it', () => {
+      router.fromDesktop({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'rm_rf', arguments: {} } } as JSONRPCMessage, 1);
+      expect(upstream.sent).toEqual([]);
+      expect(out).toHaveLength(1);
+      expect(out[0]).toMatchObject({ id: 5, error: { code: -32602 } });
+      expect(out[0].error.message).toContain('rm_rf');
+      expect(router.pendingCount).toBe(0);
+      router.fromDesktop({ jsonrpc: '2.0', id: 6, method: 'tools/call', params: { name: 'ls' } } as JSONRPCMessage, 1);
+      expect(upstream.sent).toHaveLength(1);
+    });
+
+    it('removes hidden tools from every tools/list page, and passes a page with none as the same object', () => {
+      router.fromDesktop({ jsonrpc: '2.0', id: 1, method: 'tools/list' } as JSONRPCMessage, 1);
+      router.fromDesktop({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: { cursor: 'p2' } } as JSONRPCMessage, 1);
+      router.fromDesktop({ jsonrpc: '2.0', id: 3, method: 'prompts/list' } as JSONRPCMessage, 1);
+      const page1 = parseKeepingText('{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"ls"},{"name":"rm"}],"nextCursor":"p2"}}') as JSONRPCMessage;
+      const page2 = parseKeepingText('{"jsonrpc":"2.0","id":2,"result":{"tools":[{"name":"cat"}]}}') as JSONRPCMessage;
+      const prompts = { jsonrpc: '2.0', id: 3, result: { prompts: [{ name: 'rm' }] } } as JSONRPCMessage;
+      upstream.onmessage!(page1);
+      upstream.onmessage!(page2);
+      upstream.onmessage!(prompts);
+      expect(out[0]).toEqual({ jsonrpc: '2.0', id: 1, result: { tools: [{ name: 'ls' }], nextCursor: 'p2' } });
+      expect(out[1]).toBe(page2); // untouched: its wire text goes out as it came
+      expect(out[2]).toBe(prompts); // only tools are filtered
+    });
   });
 });

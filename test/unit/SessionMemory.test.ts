@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ToolFilter } from '../../src/router/ToolFilter.js';
 import { SessionMemory, stableJson } from '../../src/upstream/SessionMemory.js';
 
 const init = (version = '1.0.0', capabilities: Record<string, unknown> = { tools: {}, prompts: {} }) => ({ capabilities, serverInfo: { name: 's', version } });
@@ -44,6 +45,16 @@ describe('SessionMemory', () => {
     expect(m.changedLists(init('1.1.0', { tools: {}, resources: {} }), {}).sort()).toEqual(['prompts', 'resources', 'tools']);
     // Nothing differs any more.
     expect(m.changedLists(init('1.1.0', { tools: {}, resources: {} }), {})).toEqual([]);
+  });
+});
+
+describe('SessionMemory with hidden tools', () => {
+  it('compares the tools the desktop sees: a change among hidden ones alone is no change', () => {
+    const m = new SessionMemory({ toolFilter: new ToolFilter({ ignore: ['secret*'] }) });
+    m.rememberInitialize(init());
+    m.observe({ method: 'tools/list', params: {} }, { tools: [{ name: 'a' }, { name: 'secret_1' }] });
+    expect(m.changedLists(init(), { tools: { tools: [{ name: 'a' }, { name: 'secret_2' }] } })).toEqual([]);
+    expect(m.changedLists(init(), { tools: { tools: [{ name: 'b' }, { name: 'secret_2' }] } })).toEqual(['tools']);
   });
 });
 

@@ -110,6 +110,14 @@ describe('factsFromError', () => {
     expect(factsFromError(err, false)).toMatchObject({ code: 'ETIMEDOUT', syscall: 'connect' });
   });
 
+  it('shows what made fetch fail, and reads a 407 from a proxy as a status', () => {
+    const cut = new TypeError('fetch failed', { cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }) });
+    expect(factsFromError(cut, true)).toMatchObject({ message: 'fetch failed: other side closed', code: 'UND_ERR_SOCKET' });
+    const proxy = new TypeError('fetch failed', { cause: Object.assign(new Error('Proxy response (407) !== 200 when HTTP Tunneling'), { code: 'UND_ERR_ABORTED' }) });
+    expect(classifyFailure(factsFromError(proxy, false))).toMatchObject({ kind: 'fatal', reason: 'http-407', status: 407 });
+    expect(classifyFailure({ status: 407, hadSession: false }).detail).toContain('user:password@');
+  });
+
   it('finds the system code in fetch’s cause chain, through AggregateErrors', () => {
     const cause = new AggregateError([Object.assign(new Error('connect ECONNREFUSED ::1:1'), { code: 'ECONNREFUSED' })]);
     const err = new TypeError('fetch failed', { cause });

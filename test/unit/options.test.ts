@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { expandVariables } from '../../src/cli/expandVariables.js';
 import { parseHeader } from '../../src/cli/parseHeader.js';
+import { parseHeaderFile } from '../../src/cli/parseHeaderFile.js';
 import { isLoopback, resolveOptions } from '../../src/cli/resolveOptions.js';
+import { debugLogPath } from '../../src/home/debugLogPath.js';
 import { UsageError } from '../../src/cli/UsageError.js';
 
 describe('parseHeader', () => {
@@ -67,6 +69,91 @@ describe('resolveOptions', () => {
 
   it('accepts fractional seconds', () => {
     expect(resolveOptions('https://e.com/mcp', { requestTimeout: '0.5' }, {}).requestTimeoutMs).toBe(500);
+  });
+});
+
+describe('parseHeaderFile', () => {
+  it('reads mcp-remote\'s format: Name: value lines, blank lines and # comments skipped', () => {
+    expect(parseHeaderFile('# team\r\nX-Team: blue\n\n  Authorization:Bearer ${T}  \n', 'h.txt').map((l) => l.text)).toEqual(['X-Team: blue', 'Authorization:Bearer ${T}']);
+  });
+
+  it('refuses a line that is not a header, naming the line and not echoing it', () => {
+    expect(() => parseHeaderFile('X-A: 1\nsecret-token-value\n', 'h.txt')).toThrow(/^line 2 of --header-file h\.txt is not a "Name: value" header$/);
+  });
+});
+
+describe('resolveOptions, mcp-remote\'s options', () => {
+  const url = 'https://example.com/mcp';
+
+  it('reads --header-file through the given reader; a --header on the command line wins', () => {
+    const files: Record<string, string> = { 'h.txt': 'X-Team: blue\nAuthorization: Bearer ${T}\n' };
+    const c = resolveOptions(url, { headerFile: ['h.txt'], header: ['X-Team: red'] }, { T: 'tok-1234' }, (p) => files[p]!);
+    expect(c.headers).toEqual({ 'X-Team': 'red', Authorization: 'Bearer tok-1234' });
+    expect(c.secrets).toContain('tok-1234');
+    expect(() => resolveOptions(url, { headerFile: ['h.txt'] }, {}, (p) => files[p]!)).toThrow(/T is not set/);
+  });
+
+  it('has timeouts that never cut a silent stream, and a headers timeout no shorter than --request-timeout', () => {
+    expect(resolveOptions(url, {}, {}).http).toEqual({ proxyEnv: undefined, connectTimeoutMs: 10_000, headersTimeoutMs: 300_000, bodyTimeoutMs: 0 });
+    expect(resolveOptions(url, { requestTimeout: '900' }, {}).http.headersTimeoutMs).toBe(900_000);
+    expect(resolveOptions(url, { connectTimeout: '5', headersTimeout: '0', bodyTimeout: '2.5' }, {}).http).toMatchObject({ connectTimeoutMs: 5000, headersTimeoutMs: 0, bodyTimeoutMs: 2500 });
+  });
+
+  it.each([
+    [{ connectTimeout: '0' }, /--connect-timeout/],
+    [{ bodyTimeout: '-1' }, /--body-timeout/],
+    [{ headersTimeout: 'x' }, /--headers-timeout/],
+    [{ oauthCallbackPort: '70000' }, /--oauth-callback-port/],
+    [{ oauthCallbackPort: 'abc' }, /--oauth-callback-port/],
+    [{ oauthClientInfo: '{not json' }, /--oauth-client-info must be a JSON object or @file/],
+    [{ oauthClientMetadata: '[1]' }, /--oauth-client-metadata/],
+    [{ oauthClientInfo: '@' }, /@file/],
+    [{ oauthResource: 'not a uri' }, /--oauth-resource/],
+    [{ oauthTimeout: '0' }, /--oauth-timeout/],
+  ])('rejects %j', (raw, message) => {
+    expect(() => resolveOptions(url, raw, {})).toThrow(message);
+  });
+
+  it('accepts the OAuth options mcp-remote configs carry', () => {
+    expect(() =>
+      resolveOptions(
+        url,
+        { oauthCallbackHost: '127.0.0.1', oauthCallbackPort: '9696', oauthClientInfo: '{"client_id":"x"}', oauthClientMetadata: '@meta.json', oauthResource: 'https://example.com/', oauthTimeout: '60' },
+        {},
+        (path) => (path === 'meta.json' ? '{"scope":"read write"}' : ''),
+      ),
+    ).not.toThrow();
+  });
+
+  it('honours proxy variables only with --enable-proxy, and hides a proxy password', () => {
+    const env = { HTTPS_PROXY: 'http://me:pa%24%24word@proxy:8080', NO_PROXY: 'internal', PATH: '/bin' };
+    const on = resolveOptions(url, { enableProxy: true }, env);
+    expect(on.http.proxyEnv).toEqual({ HTTPS_PROXY: env.HTTPS_PROXY, NO_PROXY: 'internal' });
+    expect(on.secrets).toContain('pa$$word');
+    expect(on.unusedProxyVariable).toBeUndefined();
+    const off = resolveOptions(url, {}, env);
+    expect(off.http.proxyEnv).toBeUndefined();
+    expect(off.unusedProxyVariable).toBe('HTTPS_PROXY');
+  });
+
+  it('--debug is --verbose plus a debug log under the home folder; it outweighs --silent', () => {
+    const c = resolveOptions(url, { debug: true, silent: true }, { MCP_TETHER_HOME: '/tmp/th' });
+    expect(c).toMatchObject({ verbose: true, silent: false, debugLogFile: debugLogPath(new URL(url), '/tmp/th') });
+    expect(resolveOptions(url, { silent: true }, {})).toMatchObject({ verbose: false, silent: true, debugLogFile: undefined });
+  });
+
+  it('builds the tool filter from --ignore-tool and --only-tool', () => {
+    const f = resolveOptions(url, { ignoreTool: ['rm*'], onlyTool: ['r*', 'ls'] }, {}).toolFilter;
+    expect(['ls', 'rm', 'read', 'cat'].filter((n) => f.allows(n))).toEqual(['ls', 'read']);
+  });
+});
+
+describe('debugLogPath', () => {
+  it('names the file after the host and a hash of the whole URL', () => {
+    const a = debugLogPath(new URL('https://api.example.com/mcp'), '/h');
+    expect(a).toMatch(/^\/h\/logs\/api\.example\.com-[0-9a-f]{8}-debug\.log$/);
+    expect(debugLogPath(new URL('https://api.example.com/other'), '/h')).not.toBe(a);
+    expect(debugLogPath(new URL('http://[::1]:3000/mcp'), '/h')).toMatch(/\/logs\/_1-[0-9a-f]{8}-debug\.log$/);
   });
 });
 

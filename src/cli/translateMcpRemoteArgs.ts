@@ -1,0 +1,105 @@
+/**
+ * mcp-tether's options that take a value (so the token after them is not a positional argument).
+ * Kept beside the translation because only it needs to know; commander knows them from main.ts.
+ */
+const OURS_WITH_VALUE = new Set([
+  '--transport', '--header', '--header-file', '--log-file', '--request-timeout', '--ping-interval',
+  '--connect-timeout', '--headers-timeout', '--body-timeout', '--ignore-tool', '--only-tool', '--protocol',
+  '--oauth-callback-host', '--oauth-callback-port', '--oauth-client-info', '--oauth-client-metadata', '--oauth-resource', '--oauth-timeout',
+  '--oauth-client-id', '--oauth-client-secret', '--oauth-client-metadata-url', '--oauth-scope',
+]);
+
+/** mcp-remote 0.15.1 options that mean the same as one of ours under another name. */
+const RENAMED: Record<string, string> = {
+  '--host': '--oauth-callback-host',
+  '--static-oauth-client-info': '--oauth-client-info',
+  '--static-oauth-client-metadata': '--oauth-client-metadata',
+  '--resource': '--oauth-resource',
+  '--auth-timeout': '--oauth-timeout',
+  '--client-metadata-url': '--oauth-client-metadata-url',
+};
+
+/** mcp-remote's `--transport` strategies, as ours. */
+const TRANSPORTS: Record<string, string> = { 'http-first': 'auto', 'sse-first': 'auto', 'http-only': 'http', 'sse-only': 'sse' };
+
+/** mcp-remote options with nothing to do in mcp-tether: accepted, with a notice, and dropped. */
+const UNSUPPORTED_WITH_VALUE: Record<string, string> = {
+  '--callback-path': 'the OAuth callback path is fixed',
+  '--auth-success-url': 'the OAuth success page is built in',
+  '--token-endpoint': "the token endpoint is taken from the authorization server's metadata",
+  '--authorize-param': 'extra authorization parameters are not supported',
+};
+const UNSUPPORTED: Record<string, string> = {
+  '--ipv4': 'addresses are tried as the system resolves them',
+  '--disable-cookies': 'mcp-tether keeps no cookies',
+  '--device-code': 'the device grant is not supported',
+  '--use-id-token': 'the access token is always the credential',
+  '--disable-resource-parameter': 'the resource parameter follows the spec',
+};
+/** Accepted silently: mcp-tether already does this by default. */
+const DEFAULT_ALREADY = new Set(['--keep-alive']);
+
+export interface TranslatedArgs {
+  /** The arguments for mcp-tether's own parser. */
+  args: string[];
+  /** One line per mcp-remote option that changed meaning or is ignored, for stderr. */
+  notices: string[];
+}
+
+/**
+ * Turns an mcp-remote command line (`mcp-remote <url> [port] [flags]`, as in a desktop config)
+ * into mcp-tether's, so switching is a one-word change. Options whose meaning is the same keep
+ * their names; renamed ones get ours (`--host` → `--oauth-callback-host`…); the callback port,
+ * a bare number after the URL, becomes `--oauth-callback-port`; transport strategies become our
+ * modes; options that make no sense here are dropped with a notice, never a startup failure.
+ * Pure, and a no-op on a command line that is already mcp-tether's.
+ */
+export function translateMcpRemoteArgs(input: readonly string[]): TranslatedArgs {
+  const args: string[] = [];
+  const notices: string[] = [];
+  let positionals = 0;
+  for (let i = 0; i < input.length; i++) {
+    const token = input[i]!;
+    if (token === '--') {
+      args.push(...input.slice(i));
+      break;
+    }
+    if (token.startsWith('-') && !token.startsWith('--') && token !== '-') {
+      args.push(token); // a short option such as -h
+      continue;
+    }
+    if (!token.startsWith('--')) {
+      positionals += 1;
+      // mcp-remote reads its OAuth callback port from the argument after the URL.
+      if (positionals === 2 && /^\d{1,5}$/.test(token)) args.push('--oauth-callback-port', token);
+      else args.push(token);
+      continue;
+    }
+    const eq = token.indexOf('=');
+    const name = eq === -1 ? token : token.slice(0, eq);
+    const inline = eq === -1 ? undefined : token.slice(eq + 1);
+    // The value of an option that takes one: inline (`--x=v`) or the next token.
+    const takeValue = (): string | undefined => (inline !== undefined ? inline : i + 1 < input.length ? input[++i] : undefined);
+
+    if (RENAMED[name] !== undefined) {
+      const value = takeValue();
+      args.push(RENAMED[name]!, ...(value !== undefined ? [value] : []));
+    } else if (name === '--transport') {
+      const value = takeValue();
+      const mapped = value !== undefined ? TRANSPORTS[value] : undefined;
+      if (value === 'sse-first') notices.push('--transport sse-first: mcp-tether tries Streamable HTTP first and falls back to legacy SSE (the spec\'s rule, as with http-first); use --transport sse to insist on SSE');
+      args.push('--transport', ...(value !== undefined ? [mapped ?? value] : []));
+    } else if (UNSUPPORTED_WITH_VALUE[name] !== undefined) {
+      takeValue();
+      notices.push(`${name} (an mcp-remote option) is ignored: ${UNSUPPORTED_WITH_VALUE[name]} in mcp-tether`);
+    } else if (UNSUPPORTED[name] !== undefined) {
+      notices.push(`${name} (an mcp-remote option) is ignored: ${UNSUPPORTED[name]} in mcp-tether`);
+    } else if (DEFAULT_ALREADY.has(name)) {
+      // mcp-tether pings an idle session by default (--ping-interval); nothing to add.
+    } else {
+      args.push(token);
+      if (inline === undefined && OURS_WITH_VALUE.has(name) && i + 1 < input.length) args.push(input[++i]!);
+    }
+  }
+  return { args, notices };
+}

@@ -1,0 +1,111 @@
+import type { ProxyEnv } from './proxyFor.js';
+import type { UndiciDispatchers } from './undiciDispatchers.js';
+
+/** How every HTTP request to the remote server is made (`--enable-proxy`, `--…-timeout`). */
+export interface HttpOptions {
+  /** The proxy variables to honour; undefined connects directly (the default, as in mcp-remote). */
+  proxyEnv?: ProxyEnv;
+  /** Time to open the connection (TCP and TLS). */
+  connectTimeoutMs: number;
+  /** Time from sending a request to the response headers; 0 is none. */
+  headersTimeoutMs: number;
+  /** Longest silence within a response body; 0 is none. */
+  bodyTimeoutMs: number;
+}
+
+/**
+ * What Node 20's own fetch (its bundled undici 6) does without a dispatcher. Its 300 s body
+ * timeout cuts an SSE stream that stays silent for five minutes, which an idle MCP session's
+ * stream does: on legacy SSE that loses the session.
+ */
+export const NODE_FETCH_TIMEOUTS = { connectTimeoutMs: 10_000, headersTimeoutMs: 300_000, bodyTimeoutMs: 300_000 } as const;
+
+/** mcp-tether's defaults: Node's, except that a silent stream is never cut (liveness is the keepalive ping's job). */
+export const DEFAULT_HTTP_OPTIONS: HttpOptions = { connectTimeoutMs: 10_000, headersTimeoutMs: 300_000, bodyTimeoutMs: 0 };
+
+export type HttpFetch = ((input: string | URL, init?: RequestInit) => Promise<Response>) & {
+  /** Closes the dispatchers' connections; requests after this fail. */
+  close(): Promise<void>;
+};
+
+/**
+ * Which requests need a dispatcher of ours rather than Node's fetch as it is. Proxies and
+ * connect or headers timeouts other than Node's apply to every request. A body timeout other
+ * than Node's matters for responses that can stay silent: the SSE streams, opened with GET; a
+ * POST's answer is bounded by --request-timeout, which stays within Node's 300 s unless raised,
+ * and raising it raises the headers timeout too (so every request goes through ours then).
+ */
+export function needsOwnDispatcher(method: string, opts: HttpOptions): boolean {
+  const every =
+    opts.proxyEnv !== undefined ||
+    opts.connectTimeoutMs !== NODE_FETCH_TIMEOUTS.connectTimeoutMs ||
+    opts.headersTimeoutMs !== NODE_FETCH_TIMEOUTS.headersTimeoutMs ||
+    (opts.bodyTimeoutMs !== 0 && opts.bodyTimeoutMs !== NODE_FETCH_TIMEOUTS.bodyTimeoutMs);
+  return every || (method === 'GET' && opts.bodyTimeoutMs !== NODE_FETCH_TIMEOUTS.bodyTimeoutMs);
+}
+
+/** What a dispatcher must offer here: undici's, of either copy (Node's own or npm's). */
+interface DirectDispatcher {
+  destroy(): Promise<void>;
+}
+
+/**
+ * The one fetch every upstream request goes through (POST, GET streams, DELETE, legacy SSE), so
+ * proxy and timeouts apply to all alike.
+ *
+ * Direct connections with timeouts of ours use an Agent of Node's own undici, the copy its fetch
+ * is made of: it costs nothing to load, so the GET stream opens right after the handshake as with
+ * plain fetch (a server request sent before that stream is open is lost by many servers). Node
+ * does not export that class; it is reached through the global dispatcher that undici shares
+ * between its copies under a registered symbol. Should that ever fail, and for proxies, undici
+ * from npm (the same major as Node 20's) is loaded instead, in a chunk of its own.
+ */
+export function createHttpFetch(opts: HttpOptions): HttpFetch {
+  let dispatchers: Promise<UndiciDispatchers> | undefined;
+  let direct: Promise<DirectDispatcher | undefined> | undefined;
+  const load = () =>
+    (dispatchers ??= import('./undiciDispatchers.js').then(({ UndiciDispatchers }) => new UndiciDispatchers(opts)));
+  const dispatcherFor = async (url: URL): Promise<unknown> => {
+    if (opts.proxyEnv === undefined) {
+      direct ??= nodeAgent(opts);
+      const agent = await direct;
+      if (agent) return agent;
+    }
+    return (await load()).forUrl(url);
+  };
+  const httpFetch = async (input: string | URL, init?: RequestInit): Promise<Response> => {
+    if (!needsOwnDispatcher(init?.method ?? 'GET', opts)) return fetch(input, init);
+    const dispatcher = await dispatcherFor(new URL(input));
+    // `dispatcher` is undici's extension of RequestInit, which Node's fetch honours.
+    // (Its type is undici's, which @types/node's RequestInit does not name.)
+    return fetch(input, { ...init, dispatcher } as unknown as RequestInit);
+  };
+  // After close, a request that needs ours fails on the closed dispatcher: it never bypasses the proxy.
+  httpFetch.close = async () => {
+    const agent = direct ? await direct : undefined;
+    await agent?.destroy().catch(() => undefined);
+    if (dispatchers) await (await dispatchers).close();
+  };
+  return httpFetch;
+}
+
+/** The symbol under which undici keeps the global dispatcher, shared by all its copies. */
+const GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
+
+/**
+ * An Agent of Node's built-in undici with our timeouts, or undefined where it cannot be reached.
+ * Node sets the global dispatcher when its fetch first loads; a fetch of a data: URL makes it do
+ * so without touching the network.
+ */
+async function nodeAgent(opts: HttpOptions): Promise<DirectDispatcher | undefined> {
+  try {
+    if (!(globalThis as Record<symbol, unknown>)[GLOBAL_DISPATCHER]) await (await fetch('data:,')).arrayBuffer();
+    const global = (globalThis as Record<symbol, unknown>)[GLOBAL_DISPATCHER] as { constructor?: unknown } | undefined;
+    const Agent = global?.constructor as (new (o: object) => DirectDispatcher) | undefined;
+    if (typeof Agent !== 'function' || Agent.name !== 'Agent') return undefined;
+    const { connectTimeoutMs, headersTimeoutMs, bodyTimeoutMs } = opts;
+    return new Agent({ connect: { timeout: connectTimeoutMs }, headersTimeout: headersTimeoutMs, bodyTimeout: bodyTimeoutMs });
+  } catch {
+    return undefined;
+  }
+}
