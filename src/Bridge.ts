@@ -81,10 +81,10 @@ export class Bridge {
         pingIntervalMs: config.pingIntervalMs,
         onReconnectFailed,
       });
-    this.#upstream =
-      config.protocol === 'legacy'
-        ? createLegacy()
-        : new EraSwitch({ url: config.url, headers: config.headers, fetch, protocol: config.protocol, log: this.log, inputTimeoutMs: config.requestTimeoutMs, createLegacy });
+    // The modern era has no legacy SSE transport: over it the server is legacy, with no probe to
+    // spend. The switch stays in front even then, for a modern desktop's sake.
+    const protocol = config.transport === 'sse' ? 'legacy' : config.protocol;
+    this.#upstream = new EraSwitch({ url: config.url, headers: config.headers, fetch, protocol, log: this.log, inputTimeoutMs: config.requestTimeoutMs, createLegacy });
     this.#downstream = new Downstream({
       input: io.input as never,
       output: io.output as never,

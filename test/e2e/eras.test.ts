@@ -12,7 +12,7 @@ import {
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { startModernServer } from '../fixtures/modernServers.mjs';
-import { startStreamableHttpServer } from '../fixtures/servers.mjs';
+import { startLegacySseServer, startStreamableHttpServer } from '../fixtures/servers.mjs';
 import { connectThroughBridge } from '../helpers/bridge.js';
 import { startModernDesktop } from '../helpers/modernDesktop.js';
 
@@ -185,6 +185,17 @@ describe('modern desktop × legacy-era server', () => {
     await d.client.callTool({ name: 'touch', arguments: { uri: 'test://static' } });
     await expect.poll(() => updated).toEqual(['test://static']);
     expect(d.stderr()).toMatch(/translating for a modern-era/);
+  });
+
+  it('over legacy SSE (where no modern server can be): translated, and no era probe is spent', async () => {
+    const s = await startLegacySseServer();
+    cleanup.push(() => s.close());
+    const modern = await modernDesktop(s.url, ['--transport', 'sse']);
+    expect(textOf(await modern.client.callTool({ name: 'echo', arguments: { text: 'over sse' } }))).toBe('over sse');
+    const legacy = await legacyDesktop(s.url, ['--transport', 'sse']);
+    expect(textOf(await legacy.client.callTool({ name: 'echo', arguments: { text: 'legacy over sse' } }))).toBe('legacy over sse');
+    // Only the stream and its message endpoint were used: no server/discover POST to /sse.
+    expect(s.record.http.filter((r) => r.method === 'POST' && !r.path.startsWith('/messages'))).toEqual([]);
   });
 });
 
