@@ -29,19 +29,19 @@ export type HttpFetch = ((input: string | URL, init?: RequestInit) => Promise<Re
 };
 
 /**
- * Which requests need a dispatcher of ours rather than Node's fetch as it is. Proxies and
- * connect or headers timeouts other than Node's apply to every request. A body timeout other
- * than Node's matters for responses that can stay silent: the SSE streams, opened with GET; a
- * POST's answer is bounded by --request-timeout, which stays within Node's 300 s unless raised,
- * and raising it raises the headers timeout too (so every request goes through ours then).
+ * Whether requests need a dispatcher of ours rather than Node's fetch as it is: a proxy, or any
+ * timeout other than Node's. By default that is the body timeout (never, where Node's is 300 s),
+ * for every request: GET streams, POST answers streamed as SSE, and the modern era's
+ * `subscriptions/listen` (a POST that stays open and can be silent for as long as nothing
+ * changes) must not be cut for being quiet.
  */
-export function needsOwnDispatcher(method: string, opts: HttpOptions): boolean {
-  const every =
+export function needsOwnDispatcher(opts: HttpOptions): boolean {
+  return (
     opts.proxyEnv !== undefined ||
     opts.connectTimeoutMs !== NODE_FETCH_TIMEOUTS.connectTimeoutMs ||
     opts.headersTimeoutMs !== NODE_FETCH_TIMEOUTS.headersTimeoutMs ||
-    (opts.bodyTimeoutMs !== 0 && opts.bodyTimeoutMs !== NODE_FETCH_TIMEOUTS.bodyTimeoutMs);
-  return every || (method === 'GET' && opts.bodyTimeoutMs !== NODE_FETCH_TIMEOUTS.bodyTimeoutMs);
+    opts.bodyTimeoutMs !== NODE_FETCH_TIMEOUTS.bodyTimeoutMs
+  );
 }
 
 /** What a dispatcher must offer here: undici's, of either copy (Node's own or npm's). */
@@ -73,8 +73,9 @@ export function createHttpFetch(opts: HttpOptions): HttpFetch {
     }
     return (await load()).forUrl(url);
   };
+  const ours = needsOwnDispatcher(opts);
   const httpFetch = async (input: string | URL, init?: RequestInit): Promise<Response> => {
-    if (!needsOwnDispatcher(init?.method ?? 'GET', opts)) return fetch(input, init);
+    if (!ours) return fetch(input, init);
     const dispatcher = await dispatcherFor(new URL(input));
     // `dispatcher` is undici's extension of RequestInit, which Node's fetch honours.
     // (Its type is undici's, which @types/node's RequestInit does not name.)
