@@ -65,18 +65,20 @@ export function createHttpFetch(opts: HttpOptions): HttpFetch {
   let direct: Promise<DirectDispatcher | undefined> | undefined;
   const load = () =>
     (dispatchers ??= import('./undiciDispatchers.js').then(({ UndiciDispatchers }) => new UndiciDispatchers(opts)));
-  const dispatcherFor = async (url: URL): Promise<unknown> => {
+  /** The direct Agent once made: every request after the first uses it without waiting. */
+  let directAgent: DirectDispatcher | undefined;
+  const dispatcherFor = async (input: string | URL): Promise<unknown> => {
     if (opts.proxyEnv === undefined) {
-      direct ??= nodeAgent(opts);
+      direct ??= nodeAgent(opts).then((agent) => (directAgent = agent));
       const agent = await direct;
       if (agent) return agent;
     }
-    return (await load()).forUrl(url);
+    return (await load()).forUrl(new URL(input));
   };
   const ours = needsOwnDispatcher(opts);
   const httpFetch = async (input: string | URL, init?: RequestInit): Promise<Response> => {
     if (!ours) return fetch(input, init);
-    const dispatcher = await dispatcherFor(new URL(input));
+    const dispatcher = directAgent ?? (await dispatcherFor(input));
     // `dispatcher` is undici's extension of RequestInit, which Node's fetch honours.
     // (Its type is undici's, which @types/node's RequestInit does not name.)
     return fetch(input, { ...init, dispatcher } as unknown as RequestInit);
