@@ -2,7 +2,6 @@ import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from '../log/Logger.js';
 import { loadAuth } from '../sdk/lazyAuth.js';
 import { SIGN_IN_FAILED } from '../transport/classifyFailure.js';
-import { CallbackServer } from './CallbackServer.js';
 import { NeedsSignIn, type TetherAuthProvider } from './TetherAuthProvider.js';
 import type { StoredClient, StoredTokens, TokenStore } from './TokenStore.js';
 
@@ -116,7 +115,7 @@ export class Authorizer {
     const adopted = await this.#opts.adoptSignIn().catch(() => undefined);
     if (!adopted) return;
     // Copied, never moved: the other tool's files stay as they were.
-    if (adopted.client && !(await store.readClient())) await store.saveClient(adopted.client);
+    if (adopted.client && !provider.clientInformation()) await store.saveClient(adopted.client);
     await store.writeTokens(adopted.tokens);
     await provider.reload();
     log.info(`reusing the sign-in mcp-remote stored for this server (${adopted.from}); no new browser sign-in needed`);
@@ -210,6 +209,8 @@ export class Authorizer {
     }
     const { log, provider } = this.#opts;
     // Listening before the browser opens: a fast authorization server could otherwise redirect to nothing.
+    // Loaded here, not at start-up: node:http costs every bridge ~1.5 ms that few ever need.
+    const { CallbackServer } = await import('./CallbackServer.js');
     const callback = await CallbackServer.listen(this.#opts.callbackHost, this.#opts.callbackPort);
     try {
       const result = await this.#authorize({ interactive: true, challenge, redirectUrl: callback.redirectUrl, hideTokens });
