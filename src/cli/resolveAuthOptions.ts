@@ -121,7 +121,8 @@ function jsonOption(flag: string, value: string, readText: (path: string) => str
     try {
       text = readText(value.slice(1));
     } catch (err) {
-      throw new UsageError(`${flag}: cannot read ${value.slice(1)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      // The reader's message names the file (readTextFile: "cannot read <path>: <why>").
+      throw new UsageError(`${flag}: ${(err as Error).message}`);
     }
   }
   let parsed: unknown;

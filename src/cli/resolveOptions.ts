@@ -91,9 +91,10 @@ export function resolveOptions(rawUrl: string, raw: RawOptions, env: NodeJS.Proc
     bodyTimeoutMs: ms(seconds('--body-timeout', raw.bodyTimeout, DEFAULT_HTTP_OPTIONS.bodyTimeoutMs / 1000, { zero: 'off' })),
   };
 
+  const home = tetherHome(env);
   const { auth, secrets: authSecrets } = resolveAuthOptions(url, raw, {
     env,
-    home: tetherHome(env),
+    home,
     headers,
     readText,
     typed: { url: expandedUrl.value, headers: raw.header ?? [] },
@@ -113,7 +114,7 @@ export function resolveOptions(rawUrl: string, raw: RawOptions, env: NodeJS.Proc
     // As in mcp-remote, --debug outweighs --silent: whoever asks for a trace gets it.
     silent: (raw.silent ?? false) && !verbose,
     logFile: raw.logFile,
-    debugLogFile: debug ? debugLogPath(url, tetherHome(env)) : undefined,
+    debugLogFile: debug ? debugLogPath(url, home) : undefined,
     requestTimeoutMs: ms(requestTimeoutS),
     pingIntervalMs: ms(pingIntervalS),
     http,
