@@ -1,7 +1,8 @@
 // Bundles the CLI into dist/ with esbuild: one file to parse at start instead of hundreds of
-// modules to resolve, and the SDK client transports' two heavy imports swapped for light
-// stand-ins (src/sdk/): zod message validation, and the OAuth client until it is needed. Their
-// JSON parse/stringify calls are routed through the stand-in too, so messages keep their text.
+// modules to resolve, and the SDK's legacy SSE client transport's two heavy imports swapped for
+// light stand-ins (src/sdk/): zod message validation, and the OAuth client until it is needed.
+// Its JSON parse/stringify calls are routed through the stand-in too, so messages keep their text.
+// (Streamable HTTP is our own transport: src/transport/StreamableHttpConnection.ts.)
 import { build } from 'esbuild';
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -9,30 +10,25 @@ import { fileURLToPath } from 'node:url';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const sdkClient = join(root, 'node_modules/@modelcontextprotocol/sdk/dist/esm/client');
-const transports = new Set(['streamableHttp.js', 'sse.js'].map((f) => join(sdkClient, f)));
+const transports = new Set(['sse.js'].map((f) => join(sdkClient, f)));
 
 /**
- * In the two transports' own source, JSON text goes through the light types module, which keeps
- * each message's text for verbatim forwarding (src/protocol/wireText.ts). Every rewrite must
- * apply: a new SDK version that changes these lines fails the build rather than the bridge.
+ * In the transport's own source, JSON text goes through the light types module, which keeps each
+ * message's text for verbatim forwarding (src/protocol/wireText.ts). Every rewrite must apply: a
+ * new SDK version that changes these lines fails the build rather than the bridge.
  */
 const REWRITES = {
-  'streamableHttp.js': [
-    ['JSONRPCMessageSchema.parse(JSON.parse(event.data))', 'JSONRPCMessageSchema.parseText(event.data)'],
-    ['body: JSON.stringify(message),', 'body: JSONRPCMessageSchema.stringify(message),'],
-    ['const data = await response.json();', 'const text = await response.text(); const data = text.trimStart().startsWith("[") ? JSON.parse(text) : JSONRPCMessageSchema.parseText(text);'],
-  ],
   'sse.js': [
     ['JSONRPCMessageSchema.parse(JSON.parse(messageEvent.data))', 'JSONRPCMessageSchema.parseText(messageEvent.data)'],
     ['body: JSON.stringify(message),', 'body: JSONRPCMessageSchema.stringify(message),'],
   ],
 };
 
-/** Redirects `../types.js` and `./auth.js` as imported by the SDK's two client transports only. */
+/** Redirects `../types.js` and `./auth.js` as imported by the SDK's SSE client transport only. */
 const lightSdk = {
   name: 'light-sdk',
   setup(b) {
-    b.onLoad({ filter: /[\\/]client[\\/](streamableHttp|sse)\.js$/ }, async (args) => {
+    b.onLoad({ filter: /[\\/]client[\\/]sse\.js$/ }, async (args) => {
       if (!transports.has(args.path)) return undefined;
       let source = await readFile(args.path, 'utf8');
       for (const [from, to] of REWRITES[args.path.split(/[\\/]/).pop()]) {

@@ -19,7 +19,13 @@ export interface AuthorizerOptions {
   clientCredentials: boolean;
   /** False where no person is at hand (`check`): refresh silently, never open a browser. */
   interactive?: boolean;
+  /** The requests to the resource server (the transports' requests, with the token added). */
   baseFetch?: FetchLike;
+  /**
+   * The requests to the authorization server (discovery, registration, tokens): a fetch whose
+   * answers are real `Response`s, which the SDK's OAuth code checks for. Defaults to `baseFetch`.
+   */
+  oauthFetch?: FetchLike;
   /** A sign-in made by another tool (mcp-remote) to adopt when this server has none yet. */
   adoptSignIn?: () => Promise<{ tokens: StoredTokens; client?: StoredClient; from: string } | undefined>;
   openBrowser: (url: string) => Promise<boolean>;
@@ -54,6 +60,7 @@ interface Challenge {
 export class Authorizer {
   readonly #opts: AuthorizerOptions;
   readonly #baseFetch: FetchLike;
+  readonly #oauthFetch: FetchLike;
   #loaded: Promise<void> | undefined;
   /** The renewal under way, if any; `interactive` when it may involve a person. */
   #running: { promise: Promise<void>; interactive: boolean } | undefined;
@@ -62,12 +69,20 @@ export class Authorizer {
   constructor(opts: AuthorizerOptions) {
     this.#opts = opts;
     this.#baseFetch = opts.baseFetch ?? ((input, init) => fetch(input, init));
+    this.#oauthFetch = opts.oauthFetch ?? this.#baseFetch;
   }
 
-  /** A `fetch` with the sign-in taken care of; hand it to the transports. */
-  readonly fetch: FetchLike = async (input, init) => {
+  /**
+   * A `fetch` with the sign-in taken care of; hand it to the transports. Its `standard` does the
+   * same over the standard fetch (see HttpFetch.standard), for the legacy SSE transport.
+   */
+  readonly fetch: FetchLike & { standard: FetchLike } = Object.assign((input: string | URL, init?: RequestInit) => this.#fetchWith(this.#baseFetch, input, init), {
+    standard: (input: string | URL, init?: RequestInit) => this.#fetchWith(this.#oauthFetch, input, init),
+  });
+
+  async #fetchWith(base: FetchLike, input: string | URL, init: RequestInit | undefined): Promise<Response> {
     let token = await this.#accessToken();
-    let response = await this.#send(input, init, token);
+    let response = await this.#send(base, input, init, token);
     let renewed = false;
     let stepUps = 0;
     for (;;) {
@@ -96,15 +111,13 @@ export class Authorizer {
         return new Response(`${SIGN_IN_FAILED}: ${reason}`, { status, statusText: response.statusText, headers });
       }
       token = this.#opts.provider.currentTokens?.access_token;
-      response = await this.#send(input, init, token);
+      response = await this.#send(base, input, init, token);
     }
-  };
+  }
 
-  #send(input: string | URL, init: RequestInit | undefined, token: string | undefined): Promise<Response> {
-    if (!token) return this.#baseFetch(input, init);
-    const headers = new Headers(init?.headers);
-    headers.set('authorization', `Bearer ${token}`);
-    return this.#baseFetch(input, { ...init, headers });
+  #send(base: FetchLike, input: string | URL, init: RequestInit | undefined, token: string | undefined): Promise<Response> {
+    if (!token) return base(input, init);
+    return base(input, { ...init, headers: withAuthorization(init?.headers, `Bearer ${token}`) });
   }
 
   /** Loads the stored sign-in; on first use of a server, adopts one made elsewhere, if any. */
@@ -247,7 +260,7 @@ export class Authorizer {
         authorizationCode: opts.code,
         resourceMetadataUrl: opts.challenge.resourceMetadataUrl,
         scope: opts.challenge.scope,
-        fetchFn: this.#baseFetch,
+        fetchFn: this.#oauthFetch,
       });
     } finally {
       provider.settle();
@@ -273,6 +286,19 @@ function expiresSoon(tokens: StoredTokens): boolean {
   // Short-lived tokens are renewed in the second half of their life, not before every request.
   const lead = typeof tokens.expires_in === 'number' ? Math.min(REFRESH_AHEAD_MS, (tokens.expires_in * 1000) / 2) : REFRESH_AHEAD_MS;
   return tokens.expires_at - Date.now() < lead;
+}
+
+/** The request's headers with Authorization set (a plain record stays one: no Headers object per request). */
+function withAuthorization(headers: RequestInit['headers'], value: string): RequestInit['headers'] {
+  if (headers === undefined || (typeof headers === 'object' && !Array.isArray(headers) && typeof (headers as Headers).get !== 'function')) {
+    const plain: Record<string, string> = {};
+    for (const [name, v] of Object.entries((headers ?? {}) as Record<string, string>)) if (name.toLowerCase() !== 'authorization') plain[name] = v;
+    plain.authorization = value;
+    return plain;
+  }
+  const copy = new Headers(headers);
+  copy.set('authorization', value);
+  return copy;
 }
 
 /** A request whose body can be sent twice (the transports send strings; streams cannot be). */

@@ -11,7 +11,7 @@ import { TokenStore } from './TokenStore.js';
 declare const MCP_TETHER_VERSION: string;
 
 /** Puts together the sign-in for one server from its resolved options. */
-export function createAuthorizer(url: URL, auth: AuthConfig, log: Logger, opts: { baseFetch?: FetchLike; interactive?: boolean } = {}): Authorizer {
+export function createAuthorizer(url: URL, auth: AuthConfig, log: Logger, opts: { baseFetch?: FetchLike & { standard?: FetchLike }; interactive?: boolean } = {}): Authorizer {
   const store = new TokenStore(auth.home, auth.key, url);
   const provider = new TetherAuthProvider({
     store,
@@ -34,6 +34,7 @@ export function createAuthorizer(url: URL, auth: AuthConfig, log: Logger, opts: 
     timeoutMs: auth.timeoutMs,
     clientCredentials: auth.clientCredentials,
     baseFetch: opts.baseFetch,
+    oauthFetch: opts.baseFetch?.standard,
     interactive: opts.interactive,
     openBrowser: (target) => openBrowser(target),
     adoptSignIn: auth.mcpRemote ? () => findMcpRemoteSignIn(auth.mcpRemote!) : undefined,

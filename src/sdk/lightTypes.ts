@@ -1,7 +1,7 @@
 /**
- * Stands in for the SDK's `types.js` inside the bundle, for the SDK client transports only (see
- * build.mjs). Those transports use the module for one thing: checking each incoming message with a
- * zod schema. A bridge forwards messages verbatim and leaves validation to the peers at both ends,
+ * Stands in for the SDK's `types.js` inside the bundle, for the SDK's SSE client transport only
+ * (see build.mjs); our Streamable HTTP transport uses the same check. That transport uses the
+ * module for one thing: checking each incoming message with a zod schema. A bridge forwards messages verbatim and leaves validation to the peers at both ends,
  * and building the SDK's zod schemas costs about 190 ms at every start (zod itself another
  * 110 ms), more than everything else the bridge loads together. So this module offers the same
  * names with shape checks only, and no zod. It also passes messages through untouched, where
@@ -32,25 +32,9 @@ export const JSONRPCMessageSchema = {
     return JSONRPCMessageSchema.parse(parseKeepingText(text));
   },
   stringify(message: unknown): string {
-    posted = message;
     return wireText(message);
   },
 };
-
-/**
- * The transports serialize a message as the body of the very fetch() call that follows, in the
- * same synchronous step (see `send` in the SDK's streamableHttp.js). So the message whose body
- * was made last is the one the next fetch carries: StreamableHttpConnection takes it there to know
- * which request an answer stream belongs to. (A handoff rather than AsyncLocalStorage, which on
- * Node 20 slows every promise in the process.)
- */
-let posted: unknown;
-
-export function takePostedMessage(): unknown {
-  const message = posted;
-  posted = undefined;
-  return message;
-}
 
 export const isJSONRPCRequest = (value: unknown): boolean =>
   isObject(value) && value.jsonrpc === '2.0' && typeof value.method === 'string' && (typeof value.id === 'string' || typeof value.id === 'number');

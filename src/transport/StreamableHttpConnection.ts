@@ -1,91 +1,291 @@
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { JSONRPCMessage } from '../protocol/jsonrpc.js';
-import { takePostedMessage } from '../sdk/lightTypes.js';
-import { classifyFailure } from './classifyFailure.js';
-import type { CloseOptions, Connection, ConnectionOptions, StreamEnd } from './Connection.js';
+import { isReply, isRequest } from '../protocol/jsonrpc.js';
+import { wireText } from '../protocol/wireText.js';
+import { JSONRPCMessageSchema } from '../sdk/lightTypes.js';
+import { classifyFailure, type FailureFacts } from './classifyFailure.js';
+import type { CloseOptions, Connection, ConnectionOptions } from './Connection.js';
 import { factsFromError } from './factsFromError.js';
+import { NodeResponse } from './NodeResponse.js';
+import { readBody } from './readBody.js';
 import { SendTracker } from './SendTracker.js';
+import { SseParser, type SseEvent } from './SseParser.js';
 import { UpstreamError } from './UpstreamError.js';
 
-/**
- * The SDK retries a dropped GET stream a few times, quickly; past that this wrapper reopens it
- * itself, with a slower backoff, for as long as the connection lives. (The SDK's own retry loop is
- * kept short on purpose: after close() it can still schedule one more round, so an unbounded
- * count there would outlive the connection.)
- */
-const SDK_STREAM_RETRIES = { initialReconnectionDelay: 200, maxReconnectionDelay: 2000, reconnectionDelayGrowFactor: 1.5, maxRetries: 3 };
-const REOPEN_MIN_MS = 1000;
-const REOPEN_MAX_MS = 15_000;
-const ID_FIELD = Buffer.from('\nid:');
+/** Reopening a dropped stream: the first retry soon, then slower, never slower than the cap. */
+const RETRY_FIRST_MS = 200;
+const RETRY_GROWTH = 1.5;
+const RETRY_MAX_MS = 15_000;
+/** Attempts to resume one request's answer stream with Last-Event-ID, in a row, before giving up. */
+const RESUME_ATTEMPTS = 3;
+/** Resumptions of one request's answer stream in all: a server that never answers cannot loop us. */
+const RESUME_LIMIT = 10;
 /** The longest that sends after `notifications/initialized` wait for the GET stream to answer. */
 const STREAM_GATE_MS = 1000;
 
+type AnyResponse = Response | NodeResponse;
+
+/** A failure of an HTTP exchange that already carries its facts (status and body). */
+class HttpFailure extends Error {
+  constructor(readonly facts: FailureFacts) {
+    super(facts.message ?? `HTTP ${facts.status}: ${facts.body ?? ''}`);
+  }
+}
+
 /**
- * Streamable HTTP (2025-03-26 and later), on the SDK's StreamableHTTPClientTransport.
+ * Streamable HTTP (2025-03-26 and later): POSTs answered with JSON or an SSE stream, the optional
+ * GET stream for server messages, Last-Event-ID resumption, the session id, DELETE at the end.
  *
- * The SDK handles the wire (session id, MCP-Protocol-Version, JSON or SSE answers, the GET stream);
- * this wrapper turns everything it throws or reports into classified UpstreamErrors, tells
- * failures of a send() apart from failures of background streams (the SDK reports both through one
- * `onerror`), and watches each POST's SSE answer stream through the `fetch` hook, which the SDK does
- * not expose: a stream that ends without the answer is reported for its own request.
+ * Our own rather than the SDK's StreamableHTTPClientTransport, which this replaced: that one pipes
+ * every answer through fetch's web streams, a TextDecoderStream and an SSE parser stream, costing
+ * more CPU per call than the rest of the bridge together, and it reports a failed send, a dropped
+ * background stream and an answer stream that ended early all through one `onerror`, which the
+ * bridge then had to tell apart again. Here each has its own path: send() rejects with a
+ * classified UpstreamError, background failures go to `onfailure`, and `onstreamend` says when
+ * the stream meant to carry a request's answer ended. Requests go through `fetch` (sign-in,
+ * proxy, timeouts: httpFetch.ts); a NodeResponse's body is read as the Node stream it is.
  */
 export class StreamableHttpConnection implements Connection {
   readonly kind = 'http' as const;
   onmessage?: (message: JSONRPCMessage) => void;
   onfailure?: (error: UpstreamError) => void;
-  onstreamend?: (message: JSONRPCMessage, end: StreamEnd) => void;
+  onstreamend?: (message: JSONRPCMessage, end: { resumable: boolean; error: boolean }) => void;
 
-  readonly #transport: StreamableHTTPClientTransport;
-  readonly #httpFetch: NonNullable<ConnectionOptions['fetch']>;
-  /** Errors already reported by a rejected send(); the SDK also passes them to onerror. */
-  readonly #reported = new WeakSet<object>();
+  readonly #url: URL;
+  readonly #fetch: NonNullable<ConnectionOptions['fetch']>;
+  readonly #extraHeaders: Record<string, string>;
+  readonly #abort = new AbortController();
   readonly #sends = new SendTracker();
+  /** Cancels the body readings under way (every open stream), for close(). */
+  readonly #readings = new Set<(reason?: Error) => void>();
+  #sessionId: string | undefined;
+  #protocolVersion: string | undefined;
   #closed = false;
+  /** The server's `retry:` advice for reconnecting, once it gave one. */
+  #serverRetryMs: number | undefined;
   #getOpen = false;
+  #getRetries = 0;
   #reopenTimer: NodeJS.Timeout | undefined;
-  #reopenDelayMs = REOPEN_MIN_MS;
+  readonly #timers = new Set<NodeJS.Timeout>();
   /** Set from `notifications/initialized` until the GET stream has answered (see #holdUntilStreamAnswers). */
   #streamGate: Promise<void> | undefined;
   #onGetAnswered: (() => void) | undefined;
 
   constructor(opts: ConnectionOptions) {
-    this.#httpFetch = opts.fetch ?? ((input, init) => fetch(input, init));
-    this.#transport = new StreamableHTTPClientTransport(opts.url, {
-      requestInit: { headers: opts.headers },
-      reconnectionOptions: SDK_STREAM_RETRIES,
-      fetch: (input, init) => this.#fetch(input, init),
-    });
-    this.#transport.onmessage = (message) => this.onmessage?.(message);
-    this.#transport.onerror = (err) => this.#onTransportError(err);
+    this.#url = opts.url;
+    this.#fetch = opts.fetch ?? ((input, init) => fetch(input, init));
+    this.#extraHeaders = opts.headers;
   }
 
   get sessionId(): string | undefined {
-    return this.#transport.sessionId;
+    return this.#sessionId;
   }
 
-  async start(): Promise<void> {
-    await this.#transport.start();
-  }
+  async start(): Promise<void> {}
 
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.#streamGate) await this.#streamGate;
-    const opensStream = (message as { method?: unknown }).method === 'notifications/initialized' && !('id' in message);
-    const hadSession = this.#transport.sessionId !== undefined;
-    const sending = this.#transport.send(message);
+    const hadSession = this.#sessionId !== undefined;
+    const opensStream = !('id' in message) && (message as { method?: unknown }).method === 'notifications/initialized';
+    const sending = this.#post(message);
     if (opensStream) this.#holdUntilStreamAnswers(sending);
     try {
       await this.#sends.track(sending);
     } catch (err) {
-      if (err && typeof err === 'object') this.#reported.add(err);
-      throw new UpstreamError(classifyFailure(factsFromError(err, hadSession)), { cause: err });
+      if (err instanceof UpstreamError) throw err;
+      const facts = err instanceof HttpFailure ? { ...err.facts, hadSession } : factsFromError(err, hadSession);
+      throw new UpstreamError(classifyFailure(facts), { cause: err });
+    }
+    if (opensStream) this.#openGetStream(false);
+  }
+
+  setProtocolVersion(version: string): void {
+    this.#protocolVersion = version;
+  }
+
+  async close(opts: CloseOptions = {}): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#reopenTimer);
+    for (const timer of this.#timers) clearTimeout(timer);
+    if (opts.drainMs) await this.#sends.drain(opts.drainMs);
+    if (opts.terminate && this.#sessionId !== undefined) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, opts.timeoutMs ?? 1000)));
+      // The DELETE is a courtesy to the server: never let it hold up shutdown.
+      await Promise.race([this.#terminate().catch(() => undefined), timeout]);
+      clearTimeout(timer);
+    }
+    for (const cancel of this.#readings) cancel(new Error('connection closed'));
+    this.#readings.clear();
+    this.#abort.abort(new DOMException('connection closed', 'AbortError'));
+  }
+
+  // ── POST ──────────────────────────────────────────────────────────────────────────────────
+
+  async #post(message: JSONRPCMessage): Promise<void> {
+    const headers = this.#headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' });
+    // The message's own text when it has one: forwarded verbatim, never serialized again.
+    const response = await this.#request('POST', headers, wireText(message));
+    const sessionId = response.headers.get('mcp-session-id');
+    if (sessionId) this.#sessionId = sessionId;
+    if (!response.ok) throw await httpFailure(response, 'POST');
+    if (response.status === 202 || !isRequest(message)) {
+      discard(response);
+      return;
+    }
+    const type = mediaType(response.headers.get('content-type'));
+    if (type === 'text/event-stream') {
+      // The answer comes on the stream; send() is done once the server has taken the request.
+      this.#readStream(response, { answers: message, resumes: 0 });
+      return;
+    }
+    if (type === 'application/json') {
+      const text = await response.text();
+      let messages: JSONRPCMessage[];
+      try {
+        messages = text.trimStart().startsWith('[') ? (JSON.parse(text) as unknown[]).map((m) => JSONRPCMessageSchema.parse(m)) : [JSONRPCMessageSchema.parseText(text)];
+      } catch (err) {
+        throw new HttpFailure({ hadSession: false, malformed: true, message: (err as Error).message });
+      }
+      for (const m of messages) this.onmessage?.(m);
+      return;
+    }
+    discard(response);
+    throw new HttpFailure({ hadSession: false, malformed: true, message: `Unexpected content type: ${response.headers.get('content-type')}` });
+  }
+
+  // ── SSE streams ───────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Reads one SSE stream to its end: the standalone GET stream (no `answers`) or the stream
+   * carrying the answer to a request. A stream that breaks is a failure worth a health check; an
+   * answer stream that ends without its answer is reported through `onstreamend`, and resumed
+   * with Last-Event-ID when the server gave event ids.
+   */
+  #readStream(response: AnyResponse, stream: { answers?: JSONRPCMessage; lastEventId?: string; resumes: number }): void {
+    const wanted = stream.answers && isRequest(stream.answers) ? stream.answers.id : undefined;
+    let answered = false;
+    let sawId = stream.lastEventId !== undefined;
+    const parser = new SseParser(
+      (event) => {
+        if (event.id !== undefined) {
+          stream.lastEventId = event.id;
+          sawId = true;
+        }
+        const message = this.#messageOf(event);
+        if (!message) return;
+        if (wanted !== undefined && isReply(message) && message.id === wanted) answered = true;
+        this.onmessage?.(message);
+      },
+      (ms) => (this.#serverRetryMs = ms),
+    );
+    const cancel = readBody(
+      response,
+      (chunk) => parser.feed(chunk),
+      (error) => {
+        this.#readings.delete(cancel);
+        if (this.#closed) return;
+        if (error !== undefined) this.#report(error);
+        if (!stream.answers) {
+          this.#getOpen = false;
+          this.#scheduleReopen();
+          return;
+        }
+        // A resumed stream's end was reported when the first one ended.
+        if (stream.resumes === 0) this.onstreamend?.(stream.answers, { resumable: sawId, error: error !== undefined });
+        if (!answered && sawId && stream.resumes < RESUME_LIMIT) this.#resume(stream, 0);
+      },
+    );
+    this.#readings.add(cancel);
+  }
+
+  #messageOf(event: SseEvent): JSONRPCMessage | undefined {
+    if (!event.data || (event.event !== undefined && event.event !== 'message')) return undefined;
+    try {
+      return JSONRPCMessageSchema.parseText(event.data);
+    } catch (err) {
+      this.#report(new HttpFailure({ hadSession: false, malformed: true, message: (err as Error).message }));
+      return undefined;
     }
   }
 
+  /** Picks up a request's answer stream where it broke off (GET with Last-Event-ID). */
+  #resume(stream: { answers?: JSONRPCMessage; lastEventId?: string; resumes: number }, attempt: number): void {
+    this.#later(this.#retryDelay(attempt), async () => {
+      try {
+        const headers = this.#headers({ accept: 'text/event-stream', 'last-event-id': stream.lastEventId ?? '' });
+        const response = await this.#request('GET', headers);
+        if (!response.ok) throw await httpFailure(response, 'GET');
+        stream.resumes += 1;
+        this.#readStream(response, stream);
+      } catch (err) {
+        if (this.#closed) return;
+        this.#report(err);
+        if (attempt + 1 < RESUME_ATTEMPTS) this.#resume(stream, attempt + 1);
+      }
+    });
+  }
+
   /**
-   * The SDK opens the GET stream once `notifications/initialized` is accepted. Until the server
-   * has answered that GET, later sends wait (at most STREAM_GATE_MS): a server that asks the
-   * client something during the next call would otherwise send it to a stream not yet open, and
-   * many servers drop such a message.
+   * Opens the standalone GET stream for server-initiated messages. A server without one answers
+   * 405, which is final. Any other refusal is reported for the session owner to look into (some
+   * servers answer 404 for "no GET here", so it does not settle the session's fate); the first
+   * refusal is final, later ones (reopening after a drop) are retried with backoff.
+   */
+  #openGetStream(reopening: boolean): void {
+    if (this.#closed || this.#getOpen) return;
+    this.#getOpen = true;
+    void (async () => {
+      let response: AnyResponse;
+      try {
+        response = await this.#request('GET', this.#headers({ accept: 'text/event-stream' }));
+      } catch (err) {
+        this.#getOpen = false;
+        if (this.#closed) return;
+        this.#report(err);
+        if (reopening) this.#scheduleReopen();
+        return;
+      } finally {
+        this.#onGetAnswered?.();
+      }
+      if (response.status === 405) {
+        discard(response);
+        return; // stays "open": there is nothing to reopen
+      }
+      if (!response.ok) {
+        // 409: the server says one is open already (from before a reconnect of ours).
+        if (response.status === 409) return discard(response);
+        this.#getOpen = false;
+        const failure = await httpFailure(response, 'GET');
+        if (this.#closed) return;
+        const classified = classifyFailure({ ...failure.facts, hadSession: this.#sessionId !== undefined });
+        this.onfailure?.(
+          new UpstreamError(classified.kind === 'auth' ? classified : { ...classified, kind: 'network', reason: 'stream-refused', mayHaveReachedServer: false }, { cause: failure }),
+        );
+        if (reopening) this.#scheduleReopen();
+        return;
+      }
+      this.#getRetries = 0;
+      this.#readStream(response, { resumes: 0 });
+    })();
+  }
+
+  /** The GET stream dropped or could not be reopened: try again later, for as long as the connection lives. */
+  #scheduleReopen(): void {
+    if (this.#closed || this.#reopenTimer || this.#getOpen) return;
+    const delay = this.#retryDelay(this.#getRetries);
+    this.#getRetries += 1;
+    this.#reopenTimer = setTimeout(() => {
+      this.#reopenTimer = undefined;
+      this.#openGetStream(true);
+    }, delay);
+  }
+
+  /**
+   * The SDK opens the GET stream once `notifications/initialized` is accepted, and so do we. Until
+   * the server has answered that GET, later sends wait (at most STREAM_GATE_MS): a server that
+   * asks the client something during the next call would otherwise send it to a stream not yet
+   * open, and many servers drop such a message.
    */
   #holdUntilStreamAnswers(sending: Promise<void>): void {
     const answered = new Promise<void>((resolve) => (this.#onGetAnswered = resolve));
@@ -101,138 +301,109 @@ export class StreamableHttpConnection implements Connection {
     this.#streamGate = gate;
   }
 
-  setProtocolVersion(version: string): void {
-    this.#transport.setProtocolVersion(version);
+  // ── plumbing ──────────────────────────────────────────────────────────────────────────────
+
+  async #terminate(): Promise<void> {
+    const response = await this.#request('DELETE', this.#headers({}));
+    discard(response);
+    // 405: the server does not end sessions on request, which the spec allows.
   }
 
-  async close(opts: CloseOptions = {}): Promise<void> {
+  #headers(extra: Record<string, string>): Record<string, string> {
+    const headers: Record<string, string> = {};
+    if (this.#sessionId) headers['mcp-session-id'] = this.#sessionId;
+    if (this.#protocolVersion) headers['mcp-protocol-version'] = this.#protocolVersion;
+    Object.assign(headers, this.#extraHeaders, extra);
+    return headers;
+  }
+
+  /**
+   * One HTTP request to the server's URL. Redirects are followed within the URL's origin only,
+   * and for a POST only when they keep the method (307, 308); any other redirect comes back as
+   * the answer, which then fails as an HTTP error naming where it pointed.
+   */
+  async #request(method: string, headers: Record<string, string>, body?: string): Promise<AnyResponse> {
+    let url = this.#url;
+    for (let hops = 0; ; hops++) {
+      const response = await this.#fetch(url, { method, headers, body, signal: this.#abort.signal, redirect: 'manual' });
+      const next = sameOriginRedirect(response, url, method);
+      if (!next || hops === 5) return response;
+      discard(response);
+      url = next;
+    }
+  }
+
+  #report(err: unknown): void {
     if (this.#closed) return;
-    this.#closed = true;
-    clearTimeout(this.#reopenTimer);
-    if (opts.drainMs) await this.#sends.drain(opts.drainMs);
-    if (opts.terminate && this.#transport.sessionId !== undefined) {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, opts.timeoutMs ?? 1000);
-      });
-      // The DELETE is a courtesy to the server: never let it hold up shutdown.
-      await Promise.race([this.#transport.terminateSession().catch(() => undefined), timeout]);
-      clearTimeout(timer);
-    }
-    this.#transport.onerror = undefined;
-    this.#transport.onmessage = undefined;
-    await this.#transport.close().catch(() => undefined);
+    const hadSession = this.#sessionId !== undefined;
+    const facts = err instanceof HttpFailure ? { ...err.facts, hadSession } : factsFromError(err, hadSession);
+    this.onfailure?.(new UpstreamError(classifyFailure(facts), { cause: err }));
   }
 
-  /** Watches the GET stream and the SSE answers to POSTs as they pass. */
-  async #fetch(input: string | URL, init?: RequestInit): Promise<Response> {
-    const method = init?.method ?? 'GET';
-    // Taken before the first await: it belongs to this very call (see takePostedMessage).
-    const message = method === 'POST' ? (takePostedMessage() as JSONRPCMessage | undefined) : undefined;
-    let response: Response;
-    try {
-      response = await this.#httpFetch(input, init);
-    } finally {
-      if (method === 'GET') this.#onGetAnswered?.();
-    }
-    if (!response.ok || !response.body || !response.headers.get('content-type')?.includes('text/event-stream')) {
-      if (method === 'GET' && response.status === 409) this.#getOpen = true; // the server says one is open already
-      return response;
-    }
-    // A GET with Last-Event-ID resumes one request's answer stream; any other GET is the standalone one.
-    const resuming = method === 'GET' && new Headers(init?.headers).has('last-event-id');
-    if (method === 'GET' && !resuming) {
-      this.#getOpen = true;
-      this.#reopenDelayMs = REOPEN_MIN_MS;
-      return rewrap(response, watch(response.body, () => undefined, () => (this.#getOpen = false)));
-    }
-    if (!message) return response;
-    let resumable = false;
-    const body = watch(
-      response.body,
-      (chunk) => {
-        // An event id makes the stream resumable: the SDK then retries it with Last-Event-ID.
-        if (!resumable) {
-          const b = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-          resumable = b.indexOf(ID_FIELD) !== -1 || (b.length > 2 && b[0] === 0x69 && b[1] === 0x64 && b[2] === 0x3a);
-        }
-      },
-      (error) => {
-        if (!this.#closed) this.onstreamend?.(message, { resumable, error: error !== undefined });
-      },
-    );
-    return rewrap(response, body);
+  #retryDelay(attempt: number): number {
+    return this.#serverRetryMs ?? Math.min(RETRY_FIRST_MS * RETRY_GROWTH ** attempt, RETRY_MAX_MS);
   }
 
-  /** The SDK gave up on the GET stream: reopen it later, unless the connection is gone by then. */
-  #scheduleReopen(): void {
-    if (this.#closed || this.#reopenTimer || this.#getOpen) return;
-    const delay = this.#reopenDelayMs;
-    this.#reopenDelayMs = Math.min(this.#reopenDelayMs * 2, REOPEN_MAX_MS);
-    this.#reopenTimer = setTimeout(() => {
-      this.#reopenTimer = undefined;
-      if (this.#closed || this.#getOpen) return;
-      // resumeStream() without an event id is a fresh GET; a failure comes back through onerror.
-      this.#transport.resumeStream(undefined as unknown as string).catch(() => this.#scheduleReopen());
-    }, delay);
-  }
-
-  #onTransportError(err: unknown): void {
-    if (this.#closed) return;
-    if (err instanceof Error && /Maximum reconnection attempts/.test(err.message)) {
-      this.#scheduleReopen();
-      return;
-    }
-    const hadSession = this.#transport.sessionId !== undefined;
-    // The SDK calls onerror before rethrowing from send(); wait until send()'s catch has run.
-    setImmediate(() => {
-      if (this.#closed || (err && typeof err === 'object' && this.#reported.has(err))) return;
-      const facts = factsFromError(err, hadSession);
-      const failure = classifyFailure(facts);
-      // A refused GET stream does not settle the session's fate (some servers answer 404 for "no
-      // GET here", and the SDK keeps only the status text): the session owner asks the session
-      // itself with a ping, whose answer has the body.
-      if (/Failed to open SSE stream/.test(facts.message ?? '') && failure.kind !== 'auth') {
-        this.onfailure?.(new UpstreamError({ ...failure, kind: 'network', reason: 'stream-refused', mayHaveReachedServer: false }, { cause: err }));
-        return;
-      }
-      this.onfailure?.(new UpstreamError(failure, { cause: err }));
-    });
+  /** A timer that close() clears. */
+  #later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      if (!this.#closed) fn();
+    }, ms);
+    this.#timers.add(timer);
   }
 }
 
-/** Passes a body through unchanged, calling `onChunk` for each chunk and `onEnd` once at the end. */
-function watch(body: ReadableStream<Uint8Array>, onChunk: (chunk: Uint8Array) => void, onEnd: (error?: unknown) => void): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  let ended = false;
-  const end = (error?: unknown) => {
-    if (ended) return;
-    ended = true;
-    onEnd(error);
-  };
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { value, done } = await reader.read();
-        if (done) {
-          controller.close();
-          end();
-          return;
-        }
-        onChunk(value);
-        controller.enqueue(value);
-      } catch (err) {
-        controller.error(err);
-        end(err ?? new Error('stream failed'));
-      }
-    },
-    cancel(reason) {
-      end(reason ?? new Error('cancelled'));
-      return reader.cancel(reason);
-    },
-  });
+/** Frees the connection under a response whose body nobody will read. */
+function discard(response: AnyResponse): void {
+  if (response instanceof NodeResponse) response.discard();
+  else void response.body?.cancel().catch(() => undefined);
 }
 
-function rewrap(response: Response, body: ReadableStream<Uint8Array>): Response {
-  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+/** The HTTP error an unsuccessful answer stands for, with its body (or where a redirect pointed). */
+async function httpFailure(response: AnyResponse, method: string): Promise<HttpFailure> {
+  const location = response.headers.get('location');
+  let body: string;
+  if (response.status >= 300 && response.status < 400 && location !== null) {
+    discard(response);
+    body = `Redirect to ${redactedTarget(location, response.url)} not followed`;
+  } else {
+    body = await response.text().catch(() => '');
+  }
+  return new HttpFailure({ hadSession: false, status: response.status, body, message: `${method} answered HTTP ${response.status}: ${body}` });
+}
+
+/** Where a redirect may be followed to: same origin, and the method kept (see #request). */
+function sameOriginRedirect(response: AnyResponse, from: URL, method: string): URL | undefined {
+  const status = response.status;
+  if (status !== 301 && status !== 302 && status !== 303 && status !== 307 && status !== 308) return undefined;
+  if (method !== 'GET' && status !== 307 && status !== 308) return undefined;
+  const location = response.headers.get('location');
+  if (location === null) return undefined;
+  let target: URL;
+  try {
+    target = new URL(location, from);
+  } catch {
+    return undefined;
+  }
+  const addsUserinfo = (target.username || target.password) && (target.username !== from.username || target.password !== from.password);
+  return target.origin === from.origin && !addsUserinfo ? target : undefined;
+}
+
+/** A redirect target fit for a message: no credentials, query or fragment. */
+function redactedTarget(location: string, base: string): string {
+  try {
+    const target = new URL(location, base);
+    target.username = target.password = target.search = target.hash = '';
+    return target.href;
+  } catch {
+    return '(an invalid URL)';
+  }
+}
+
+/** "text/event-stream; charset=utf-8" → "text/event-stream". */
+function mediaType(contentType: string | null): string {
+  if (!contentType) return '';
+  const semi = contentType.indexOf(';');
+  return (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
 }

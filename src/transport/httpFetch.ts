@@ -1,3 +1,5 @@
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { createNodeFetch } from './nodeFetch.js';
 import type { ProxyEnv } from './proxyFor.js';
 import type { UndiciDispatchers } from './undiciDispatchers.js';
 
@@ -23,8 +25,13 @@ export const NODE_FETCH_TIMEOUTS = { connectTimeoutMs: 10_000, headersTimeoutMs:
 /** mcp-tether's defaults: Node's, except that a silent stream is never cut (liveness is the keepalive ping's job). */
 export const DEFAULT_HTTP_OPTIONS: HttpOptions = { connectTimeoutMs: 10_000, headersTimeoutMs: 300_000, bodyTimeoutMs: 0 };
 
-export type HttpFetch = ((input: string | URL, init?: RequestInit) => Promise<Response>) & {
-  /** Closes the dispatchers' connections; requests after this fail. */
+export type HttpFetch = FetchLike & {
+  /**
+   * The same requests through fetch itself, answering a real `Response`: for the SDK's OAuth
+   * code, which checks `instanceof Response` (sign-in and token requests, never the hot path).
+   */
+  standard: FetchLike;
+  /** Closes the connections kept open; requests through a proxy fail after this. */
   close(): Promise<void>;
 };
 
@@ -53,38 +60,43 @@ interface DirectDispatcher {
  * The one fetch every upstream request goes through (POST, GET streams, DELETE, legacy SSE), so
  * proxy and timeouts apply to all alike.
  *
- * Direct connections with timeouts of ours use an Agent of Node's own undici, the copy its fetch
- * is made of: it costs nothing to load, so the GET stream opens right after the handshake as with
- * plain fetch (a server request sent before that stream is open is lost by many servers). Node
- * does not export that class; it is reached through the global dispatcher that undici shares
- * between its copies under a registered symbol. Should that ever fail, and for proxies, undici
- * from npm (the same major as Node 20's) is loaded instead, in a chunk of its own.
+ * Direct connections go over node:http (nodeFetch.ts): several times cheaper per request than
+ * Node's fetch, and nothing of undici is loaded. Through a proxy, requests use undici from npm
+ * (the same major as Node 20's), loaded in a chunk of its own when first needed.
+ *
+ * `standard` is fetch itself (for the OAuth requests). Direct, with timeouts of ours, it uses an
+ * Agent of Node's own undici, the copy its fetch is made of, so nothing extra loads; Node does not
+ * export that class, and it is reached through the global dispatcher that undici shares between
+ * its copies under a registered symbol. Should that ever fail, undici from npm is used instead.
  */
 export function createHttpFetch(opts: HttpOptions): HttpFetch {
   let dispatchers: Promise<UndiciDispatchers> | undefined;
   let direct: Promise<DirectDispatcher | undefined> | undefined;
   const load = () =>
     (dispatchers ??= import('./undiciDispatchers.js').then(({ UndiciDispatchers }) => new UndiciDispatchers(opts)));
-  /** The direct Agent once made: every request after the first uses it without waiting. */
-  let directAgent: DirectDispatcher | undefined;
   const dispatcherFor = async (input: string | URL): Promise<unknown> => {
     if (opts.proxyEnv === undefined) {
-      direct ??= nodeAgent(opts).then((agent) => (directAgent = agent));
+      direct ??= nodeAgent(opts);
       const agent = await direct;
       if (agent) return agent;
     }
     return (await load()).forUrl(new URL(input));
   };
   const ours = needsOwnDispatcher(opts);
-  const httpFetch = async (input: string | URL, init?: RequestInit): Promise<Response> => {
+  const standard: FetchLike = async (input, init) => {
     if (!ours) return fetch(input, init);
-    const dispatcher = directAgent ?? (await dispatcherFor(input));
+    const dispatcher = await dispatcherFor(input);
     // `dispatcher` is undici's extension of RequestInit, which Node's fetch honours.
     // (Its type is undici's, which @types/node's RequestInit does not name.)
     return fetch(input, { ...init, dispatcher } as unknown as RequestInit);
   };
-  // After close, a request that needs ours fails on the closed dispatcher: it never bypasses the proxy.
+  const nodeFetch = opts.proxyEnv === undefined ? createNodeFetch(opts) : undefined;
+  // A NodeResponse has every member of Response that the transports and the sign-in read.
+  const httpFetch = ((input: string | URL, init?: RequestInit) => (nodeFetch ?? standard)(input, init)) as unknown as HttpFetch;
+  httpFetch.standard = standard;
+  // After close, a request that needs a proxy fails on the closed dispatcher: it never bypasses the proxy.
   httpFetch.close = async () => {
+    nodeFetch?.close();
     const agent = direct ? await direct : undefined;
     await agent?.destroy().catch(() => undefined);
     if (dispatchers) await (await dispatchers).close();

@@ -1,0 +1,254 @@
+import type { Agent, ClientRequest, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+import { NodeResponse } from './NodeResponse.js';
+
+/** The timeouts of httpFetch.ts's HttpOptions; 0 is none. */
+export interface NodeFetchTimeouts {
+  connectTimeoutMs: number;
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+}
+
+export type NodeFetch = ((input: string | URL, init?: RequestInit) => Promise<NodeResponse>) & {
+  /** Closes the kept-alive sockets; requests after this still work (on new sockets). */
+  close(): void;
+};
+
+type HttpModule = typeof import('node:http');
+/** node:http or node:https, with the keep-alive agent our requests share. */
+interface Client {
+  mod: HttpModule;
+  agent: Agent;
+}
+
+const MAX_REDIRECTS = 20;
+
+/**
+ * `fetch` for direct connections, on `node:http` and `node:https`, answering with a NodeResponse.
+ *
+ * Why not Node's own fetch: measured on Node 20, each small request through undici's fetch and
+ * its web streams costs several times the CPU of the same request on node:http (the profile of a
+ * bridge under load was dominated by undici, web streams and their transferable wrappers), and
+ * the first fetch in a process loads undici: about 130 ms and 12 MiB, paid at every start. Proxies
+ * still go through undici (httpFetch.ts); everything else comes here.
+ *
+ * What it keeps of fetch: the request/answer shapes, redirects (`follow` by default, `manual`),
+ * `signal`, and errors as fetch throws them (a TypeError "fetch failed" whose cause is the
+ * system error), so classifyFailure reads both alike. Timeouts use undici's error codes, which
+ * classifyFailure already knows. Sockets are kept alive; node:http ends each kept socket a
+ * second before the server's announced keep-alive timeout, so a request is not sent on a
+ * socket the server is closing.
+ */
+export function createNodeFetch(timeouts: NodeFetchTimeouts): NodeFetch {
+  // Loaded at the first request that needs them: https costs a few ms that plain http never needs.
+  let http: Client | undefined;
+  let https: Client | undefined;
+  const clientFor = async (url: URL): Promise<Client> => {
+    if (url.protocol === 'http:') return (http ??= await loadClient('node:http'));
+    if (url.protocol === 'https:') return (https ??= await loadClient('node:https'));
+    throw new TypeError('fetch failed', { cause: new Error(`unsupported protocol ${url.protocol}`) });
+  };
+
+  const nodeFetch = async (input: string | URL, init: RequestInit = {}): Promise<NodeResponse> => {
+    let url = typeof input === 'string' ? new URL(input) : input;
+    let method = (init.method ?? 'GET').toUpperCase();
+    let body = await bodyBytes(init.body);
+    let headers = plainHeaders(init.headers);
+    for (let redirects = 0; ; redirects++) {
+      const client = (url.protocol === 'http:' ? http : url.protocol === 'https:' ? https : undefined) ?? (await clientFor(url));
+      const incoming = await send(client, url, method, headers, body, init.signal ?? undefined, timeouts);
+      const status = incoming.statusCode ?? 0;
+      const location = incoming.headers.location;
+      if (!isRedirect(status) || location === undefined || init.redirect === 'manual') {
+        return new NodeResponse(incoming, url.href, redirects > 0);
+      }
+      incoming.resume();
+      if (init.redirect === 'error') throw new TypeError('fetch failed', { cause: new Error(`redirect to ${location} refused`) });
+      if (redirects === MAX_REDIRECTS) throw new TypeError('fetch failed', { cause: new Error('redirect count exceeded') });
+      const next = new URL(location, url);
+      // As fetch does: 303 (and 301/302 after a POST) turn into a GET without a body.
+      if (status === 303 ? method !== 'HEAD' : (status === 301 || status === 302) && method === 'POST') {
+        method = 'GET';
+        body = undefined;
+        headers = withoutBodyHeaders(headers);
+      }
+      // Credentials never follow a redirect to another origin.
+      if (next.origin !== url.origin) headers = withoutCredentials(headers);
+      url = next;
+    }
+  };
+  nodeFetch.close = () => {
+    http?.agent.destroy();
+    https?.agent.destroy();
+  };
+  return nodeFetch;
+}
+
+async function loadClient(name: 'node:http' | 'node:https'): Promise<Client> {
+  const mod = (await import(name)) as HttpModule;
+  return { mod, agent: new mod.Agent({ keepAlive: true }) };
+}
+
+/**
+ * Sends one request. It starts from setImmediate, once the I/O events already waiting in this turn
+ * of the event loop have been handled: when the server has just closed a kept-alive socket (a
+ * restart), its FIN is then seen and the socket dropped before a request is written into it. Such
+ * a request fails with ECONNRESET and must count as "may have reached the server", where a fresh
+ * socket gets the new server's clear answer (404: unknown session). Costs microseconds.
+ */
+function send(
+  client: Client,
+  url: URL,
+  method: string,
+  headers: OutgoingHttpHeaders,
+  body: Buffer | undefined,
+  signal: AbortSignal | undefined,
+  timeouts: NodeFetchTimeouts,
+): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    setImmediate(() => sendNow(client, url, method, headers, body, signal, timeouts).then(resolve, reject));
+  });
+}
+
+function sendNow(
+  { mod, agent }: Client,
+  url: URL,
+  method: string,
+  headers: OutgoingHttpHeaders,
+  body: Buffer | undefined,
+  signal: AbortSignal | undefined,
+  timeouts: NodeFetchTimeouts,
+): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortReason(signal));
+      return;
+    }
+    const sendHeaders: OutgoingHttpHeaders = { accept: '*/*', 'user-agent': 'node', ...headers };
+    if (body !== undefined) sendHeaders['content-length'] = body.length;
+    let req: ClientRequest;
+    let answer: IncomingMessage | undefined;
+    let aborted: unknown;
+    let headersTimer: NodeJS.Timeout | undefined;
+    const fail = (err: unknown) => {
+      clearTimeout(headersTimer);
+      signal?.removeEventListener('abort', onAbort);
+      // As fetch: an abort rejects with the signal's reason, anything else with "fetch failed".
+      reject(aborted ?? new TypeError('fetch failed', { cause: err }));
+    };
+    const onAbort = () => {
+      aborted = abortReason(signal!);
+      if (answer) answer.destroy(aborted instanceof Error ? aborted : new DOMException('This operation was aborted', 'AbortError'));
+      else req.destroy();
+    };
+    try {
+      req = mod.request(url, { agent, method, headers: sendHeaders }, (incoming) => {
+        answer = incoming;
+        clearTimeout(headersTimer);
+        // The signal stays attached while the body is read: aborting ends the body too.
+        incoming.once('close', () => signal?.removeEventListener('abort', onAbort));
+        if (timeouts.bodyTimeoutMs > 0) watchBody(incoming, timeouts.bodyTimeoutMs);
+        resolve(incoming);
+      });
+    } catch (err) {
+      fail(err); // an invalid header value, for one
+      return;
+    }
+    req.on('error', (err) => {
+      if (!answer) fail(err);
+    });
+    // Destroyed by an abort before any error was raised (no socket yet).
+    req.once('close', () => {
+      if (!answer && aborted !== undefined) fail(aborted);
+    });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    req.once('socket', dropWhenClosedIdle);
+    if (timeouts.connectTimeoutMs > 0) {
+      req.once('socket', (socket: Socket) => {
+        if (!socket.connecting) return;
+        const timer = setTimeout(() => req.destroy(codedError('UND_ERR_CONNECT_TIMEOUT', `connect timeout after ${timeouts.connectTimeoutMs} ms`)), timeouts.connectTimeoutMs);
+        socket.once('connect', () => clearTimeout(timer));
+        socket.once('close', () => clearTimeout(timer));
+      });
+    }
+    if (timeouts.headersTimeoutMs > 0) {
+      headersTimer = setTimeout(() => req.destroy(codedError('UND_ERR_HEADERS_TIMEOUT', `no response headers within ${timeouts.headersTimeoutMs} ms`)), timeouts.headersTimeoutMs);
+    }
+    req.end(body);
+  });
+}
+
+const watchedSockets = new WeakSet<Socket>();
+const idleSockets = new WeakSet<Socket>();
+
+/**
+ * A kept-alive socket the server has closed is destroyed before the pool can hand it out again:
+ * closed while waiting in the pool, or closed while its last answer was still being read (a
+ * stream the server ended and then dropped the connection under). node:http drops such a socket
+ * only at its 'close', which can come after the next request was written into it.
+ */
+function dropWhenClosedIdle(socket: Socket): void {
+  idleSockets.delete(socket);
+  if (watchedSockets.has(socket)) return;
+  watchedSockets.add(socket);
+  socket.on('free', () => {
+    if (socket.readableEnded || !socket.readable) socket.destroy();
+    else idleSockets.add(socket); // back in the pool
+  });
+  socket.once('end', () => {
+    if (idleSockets.has(socket)) socket.destroy();
+  });
+}
+
+/** Ends a body that stays silent for longer than `ms`. */
+function watchBody(incoming: IncomingMessage, ms: number): void {
+  const timer = setTimeout(() => incoming.destroy(codedError('UND_ERR_BODY_TIMEOUT', `the response body was silent for ${ms} ms`)), ms);
+  incoming.on('data', () => timer.refresh());
+  incoming.once('close', () => clearTimeout(timer));
+}
+
+function isRedirect(status: number): boolean {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+}
+
+async function bodyBytes(body: RequestInit['body']): Promise<Buffer | undefined> {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === 'string') return Buffer.from(body);
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (body instanceof ArrayBuffer) return Buffer.from(body);
+  if (body instanceof URLSearchParams) return Buffer.from(body.toString());
+  // Anything else (streams, blobs, form data) is encoded as fetch would encode it.
+  return Buffer.from(await new Response(body).arrayBuffer());
+}
+
+/** Any form fetch accepts for headers, as a plain record with lower-cased names. */
+function plainHeaders(init: RequestInit['headers']): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  if (!init) return out;
+  if (Array.isArray(init)) {
+    for (const [name, value] of init) out[name!.toLowerCase()] = value!;
+  } else if (typeof (init as Headers).forEach === 'function' && typeof (init as Headers).get === 'function') {
+    (init as Headers).forEach((value, name) => (out[name.toLowerCase()] = value));
+  } else {
+    for (const [name, value] of Object.entries(init as Record<string, string>)) if (value !== undefined) out[name.toLowerCase()] = value;
+  }
+  return out;
+}
+
+function withoutBodyHeaders(headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
+  const { 'content-type': _type, 'content-length': _length, 'content-encoding': _encoding, ...rest } = headers;
+  return rest;
+}
+
+function withoutCredentials(headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
+  const { authorization: _auth, cookie: _cookie, 'proxy-authorization': _proxy, ...rest } = headers;
+  return rest;
+}
+
+function codedError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
+}

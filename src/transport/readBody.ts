@@ -1,0 +1,50 @@
+import { NodeResponse } from './NodeResponse.js';
+
+/**
+ * Reads a response body chunk by chunk until it ends: a NodeResponse as the Node stream it is
+ * (the fast path), any other Response (undici's, when a proxy is on) through its web stream.
+ * `onEnd` is called once: with no argument when the body ended, with the error when it broke or
+ * was cancelled. Returns a function that cancels the reading.
+ */
+export function readBody(response: Response | NodeResponse, onChunk: (chunk: Uint8Array) => void, onEnd: (error?: unknown) => void): (reason?: Error) => void {
+  let ended = false;
+  const end = (error?: unknown) => {
+    if (ended) return;
+    ended = true;
+    onEnd(error);
+  };
+  if (response instanceof NodeResponse) {
+    const incoming = response.takeIncoming();
+    incoming.on('data', onChunk);
+    incoming.once('end', () => end());
+    incoming.once('error', (err) => end(err));
+    // Closed without 'end' or 'error': the socket went away mid-body.
+    incoming.once('close', () => end(incoming.complete ? undefined : new Error('terminated: the connection closed mid-body')));
+    return (reason) => {
+      end(reason ?? new Error('cancelled'));
+      incoming.destroy();
+    };
+  }
+  const body = response.body;
+  if (!body) {
+    queueMicrotask(() => end());
+    return () => undefined;
+  }
+  const reader = body.getReader();
+  void (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        onChunk(value);
+      }
+      end();
+    } catch (err) {
+      end(err ?? new Error('terminated'));
+    }
+  })();
+  return (reason) => {
+    end(reason ?? new Error('cancelled'));
+    void reader.cancel(reason).catch(() => undefined);
+  };
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { SseParser, type SseEvent } from '../../src/transport/SseParser.js';
+
+function parse(chunks: Array<string | Buffer>): { events: SseEvent[]; retries: number[] } {
+  const events: SseEvent[] = [];
+  const retries: number[] = [];
+  const parser = new SseParser((e) => events.push(e), (ms) => retries.push(ms));
+  for (const c of chunks) parser.feed(typeof c === 'string' ? Buffer.from(c) : c);
+  return { events, retries };
+}
+
+/** Every way of cutting `text` in two. */
+function splits(text: string): Array<[Buffer, Buffer]> {
+  const buf = Buffer.from(text);
+  return Array.from({ length: buf.length + 1 }, (_, i) => [buf.subarray(0, i), buf.subarray(i)] as [Buffer, Buffer]);
+}
+
+describe('SseParser', () => {
+  it('reads events with data, event type and id', () => {
+    const { events } = parse(['event: message\nid: 7\ndata: {"a":1}\n\n', 'data: two\n\n']);
+    expect(events).toEqual([
+      { event: 'message', data: '{"a":1}', id: '7' },
+      { event: undefined, data: 'two', id: undefined },
+    ]);
+  });
+
+  it('joins multi-line data with line feeds and keeps the value after one optional space', () => {
+    const { events } = parse(['data:a\ndata:  b\ndata\n\n']);
+    expect(events).toEqual([{ event: undefined, data: 'a\n b\n', id: undefined }]);
+  });
+
+  it('gives the same events however the stream is cut, with LF, CRLF or CR line ends', () => {
+    for (const eol of ['\n', '\r\n', '\r']) {
+      const text = [`: keep-alive`, `id: 1`, `data: {"x":"é€😀"}`, ``, `retry: 1500`, `data: second`, ``, ``].join(eol);
+      const whole = parse([text]);
+      expect(whole.events).toEqual([
+        { event: undefined, data: '{"x":"é€😀"}', id: '1' },
+        { event: undefined, data: 'second', id: undefined },
+      ]);
+      expect(whole.retries).toEqual([1500]);
+      for (const [a, b] of splits(text)) expect(parse([a, b])).toEqual(whole);
+    }
+  });
+
+  it('treats CRLF split between two chunks as one line end', () => {
+    const { events } = parse(['data: a\r', '\ndata: b\r\n\r\n']);
+    expect(events).toEqual([{ event: undefined, data: 'a\nb', id: undefined }]);
+  });
+
+  it('reports an event that has only an id (a priming event) and ignores comments and unknown fields', () => {
+    const { events } = parse([': hi\nid: abc\n\nfoo: bar\n\n']);
+    expect(events).toEqual([{ event: undefined, data: '', id: 'abc' }]);
+  });
+
+  it('ignores a non-numeric retry and an id with a NUL', () => {
+    const { events, retries } = parse(['retry: soon\nid: a\0b\ndata: x\n\n']);
+    expect(retries).toEqual([]);
+    expect(events).toEqual([{ event: undefined, data: 'x', id: undefined }]);
+  });
+
+  it('does not dispatch an event the stream ended in the middle of', () => {
+    expect(parse(['data: complete\n\ndata: cut off']).events).toHaveLength(1);
+  });
+
+  it('reassembles a large event from many small chunks byte for byte', () => {
+    const payload = JSON.stringify({ text: 'ü'.repeat(300_000) });
+    const buf = Buffer.from(`data: ${payload}\n\n`);
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < buf.length; i += 4093) chunks.push(buf.subarray(i, i + 4093)); // splits 'ü' too
+    const { events } = parse(chunks);
+    expect(events).toHaveLength(1);
+    expect(events[0]!.data).toBe(payload);
+  });
+});
