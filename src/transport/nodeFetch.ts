@@ -56,7 +56,7 @@ export function createNodeFetch(timeouts: NodeFetchTimeouts): NodeFetch {
     let headers = plainHeaders(init.headers);
     for (let redirects = 0; ; redirects++) {
       const client = (url.protocol === 'http:' ? http : url.protocol === 'https:' ? https : undefined) ?? (await clientFor(url));
-      const incoming = await send(client, url, method, headers, body, init.signal ?? undefined, timeouts);
+      const incoming = await send(client, { url, method, headers, body, signal: init.signal ?? undefined }, timeouts);
       const status = incoming.statusCode ?? 0;
       const location = incoming.headers.location;
       if (!isRedirect(status) || location === undefined || init.redirect === 'manual') {
@@ -96,29 +96,22 @@ async function loadClient(name: 'node:http' | 'node:https'): Promise<Client> {
  * a request fails with ECONNRESET and must count as "may have reached the server", where a fresh
  * socket gets the new server's clear answer (404: unknown session). Costs microseconds.
  */
-function send(
-  client: Client,
-  url: URL,
-  method: string,
-  headers: OutgoingHttpHeaders,
-  body: Buffer | undefined,
-  signal: AbortSignal | undefined,
-  timeouts: NodeFetchTimeouts,
-): Promise<IncomingMessage> {
+function send(client: Client, request: Outgoing, timeouts: NodeFetchTimeouts): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    setImmediate(() => sendNow(client, url, method, headers, body, signal, timeouts).then(resolve, reject));
+    setImmediate(() => sendNow(client, request, timeouts).then(resolve, reject));
   });
 }
 
-function sendNow(
-  { mod, agent }: Client,
-  url: URL,
-  method: string,
-  headers: OutgoingHttpHeaders,
-  body: Buffer | undefined,
-  signal: AbortSignal | undefined,
-  timeouts: NodeFetchTimeouts,
-): Promise<IncomingMessage> {
+/** One request as it goes on the wire (after redirects are resolved). */
+interface Outgoing {
+  url: URL;
+  method: string;
+  headers: OutgoingHttpHeaders;
+  body: Buffer | undefined;
+  signal: AbortSignal | undefined;
+}
+
+function sendNow({ mod, agent }: Client, { url, method, headers, body, signal }: Outgoing, timeouts: NodeFetchTimeouts): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(abortReason(signal));
