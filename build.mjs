@@ -5,7 +5,7 @@
 import { build } from 'esbuild';
 import { readFile, rm } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(fileURLToPath(import.meta.url));
@@ -59,7 +59,7 @@ const lightSdk = {
 const builtinsByRequire = {
   name: 'builtins-by-require',
   setup(b) {
-    b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) =>
+    b.onResolve({ filter: /^(node:)?[a-z0-9_/]+$/ }, (args) =>
       args.kind === 'import-statement' && isBuiltin(args.path) ? { path: args.path, namespace: 'node-builtin' } : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
@@ -91,7 +91,8 @@ const result = await build({
 // Guard: nothing loaded at start-up may contain zod, or the stand-ins above stopped applying.
 // That is the entry file and every chunk it imports statically (lazy chunks may have it).
 const outputs = result.metafile.outputs;
-const entryName = Object.keys(outputs).find((name) => outputs[name].entryPoint);
+// The CLI's own output: not just any entry point, as every dynamic import() makes one too.
+const entryName = Object.keys(outputs).find((name) => resolve(name) === join(root, 'dist/mcp-tether.js'));
 const startup = new Set([entryName]);
 for (const name of startup) {
   for (const imp of outputs[name].imports) if (imp.kind === 'import-statement' && outputs[imp.path]) startup.add(imp.path);
