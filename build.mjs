@@ -66,6 +66,23 @@ const builtinsByRequire = {
   },
 };
 
+/**
+ * commander needs node:child_process only to run a subcommand that is a program of its own, which
+ * mcp-tether has none of: it is loaded on that path instead of at every start (~1 ms, 0.6 MiB).
+ */
+const COMMANDER_SPAWN = "const childProcess = require('node:child_process');";
+const lazyCommanderSpawn = {
+  name: 'lazy-commander-spawn',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      if (!source.includes(COMMANDER_SPAWN)) throw new Error(`build: "${COMMANDER_SPAWN}" not found in ${args.path}; commander changed`);
+      const lazy = "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };";
+      return { contents: source.replace(COMMANDER_SPAWN, lazy), loader: 'js', resolveDir: dirname(args.path) };
+    });
+  },
+};
+
 const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
 await rm(join(root, 'dist'), { recursive: true, force: true });
 const result = await build({
@@ -82,7 +99,7 @@ const result = await build({
   minifyWhitespace: process.env.MCP_TETHER_BUILD !== 'debug',
   legalComments: 'linked',
   metafile: true,
-  plugins: [lightSdk, builtinsByRequire],
+  plugins: [lightSdk, builtinsByRequire, lazyCommanderSpawn],
   define: { MCP_TETHER_VERSION: JSON.stringify(pkg.version) },
   // Some bundled CommonJS packages call require(): give the ESM bundle one.
   banner: { js: "import { createRequire as __tetherRequire } from 'node:module'; const require = __tetherRequire(import.meta.url);" },
