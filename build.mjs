@@ -5,7 +5,8 @@
 // (Streamable HTTP is our own transport: src/transport/StreamableHttpConnection.ts.)
 import { build } from 'esbuild';
 import { readFile, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { isBuiltin } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(fileURLToPath(import.meta.url));
@@ -45,6 +46,46 @@ const lightSdk = {
   },
 };
 
+/**
+ * A static `import … from 'node:…'` anywhere in the bundle becomes a call of the banner's
+ * require(). For an imported built-in, Node's ESM loader builds a facade module that reads every
+ * export once, running lazy getters too (node:crypto's webcrypto, node:util's…); require() does
+ * not. Eleven built-ins imported together load 3-5 ms faster and take 1.4 MiB less this way;
+ * the bridge is ready to read stdin ~5 ms sooner.
+ */
+const builtinsByRequire = {
+  name: 'builtins-by-require',
+  setup(b) {
+    // One stand-in per importing file: shared by a start-up chunk and a lazy one, a stand-in
+    // would get a chunk of its own, one more module to load at start (~0.5 ms each).
+    // (Named so that it ends with the built-in's name: an importer's .mjs at the end would make
+    // esbuild take the stand-in for an ES module, and leave its `module.exports` unwrapped.)
+    b.onResolve({ filter: /^(node:)?[a-z0-9_/]+$/ }, (args) =>
+      args.kind === 'import-statement' && isBuiltin(args.path)
+        ? { path: `${relative(root, args.importer)} imports ${args.path}`, namespace: 'node-builtin', pluginData: args.path }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.pluginData)});`, loader: 'js' }));
+  },
+};
+
+/**
+ * commander needs node:child_process only to run a subcommand that is a program of its own, which
+ * mcp-tether has none of: it is loaded on that path instead of at every start (~1 ms, 0.6 MiB).
+ */
+const COMMANDER_SPAWN = "const childProcess = require('node:child_process');";
+const lazyCommanderSpawn = {
+  name: 'lazy-commander-spawn',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      if (!source.includes(COMMANDER_SPAWN)) throw new Error(`build: "${COMMANDER_SPAWN}" not found in ${args.path}; commander changed`);
+      const lazy = "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };";
+      return { contents: source.replace(COMMANDER_SPAWN, lazy), loader: 'js', resolveDir: dirname(args.path) };
+    });
+  },
+};
+
 const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
 await rm(join(root, 'dist'), { recursive: true, force: true });
 const result = await build({
@@ -61,16 +102,17 @@ const result = await build({
   minifyWhitespace: process.env.MCP_TETHER_BUILD !== 'debug',
   legalComments: 'linked',
   metafile: true,
-  plugins: [lightSdk],
+  plugins: [lightSdk, builtinsByRequire, lazyCommanderSpawn],
   define: { MCP_TETHER_VERSION: JSON.stringify(pkg.version) },
-  // Some bundled CommonJS packages call require(): give the ESM bundle one.
+  // Some bundled CommonJS packages call require(), and so does builtinsByRequire: give the ESM bundle one.
   banner: { js: "import { createRequire as __tetherRequire } from 'node:module'; const require = __tetherRequire(import.meta.url);" },
   logLevel: 'warning',
 });
 // Guard: nothing loaded at start-up may contain zod, or the stand-ins above stopped applying.
 // That is the entry file and every chunk it imports statically (lazy chunks may have it).
 const outputs = result.metafile.outputs;
-const entryName = Object.keys(outputs).find((name) => outputs[name].entryPoint);
+// The CLI's own output: not just any entry point, as every dynamic import() makes one too.
+const entryName = Object.keys(outputs).find((name) => resolve(name) === join(root, 'dist/mcp-tether.js'));
 const startup = new Set([entryName]);
 for (const name of startup) {
   for (const imp of outputs[name].imports) if (imp.kind === 'import-statement' && outputs[imp.path]) startup.add(imp.path);

@@ -3,7 +3,6 @@ import type { Logger } from '../log/Logger.js';
 import type { AuthConfig } from './AuthConfig.js';
 import { Authorizer } from './Authorizer.js';
 import { findMcpRemoteSignIn } from './mcpRemoteSignIn.js';
-import { openBrowser } from './openBrowser.js';
 import { TetherAuthProvider } from './TetherAuthProvider.js';
 import { TokenStore } from './TokenStore.js';
 
@@ -36,7 +35,8 @@ export function createAuthorizer(url: URL, auth: AuthConfig, log: Logger, opts: 
     baseFetch: opts.baseFetch,
     oauthFetch: opts.baseFetch?.standard,
     interactive: opts.interactive,
-    openBrowser: (target) => openBrowser(target),
+    // node:child_process loads only when a browser is to be opened, not at every start.
+    openBrowser: async (target) => (await import('./openBrowser.js')).openBrowser(target),
     adoptSignIn: auth.mcpRemote ? () => findMcpRemoteSignIn(auth.mcpRemote!) : undefined,
   });
 }

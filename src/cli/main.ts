@@ -108,7 +108,7 @@ function createProgram(): Command {
         .option('--json', 'print the report as one JSON object'),
     ),
   ).action(async (url: string, raw: RawOptions & { json?: boolean }) => {
-    const { runCheck } = await import('../check/runCheck.js');
+    const { runCheck } = await import('./subcommands.js');
     process.exitCode = await runCheck(url, raw, MCP_TETHER_VERSION);
   });
   withConnectionOptions(
@@ -118,20 +118,20 @@ function createProgram(): Command {
       .option('--name <name>', 'the server name in the config (default: from the host name)')
       .option('--ping-interval <seconds>', 'keepalive interval to put in the entry', String(DEFAULT_PING_INTERVAL_S)),
   ).action(async (url: string, raw: ConfigOptions) => {
-    const { renderConfig } = await import('./renderConfig.js');
+    const { renderConfig } = await import('./subcommands.js');
     process.stdout.write(renderConfig(url, raw));
   });
   withAuthOptions(
     withConnectionOptions(program.command('auth <url>').description('sign in to a server that asks for OAuth now, from a terminal, so the bridge finds the sign-in ready')),
   ).action(async (url: string, raw: RawOptions) => {
-    const { runAuth } = await import('../auth/runAuth.js');
+    const { runAuth } = await import('./subcommands.js');
     process.exitCode = await runAuth(resolveOptions(url, raw, process.env));
   });
   program
     .command('logout <url>')
     .description('forget the stored sign-in (tokens and client registration) for a server')
     .action(async (url: string) => {
-      const { runLogout } = await import('../auth/runAuth.js');
+      const { runLogout } = await import('./subcommands.js');
       process.exitCode = await runLogout(url, process.env);
     });
   program

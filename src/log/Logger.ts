@@ -1,8 +1,8 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
-import { Chalk, chalkStderr, type ChalkInstance } from 'chalk';
 import { Redactor } from './Redactor.js';
+import { noColors, stderrColors, type Colors } from './stderrColors.js';
 
 export interface LoggerOptions {
   /** Trace every message and connection event. */
@@ -29,7 +29,7 @@ type Level = 'info' | 'warn' | 'error' | 'debug';
  */
 export class Logger {
   readonly verbose: boolean;
-  readonly color: ChalkInstance;
+  readonly color: Colors;
   readonly redactor: Redactor;
   #fd: number;
   #ownsFd: boolean;
@@ -50,16 +50,16 @@ export class Logger {
     if (opts.sink) {
       this.#fd = -1;
       this.#ownsFd = false;
-      this.color = new Chalk({ level: 0 });
+      this.color = noColors;
     } else if (opts.file) {
       this.#fd = openSync(opts.file, 'a', 0o600);
       this.#ownsFd = true;
-      this.color = new Chalk({ level: 0 });
+      this.color = noColors;
     } else {
       this.#fd = opts.fd ?? 2;
       this.#ownsFd = false;
-      // chalkStderr detects colour support of stderr (TTY, NO_COLOR, FORCE_COLOR), not stdout.
-      this.color = this.#fd === 2 ? chalkStderr : new Chalk({ level: 0 });
+      // chalk's detection of colour support on stderr (TTY, NO_COLOR, FORCE_COLOR), not stdout.
+      this.color = this.#fd === 2 ? stderrColors : noColors;
     }
   }
 
