@@ -1,8 +1,9 @@
-import { EventSourceParserStream } from 'eventsource-parser/stream';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '../protocol/jsonrpc.js';
 import { classifyFailure } from '../transport/classifyFailure.js';
 import { factsFromError } from '../transport/factsFromError.js';
+import { readBody } from '../transport/readBody.js';
+import { SseParser } from '../transport/SseParser.js';
 import { UpstreamError } from '../transport/UpstreamError.js';
 
 export interface PostOptions {
@@ -47,21 +48,7 @@ export async function postModern(opts: PostOptions): Promise<PostAnswer> {
   const type = response.headers.get('content-type') ?? '';
   const id = (opts.message as { id?: unknown }).id;
   try {
-    if (type.includes('text/event-stream') && response.body) {
-      let reply: PostAnswer['reply'];
-      const events = response.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream());
-      for await (const event of events) {
-        if (!event.data) continue;
-        const message = parse(event.data);
-        if (!message) continue;
-        if (isReplyTo(message, id)) {
-          reply = message as PostAnswer['reply'];
-          break;
-        }
-        opts.onMessage?.(message as JSONRPCMessage);
-      }
-      return { status: response.status, reply };
-    }
+    if (type.includes('text/event-stream')) return { status: response.status, reply: await readReply(response, id, opts.onMessage) };
     const text = await response.text();
     const message = text ? parse(text) : undefined;
     if (message && ('result' in message || 'error' in message)) return { status: response.status, reply: message as PostAnswer['reply'] };
@@ -70,6 +57,37 @@ export async function postModern(opts: PostOptions): Promise<PostAnswer> {
     if (opts.signal?.aborted) throw opts.signal.reason ?? err;
     throw new UpstreamError({ kind: 'network', reason: 'stream-lost', mayHaveReachedServer: true, detail: `the answer stream broke: ${err instanceof Error ? err.message : String(err)}` }, { cause: err });
   }
+}
+
+/**
+ * Reads an SSE answer until the response to `id` (then stops reading: the stream is done with),
+ * passing every message before it to `onMessage`. Undefined when the stream ends without it.
+ */
+function readReply(response: Response, id: unknown, onMessage: PostOptions['onMessage']): Promise<PostAnswer['reply']> {
+  return new Promise((resolve, reject) => {
+    let reply: PostAnswer['reply'];
+    const parser = new SseParser((event) => {
+      if (reply || !event.data) return;
+      const message = parse(event.data);
+      if (!message) return;
+      if (isReplyTo(message, id)) {
+        reply = message as PostAnswer['reply'];
+        resolve(reply);
+        cancel();
+        return;
+      }
+      onMessage?.(message as JSONRPCMessage);
+    });
+    const cancel = readBody(
+      response,
+      (chunk) => parser.feed(chunk),
+      (error) => {
+        if (reply) return;
+        if (error !== undefined) reject(error);
+        else resolve(undefined);
+      },
+    );
+  });
 }
 
 function parse(text: string): Record<string, unknown> | undefined {
