@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { JSONRPCMessage } from '../protocol/jsonrpc.js';
 import { isReply, isRequest } from '../protocol/jsonrpc.js';
 import { wireText } from '../protocol/wireText.js';
@@ -74,6 +75,9 @@ export class StreamableHttpConnection implements Connection {
     this.#url = opts.url;
     this.#fetch = opts.fetch ?? ((input, init) => fetch(input, init));
     this.#extraHeaders = opts.headers;
+    // Every request under way listens on this one signal until it is done: as many listeners as
+    // concurrent calls, which is no leak, and Node's warning past 10 would reach stderr.
+    setMaxListeners(0, this.#abort.signal);
   }
 
   get sessionId(): string | undefined {

@@ -86,6 +86,16 @@ describe('Streamable HTTP transport', () => {
     expect(b.stderr()).not.toMatch(/session lost|outcome is unknown/);
   });
 
+  it('answers 40 concurrent calls, with no warning on stderr', async () => {
+    const s = await resumableServer();
+    const b = await bridge(s.url);
+    const texts = await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => ((await b.client.callTool({ name: 'cut', arguments: { text: `c${i}` } })).content as Array<{ text: string }>)[0]!.text),
+    );
+    expect(texts).toEqual(Array.from({ length: 40 }, (_, i) => `after the cut: c${i}`));
+    expect(b.stderr()).not.toMatch(/Warning/);
+  });
+
   it('follows a same-origin 307 of the endpoint for every request', async () => {
     const s = await resumableServer();
     const b = await bridge(s.url.replace(/\/mcp$/, '/old'));
