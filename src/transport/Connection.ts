@@ -6,7 +6,7 @@ export type TransportKind = 'http' | 'sse';
 
 /** How the stream carrying one request's answer ended. */
 export interface StreamEnd {
-  /** The server gave event ids, so the SDK tries to resume it with Last-Event-ID. */
+  /** The server gave event ids, so the transport tries to resume it with Last-Event-ID. */
   resumable: boolean;
   /** It broke rather than ended. */
   error: boolean;

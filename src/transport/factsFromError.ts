@@ -1,7 +1,7 @@
 import type { FailureFacts } from './classifyFailure.js';
 
 /**
- * Reads the facts classifyFailure needs out of whatever the SDK transports throw:
+ * Reads the facts classifyFailure needs out of whatever the transports throw (fetch, node:http, the SDK's SSE transport):
  * `StreamableHTTPError` / `SseError` (status in `.code`), the legacy transport's plain
  * "Error POSTing to endpoint (HTTP 404): …" errors, and fetch's `TypeError` whose cause chain holds
  * the system error code.

@@ -457,7 +457,7 @@ export class UpstreamSession implements Upstream {
 
   /**
    * The stream meant to carry a request's answer ended. Normally the answer came on it just
-   * before; if it does not show up (after the SDK had its chance to resume the stream where the
+   * before; if it does not show up (after the transport had its chance to resume the stream where the
    * server gave event ids), the answer is lost while the session may well be alive: the replay
    * policy decides, instead of leaving the request to its deadline.
    */
