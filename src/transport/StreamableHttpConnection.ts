@@ -25,11 +25,19 @@ const STREAM_GATE_MS = 1000;
 
 type AnyResponse = Response | NodeResponse;
 
-/** A failure of an HTTP exchange that already carries its facts (status and body). */
+/**
+ * A failure of an HTTP exchange that already carries its facts (status and body). Whether the
+ * request had a session is added when it is classified (factsOf).
+ */
 class HttpFailure extends Error {
-  constructor(readonly facts: FailureFacts) {
+  constructor(readonly facts: Omit<FailureFacts, 'hadSession'>) {
     super(facts.message ?? `HTTP ${facts.status}: ${facts.body ?? ''}`);
   }
+}
+
+/** What classifyFailure needs to know about anything a request of ours threw. */
+function factsOf(err: unknown, hadSession: boolean): FailureFacts {
+  return err instanceof HttpFailure ? { ...err.facts, hadSession } : factsFromError(err, hadSession);
 }
 
 /**
@@ -96,8 +104,7 @@ export class StreamableHttpConnection implements Connection {
       await this.#sends.track(sending);
     } catch (err) {
       if (err instanceof UpstreamError) throw err;
-      const facts = err instanceof HttpFailure ? { ...err.facts, hadSession } : factsFromError(err, hadSession);
-      throw new UpstreamError(classifyFailure(facts), { cause: err });
+      throw new UpstreamError(classifyFailure(factsOf(err, hadSession)), { cause: err });
     }
     if (opensStream) this.#openGetStream(false);
   }
@@ -149,13 +156,13 @@ export class StreamableHttpConnection implements Connection {
       try {
         messages = text.trimStart().startsWith('[') ? (JSON.parse(text) as unknown[]).map((m) => JSONRPCMessageSchema.parse(m)) : [JSONRPCMessageSchema.parseText(text)];
       } catch (err) {
-        throw new HttpFailure({ hadSession: false, malformed: true, message: (err as Error).message });
+        throw new HttpFailure({ malformed: true, message: (err as Error).message });
       }
       for (const m of messages) this.onmessage?.(m);
       return;
     }
     discard(response);
-    throw new HttpFailure({ hadSession: false, malformed: true, message: `Unexpected content type: ${response.headers.get('content-type')}` });
+    throw new HttpFailure({ malformed: true, message: `Unexpected content type: ${response.headers.get('content-type')}` });
   }
 
   // ── SSE streams ───────────────────────────────────────────────────────────────────────────
@@ -208,7 +215,7 @@ export class StreamableHttpConnection implements Connection {
     try {
       return JSONRPCMessageSchema.parseText(event.data);
     } catch (err) {
-      this.#report(new HttpFailure({ hadSession: false, malformed: true, message: (err as Error).message }));
+      this.#report(new HttpFailure({ malformed: true, message: (err as Error).message }));
       return undefined;
     }
   }
@@ -262,7 +269,7 @@ export class StreamableHttpConnection implements Connection {
         this.#getOpen = false;
         const failure = await httpFailure(response, 'GET');
         if (this.#closed) return;
-        const classified = classifyFailure({ ...failure.facts, hadSession: this.#sessionId !== undefined });
+        const classified = classifyFailure(factsOf(failure, this.#sessionId !== undefined));
         this.onfailure?.(
           new UpstreamError(classified.kind === 'auth' ? classified : { ...classified, kind: 'network', reason: 'stream-refused', mayHaveReachedServer: false }, { cause: failure }),
         );
@@ -339,9 +346,7 @@ export class StreamableHttpConnection implements Connection {
 
   #report(err: unknown): void {
     if (this.#closed) return;
-    const hadSession = this.#sessionId !== undefined;
-    const facts = err instanceof HttpFailure ? { ...err.facts, hadSession } : factsFromError(err, hadSession);
-    this.onfailure?.(new UpstreamError(classifyFailure(facts), { cause: err }));
+    this.onfailure?.(new UpstreamError(classifyFailure(factsOf(err, this.#sessionId !== undefined)), { cause: err }));
   }
 
   #retryDelay(attempt: number): number {
@@ -374,7 +379,7 @@ async function httpFailure(response: AnyResponse, method: string): Promise<HttpF
   } else {
     body = await response.text().catch(() => '');
   }
-  return new HttpFailure({ hadSession: false, status: response.status, body, message: `${method} answered HTTP ${response.status}: ${body}` });
+  return new HttpFailure({ status: response.status, body, message: `${method} answered HTTP ${response.status}: ${body}` });
 }
 
 /** Where a redirect may be followed to: same origin, and the method kept (see #request). */
