@@ -48,10 +48,18 @@ export class NodeResponse {
     return this.#web;
   }
 
-  /** Claims the Node stream for a reader of its own (the fast path); throws if already read. */
-  takeIncoming(): IncomingMessage {
+  /**
+   * Claims the body for a reader of its own (the fast path): `onChunk` for each chunk as it
+   * arrives, then `onEnd` once, with the error if it broke. Returns a function that stops reading
+   * (onEnd then gets its reason). Throws if the body was read already.
+   */
+  read(onChunk: (chunk: Buffer) => void, onEnd: (error?: unknown) => void): (reason?: Error) => void {
     this.#take();
-    return this.incoming;
+    const end = follow(this.incoming, onChunk, onEnd);
+    return (reason) => {
+      end(reason ?? new Error('cancelled'));
+      this.incoming.destroy();
+    };
   }
 
   /** Throws the body away without reading it, freeing the socket for the next request. */
@@ -104,25 +112,20 @@ function webStreamOf(incoming: IncomingMessage): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
-        const fail = (err: unknown) => {
-          if (settled) return;
-          settled = true;
-          controller.error(err);
-        };
-        incoming.on('data', (chunk: Buffer) => {
-          if (settled) return;
-          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-          if ((controller.desiredSize ?? 1) <= 0) incoming.pause();
-        });
-        incoming.once('end', () => {
-          if (settled) return;
-          settled = true;
-          controller.close();
-        });
-        incoming.once('error', fail);
-        incoming.once('close', () => {
-          if (!incoming.complete) fail(new Error('terminated: the connection closed mid-body'));
-        });
+        follow(
+          incoming,
+          (chunk) => {
+            if (settled) return;
+            controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+            if ((controller.desiredSize ?? 1) <= 0) incoming.pause();
+          },
+          (error) => {
+            if (settled) return;
+            settled = true;
+            if (error === undefined) controller.close();
+            else controller.error(error);
+          },
+        );
       },
       pull() {
         incoming.resume();
@@ -135,6 +138,27 @@ function webStreamOf(incoming: IncomingMessage): ReadableStream<Uint8Array> {
     },
     { highWaterMark: 4 },
   );
+}
+
+/**
+ * Passes an answer's chunks to `onChunk` and calls `onEnd` once: with no argument when the body
+ * ended, with the error when it broke, or when the socket closed before the body was complete.
+ * Returns the function that ends it early (with the reason given).
+ */
+function follow(incoming: IncomingMessage, onChunk: (chunk: Buffer) => void, onEnd: (error?: unknown) => void): (error: unknown) => void {
+  let ended = false;
+  const end = (error?: unknown) => {
+    if (ended) return;
+    ended = true;
+    onEnd(error);
+  };
+  incoming.on('data', (chunk: Buffer) => {
+    if (!ended) onChunk(chunk);
+  });
+  incoming.once('end', () => end());
+  incoming.once('error', end);
+  incoming.once('close', () => end(incoming.complete ? undefined : new Error('terminated: the connection closed mid-body')));
+  return end;
 }
 
 /** `Headers`, read-only, over the lower-cased header record node:http gives. */

@@ -7,24 +7,13 @@ import { NodeResponse } from './NodeResponse.js';
  * was cancelled. Returns a function that cancels the reading.
  */
 export function readBody(response: Response | NodeResponse, onChunk: (chunk: Uint8Array) => void, onEnd: (error?: unknown) => void): (reason?: Error) => void {
+  if (response instanceof NodeResponse) return response.read(onChunk, onEnd);
   let ended = false;
   const end = (error?: unknown) => {
     if (ended) return;
     ended = true;
     onEnd(error);
   };
-  if (response instanceof NodeResponse) {
-    const incoming = response.takeIncoming();
-    incoming.on('data', onChunk);
-    incoming.once('end', () => end());
-    incoming.once('error', (err) => end(err));
-    // Closed without 'end' or 'error': the socket went away mid-body.
-    incoming.once('close', () => end(incoming.complete ? undefined : new Error('terminated: the connection closed mid-body')));
-    return (reason) => {
-      end(reason ?? new Error('cancelled'));
-      incoming.destroy();
-    };
-  }
   const body = response.body;
   if (!body) {
     queueMicrotask(() => end());
