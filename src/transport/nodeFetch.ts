@@ -40,13 +40,17 @@ const MAX_REDIRECTS = 20;
  * socket the server is closing.
  */
 export function createNodeFetch(timeouts: NodeFetchTimeouts): NodeFetch {
-  // Loaded at the first request that needs them: https costs a few ms that plain http never needs.
-  let http: Client | undefined;
-  let https: Client | undefined;
+  // By URL protocol, each loaded at the first request that needs it: https costs a few ms that
+  // plain http never needs. Later requests find theirs without an await. Concurrent first
+  // requests share one load, so there is one agent per protocol for close() to end.
+  const clients: Partial<Record<string, Client>> = {};
+  const loading: Partial<Record<string, Promise<Client>>> = {};
   const clientFor = async (url: URL): Promise<Client> => {
-    if (url.protocol === 'http:') return (http ??= await loadClient('node:http'));
-    if (url.protocol === 'https:') return (https ??= await loadClient('node:https'));
-    throw new TypeError('fetch failed', { cause: new Error(`unsupported protocol ${url.protocol}`) });
+    const protocol = url.protocol;
+    if (protocol !== 'http:' && protocol !== 'https:') {
+      throw new TypeError('fetch failed', { cause: new Error(`unsupported protocol ${protocol}`) });
+    }
+    return (loading[protocol] ??= loadClient(protocol === 'http:' ? 'node:http' : 'node:https').then((client) => (clients[protocol] = client)));
   };
 
   const nodeFetch = async (input: string | URL, init: RequestInit = {}): Promise<NodeResponse> => {
@@ -55,7 +59,7 @@ export function createNodeFetch(timeouts: NodeFetchTimeouts): NodeFetch {
     let body = await bodyBytes(init.body);
     let headers = plainHeaders(init.headers);
     for (let redirects = 0; ; redirects++) {
-      const client = (url.protocol === 'http:' ? http : url.protocol === 'https:' ? https : undefined) ?? (await clientFor(url));
+      const client = clients[url.protocol] ?? (await clientFor(url));
       const incoming = await send(client, { url, method, headers, body, signal: init.signal ?? undefined }, timeouts);
       const status = incoming.statusCode ?? 0;
       const location = incoming.headers.location;
@@ -78,8 +82,7 @@ export function createNodeFetch(timeouts: NodeFetchTimeouts): NodeFetch {
     }
   };
   nodeFetch.close = () => {
-    http?.agent.destroy();
-    https?.agent.destroy();
+    for (const client of Object.values(clients)) client?.agent.destroy();
   };
   return nodeFetch;
 }
