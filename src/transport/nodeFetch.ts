@@ -141,6 +141,12 @@ function sendNow({ mod, agent }: Client, { url, method, headers, body, signal }:
       req = mod.request(url, { agent, method, headers: sendHeaders }, (incoming) => {
         answer = incoming;
         clearTimeout(headersTimer);
+        // A GET stream's socket is never reused. Such a stream ends when the server goes away: a
+        // server shutting down ends it cleanly, then closes the connection. node:http put the
+        // socket back in the pool at the clean end, before the close was seen, and the next POST
+        // was written into it and failed as "may have reached the server" (measured: legacy SSE
+        // servers restarting, about one restart in five).
+        if (method === 'GET' && isEventStream(incoming)) req.shouldKeepAlive = false;
         // The signal stays attached while the body is read: aborting ends the body too.
         incoming.once('close', () => signal?.removeEventListener('abort', onAbort));
         if (timeouts.bodyTimeoutMs > 0) watchBody(incoming, timeouts.bodyTimeoutMs);
@@ -196,11 +202,25 @@ function dropWhenClosedIdle(socket: Socket): void {
   });
 }
 
-/** Ends a body that stays silent for longer than `ms`. */
+/**
+ * Ends a body that stays silent for longer than `ms`. What arrives on the socket counts, not the
+ * answer's 'data' events: listening to those would start the body flowing before its reader is
+ * attached (the web body is made later, after an await), and the first chunks would be lost.
+ */
 function watchBody(incoming: IncomingMessage, ms: number): void {
   const timer = setTimeout(() => incoming.destroy(codedError('UND_ERR_BODY_TIMEOUT', `the response body was silent for ${ms} ms`)), ms);
-  incoming.on('data', () => timer.refresh());
-  incoming.once('close', () => clearTimeout(timer));
+  const socket = incoming.socket;
+  const refresh = () => void timer.refresh();
+  socket.on('data', refresh);
+  incoming.once('close', () => {
+    clearTimeout(timer);
+    // The socket may serve the next request: it no longer speaks for this body.
+    socket.off('data', refresh);
+  });
+}
+
+function isEventStream(incoming: IncomingMessage): boolean {
+  return /^\s*text\/event-stream/i.test(incoming.headers['content-type'] ?? '');
 }
 
 function isRedirect(status: number): boolean {

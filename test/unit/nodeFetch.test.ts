@@ -31,6 +31,10 @@ function route(req: IncomingMessage, res: ServerResponse, body: string): void {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(': opened\n\n'); // then nothing more
       return;
+    case '/ended-stream':
+      // Ended cleanly, as a server shutting down ends it; the connection itself stays open.
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).end('data: bye\n\n');
+      return;
     case '/never':
       return; // no answer at all
     case '/bom':
@@ -157,6 +161,18 @@ describe('nodeFetch', () => {
     nodeFetch.close();
   });
 
+  it('with a body timeout, a body read only later still arrives whole', async () => {
+    const nodeFetch = createNodeFetch({ ...timeouts, bodyTimeoutMs: 5000 });
+    const json = await nodeFetch(`${base}/json`, { method: 'POST', body: 'late' });
+    const stream = await nodeFetch(`${base}/silent`);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await json.json()).toEqual({ got: 'late' });
+    const reader = stream.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe(': opened\n\n');
+    await reader.cancel();
+    nodeFetch.close();
+  });
+
   it('gives up waiting for response headers after the headers timeout', async () => {
     const nodeFetch = createNodeFetch({ ...timeouts, headersTimeoutMs: 200 });
     const err = await nodeFetch(`${base}/never`).catch((e: unknown) => e);
@@ -172,5 +188,22 @@ describe('nodeFetch', () => {
     for (let i = 0; i < 5; i++) await (await nodeFetch(`${base}/json`)).text();
     expect(ports.size).toBe(1);
     nodeFetch.close();
+  });
+
+  it('never reuses the connection of a GET stream, even one that ended cleanly', async () => {
+    const nodeFetch = createNodeFetch(timeouts);
+    const ports: number[] = [];
+    const onConnection = (socket: { remotePort?: number }) => void ports.push(socket.remotePort!);
+    server.on('connection', onConnection);
+    try {
+      expect(await (await nodeFetch(`${base}/ended-stream`, { headers: { accept: 'text/event-stream' } })).text()).toBe('data: bye\n\n');
+      await (await nodeFetch(`${base}/json`, { method: 'POST', body: 'a' })).text();
+      await (await nodeFetch(`${base}/json`, { method: 'POST', body: 'b' })).text();
+      // The stream had a connection of its own; the two POSTs share the next one.
+      expect(ports).toHaveLength(2);
+    } finally {
+      server.off('connection', onConnection);
+      nodeFetch.close();
+    }
   });
 });
