@@ -72,13 +72,8 @@ export class Authorizer {
     this.#oauthFetch = opts.oauthFetch ?? this.#baseFetch;
   }
 
-  /**
-   * A `fetch` with the sign-in taken care of; hand it to the transports. Its `standard` does the
-   * same over the standard fetch (see HttpFetch.standard), for the legacy SSE transport.
-   */
-  readonly fetch: FetchLike & { standard: FetchLike } = Object.assign((input: string | URL, init?: RequestInit) => this.#fetchWith(this.#baseFetch, input, init), {
-    standard: (input: string | URL, init?: RequestInit) => this.#fetchWith(this.#oauthFetch, input, init),
-  });
+  /** A `fetch` with the sign-in taken care of; hand it to the transports. */
+  readonly fetch: FetchLike = (input: string | URL, init?: RequestInit) => this.#fetchWith(this.#baseFetch, input, init);
 
   async #fetchWith(base: FetchLike, input: string | URL, init: RequestInit | undefined): Promise<Response> {
     let token = await this.#accessToken();

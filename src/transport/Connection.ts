@@ -53,8 +53,7 @@ export interface ConnectionOptions {
   headers: Record<string, string>;
   /**
    * Every HTTP request goes through this: proxy and timeouts (httpFetch.ts), with the sign-in
-   * (auth/Authorizer.ts) on top when OAuth is on; Node's fetch when absent. Its `standard`, where
-   * present, is the same over Node's fetch itself, which the legacy SSE transport uses.
+   * (auth/Authorizer.ts) on top when OAuth is on; Node's fetch when absent.
    */
-  fetch?: FetchLike & { standard?: FetchLike };
+  fetch?: FetchLike;
 }

@@ -35,10 +35,7 @@ export class SseConnection implements Connection {
 
   constructor(opts: ConnectionOptions & { startTimeoutMs?: number }) {
     this.#startTimeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
-    // Node's fetch rather than node:http here (see HttpFetch.standard): with node:http, a POST
-    // sent just as the server restarts was now and then written into a kept-alive socket the
-    // server had closed, and failed as "may have reached the server" instead of being resent.
-    this.#httpFetch = opts.fetch?.standard ?? opts.fetch ?? ((input, init) => fetch(input, init));
+    this.#httpFetch = opts.fetch ?? ((input, init) => fetch(input, init));
     this.#transport = new SSEClientTransport(opts.url, {
       requestInit: { headers: opts.headers },
       // The POSTs and the stream both go through the bridge's one fetch (proxy, timeouts).
