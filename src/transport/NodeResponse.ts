@@ -10,6 +10,9 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
  * 30 ms and 12 MiB that a bridge without OAuth never needs. The OAuth requests, whose SDK code
  * checks `instanceof Response`, go through the standard fetch instead (httpFetch.ts).
  */
+/** What a fetch of ours answers: a NodeResponse on direct connections, undici's Response through a proxy. */
+export type AnyResponse = Response | NodeResponse;
+
 export class NodeResponse {
   readonly status: number;
   readonly statusText: string;

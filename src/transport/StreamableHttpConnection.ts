@@ -3,10 +3,13 @@ import type { JSONRPCMessage } from '../protocol/jsonrpc.js';
 import { isReply, isRequest } from '../protocol/jsonrpc.js';
 import { wireText } from '../protocol/wireText.js';
 import { JSONRPCMessageSchema } from '../sdk/lightTypes.js';
-import { classifyFailure, type FailureFacts } from './classifyFailure.js';
+import { classifyFailure } from './classifyFailure.js';
 import type { CloseOptions, Connection, ConnectionOptions } from './Connection.js';
-import { factsFromError } from './factsFromError.js';
-import { NodeResponse } from './NodeResponse.js';
+import { discardBody } from './discardBody.js';
+import { fetchWithinOrigin } from './fetchWithinOrigin.js';
+import { HttpFailure } from './HttpFailure.js';
+import { mediaType } from './mediaType.js';
+import type { AnyResponse } from './NodeResponse.js';
 import { readBody } from './readBody.js';
 import { SendTracker } from './SendTracker.js';
 import { SseParser, type SseEvent } from './SseParser.js';
@@ -22,23 +25,6 @@ const RESUME_ATTEMPTS = 3;
 const RESUME_LIMIT = 10;
 /** The longest that sends after `notifications/initialized` wait for the GET stream to answer. */
 const STREAM_GATE_MS = 1000;
-
-type AnyResponse = Response | NodeResponse;
-
-/**
- * A failure of an HTTP exchange that already carries its facts (status and body). Whether the
- * request had a session is added when it is classified (factsOf).
- */
-class HttpFailure extends Error {
-  constructor(readonly facts: Omit<FailureFacts, 'hadSession'>) {
-    super(facts.message ?? `HTTP ${facts.status}: ${facts.body ?? ''}`);
-  }
-}
-
-/** What classifyFailure needs to know about anything a request of ours threw. */
-function factsOf(err: unknown, hadSession: boolean): FailureFacts {
-  return err instanceof HttpFailure ? { ...err.facts, hadSession } : factsFromError(err, hadSession);
-}
 
 /**
  * Streamable HTTP (2025-03-26 and later): POSTs answered with JSON or an SSE stream, the optional
@@ -104,7 +90,7 @@ export class StreamableHttpConnection implements Connection {
       await this.#sends.track(sending);
     } catch (err) {
       if (err instanceof UpstreamError) throw err;
-      throw new UpstreamError(classifyFailure(factsOf(err, hadSession)), { cause: err });
+      throw new UpstreamError(classifyFailure(HttpFailure.factsOf(err, hadSession)), { cause: err });
     }
     if (opensStream) this.#openGetStream(false);
   }
@@ -139,9 +125,9 @@ export class StreamableHttpConnection implements Connection {
     const response = await this.#request('POST', headers, wireText(message));
     const sessionId = response.headers.get('mcp-session-id');
     if (sessionId) this.#sessionId = sessionId;
-    if (!response.ok) throw await httpFailure(response, 'POST');
+    if (!response.ok) throw await HttpFailure.of(response, 'POST');
     if (response.status === 202 || !isRequest(message)) {
-      discard(response);
+      discardBody(response);
       return;
     }
     const type = mediaType(response.headers.get('content-type'));
@@ -161,7 +147,7 @@ export class StreamableHttpConnection implements Connection {
       for (const m of messages) this.onmessage?.(m);
       return;
     }
-    discard(response);
+    discardBody(response);
     throw new HttpFailure({ malformed: true, message: `Unexpected content type: ${response.headers.get('content-type')}` });
   }
 
@@ -226,7 +212,7 @@ export class StreamableHttpConnection implements Connection {
       try {
         const headers = this.#headers({ accept: 'text/event-stream', 'last-event-id': stream.lastEventId ?? '' });
         const response = await this.#request('GET', headers);
-        if (!response.ok) throw await httpFailure(response, 'GET');
+        if (!response.ok) throw await HttpFailure.of(response, 'GET');
         stream.resumes += 1;
         this.#readStream(response, stream);
       } catch (err) {
@@ -260,16 +246,16 @@ export class StreamableHttpConnection implements Connection {
         this.#onGetAnswered?.();
       }
       if (response.status === 405) {
-        discard(response);
+        discardBody(response);
         return; // stays "open": there is nothing to reopen
       }
       if (!response.ok) {
         // 409: the server says one is open already (from before a reconnect of ours).
-        if (response.status === 409) return discard(response);
+        if (response.status === 409) return discardBody(response);
         this.#getOpen = false;
-        const failure = await httpFailure(response, 'GET');
+        const failure = await HttpFailure.of(response, 'GET');
         if (this.#closed) return;
-        const classified = classifyFailure(factsOf(failure, this.#sessionId !== undefined));
+        const classified = classifyFailure(HttpFailure.factsOf(failure, this.#sessionId !== undefined));
         this.onfailure?.(
           new UpstreamError(classified.kind === 'auth' ? classified : { ...classified, kind: 'network', reason: 'stream-refused', mayHaveReachedServer: false }, { cause: failure }),
         );
@@ -316,7 +302,7 @@ export class StreamableHttpConnection implements Connection {
 
   async #terminate(): Promise<void> {
     const response = await this.#request('DELETE', this.#headers({}));
-    discard(response);
+    discardBody(response);
     // 405: the server does not end sessions on request, which the spec allows.
   }
 
@@ -328,25 +314,14 @@ export class StreamableHttpConnection implements Connection {
     return headers;
   }
 
-  /**
-   * One HTTP request to the server's URL. Redirects are followed within the URL's origin only,
-   * and for a POST only when they keep the method (307, 308); any other redirect comes back as
-   * the answer, which then fails as an HTTP error naming where it pointed.
-   */
-  async #request(method: string, headers: Record<string, string>, body?: string): Promise<AnyResponse> {
-    let url = this.#url;
-    for (let hops = 0; ; hops++) {
-      const response = await this.#fetch(url, { method, headers, body, signal: this.#abort.signal, redirect: 'manual' });
-      const next = sameOriginRedirect(response, url, method);
-      if (!next || hops === 5) return response;
-      discard(response);
-      url = next;
-    }
+  /** One HTTP request to the server's URL (redirects: see fetchWithinOrigin). */
+  #request(method: string, headers: Record<string, string>, body?: string): Promise<AnyResponse> {
+    return fetchWithinOrigin(this.#fetch, this.#url, { method, headers, body, signal: this.#abort.signal });
   }
 
   #report(err: unknown): void {
     if (this.#closed) return;
-    this.onfailure?.(new UpstreamError(classifyFailure(factsOf(err, this.#sessionId !== undefined)), { cause: err }));
+    this.onfailure?.(new UpstreamError(classifyFailure(HttpFailure.factsOf(err, this.#sessionId !== undefined)), { cause: err }));
   }
 
   #retryDelay(attempt: number): number {
@@ -361,58 +336,4 @@ export class StreamableHttpConnection implements Connection {
     }, ms);
     this.#timers.add(timer);
   }
-}
-
-/** Frees the connection under a response whose body nobody will read. */
-function discard(response: AnyResponse): void {
-  if (response instanceof NodeResponse) response.discard();
-  else void response.body?.cancel().catch(() => undefined);
-}
-
-/** The HTTP error an unsuccessful answer stands for, with its body (or where a redirect pointed). */
-async function httpFailure(response: AnyResponse, method: string): Promise<HttpFailure> {
-  const location = response.headers.get('location');
-  let body: string;
-  if (response.status >= 300 && response.status < 400 && location !== null) {
-    discard(response);
-    body = `Redirect to ${redactedTarget(location, response.url)} not followed`;
-  } else {
-    body = await response.text().catch(() => '');
-  }
-  return new HttpFailure({ status: response.status, body, message: `${method} answered HTTP ${response.status}: ${body}` });
-}
-
-/** Where a redirect may be followed to: same origin, and the method kept (see #request). */
-function sameOriginRedirect(response: AnyResponse, from: URL, method: string): URL | undefined {
-  const status = response.status;
-  if (status !== 301 && status !== 302 && status !== 303 && status !== 307 && status !== 308) return undefined;
-  if (method !== 'GET' && status !== 307 && status !== 308) return undefined;
-  const location = response.headers.get('location');
-  if (location === null) return undefined;
-  let target: URL;
-  try {
-    target = new URL(location, from);
-  } catch {
-    return undefined;
-  }
-  const addsUserinfo = (target.username || target.password) && (target.username !== from.username || target.password !== from.password);
-  return target.origin === from.origin && !addsUserinfo ? target : undefined;
-}
-
-/** A redirect target fit for a message: no credentials, query or fragment. */
-function redactedTarget(location: string, base: string): string {
-  try {
-    const target = new URL(location, base);
-    target.username = target.password = target.search = target.hash = '';
-    return target.href;
-  } catch {
-    return '(an invalid URL)';
-  }
-}
-
-/** "text/event-stream; charset=utf-8" → "text/event-stream". */
-function mediaType(contentType: string | null): string {
-  if (!contentType) return '';
-  const semi = contentType.indexOf(';');
-  return (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
 }
