@@ -1,8 +1,6 @@
 // Bundles the CLI into dist/ with esbuild: one file to parse at start instead of hundreds of
-// modules to resolve, and the SDK's legacy SSE client transport's two heavy imports swapped for
-// light stand-ins (src/sdk/): zod message validation, and the OAuth client until it is needed.
-// Its JSON parse/stringify calls are routed through the stand-in too, so messages keep their text.
-// (Streamable HTTP is our own transport: src/transport/StreamableHttpConnection.ts.)
+// modules to resolve. Both transports are our own (src/transport/), so nothing of the SDK's zod
+// schemas loads at start; the OAuth client loads on first use (src/sdk/loadAuth.ts).
 import { build } from 'esbuild';
 import { readFile, rm } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
@@ -10,42 +8,6 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(fileURLToPath(import.meta.url));
-const sdkClient = join(root, 'node_modules/@modelcontextprotocol/sdk/dist/esm/client');
-const transports = new Set(['sse.js'].map((f) => join(sdkClient, f)));
-
-/**
- * In the transport's own source, JSON text goes through the light types module, which keeps each
- * message's text for verbatim forwarding (src/protocol/wireText.ts). Every rewrite must apply: a
- * new SDK version that changes these lines fails the build rather than the bridge.
- */
-const REWRITES = {
-  'sse.js': [
-    ['JSONRPCMessageSchema.parse(JSON.parse(messageEvent.data))', 'JSONRPCMessageSchema.parseText(messageEvent.data)'],
-    ['body: JSON.stringify(message),', 'body: JSONRPCMessageSchema.stringify(message),'],
-  ],
-};
-
-/** Redirects `../types.js` and `./auth.js` as imported by the SDK's SSE client transport only. */
-const lightSdk = {
-  name: 'light-sdk',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]client[\\/]sse\.js$/ }, async (args) => {
-      if (!transports.has(args.path)) return undefined;
-      let source = await readFile(args.path, 'utf8');
-      for (const [from, to] of REWRITES[args.path.split(/[\\/]/).pop()]) {
-        if (!source.includes(from)) throw new Error(`build: "${from}" not found in ${args.path}; the SDK changed`);
-        source = source.split(from).join(to);
-      }
-      return { contents: source, loader: 'js', resolveDir: dirname(args.path) };
-    });
-    b.onResolve({ filter: /^(\.\.\/types|\.\/auth)\.js$/ }, (args) => {
-      if (!transports.has(args.importer)) return undefined;
-      const stand = args.path === '../types.js' ? 'lightTypes.ts' : 'lazyAuth.ts';
-      return { path: join(root, 'src/sdk', stand) };
-    });
-  },
-};
-
 /**
  * A static `import … from 'node:…'` anywhere in the bundle becomes a call of the banner's
  * require(). For an imported built-in, Node's ESM loader builds a facade module that reads every
@@ -102,13 +64,14 @@ const result = await build({
   minifyWhitespace: process.env.MCP_TETHER_BUILD !== 'debug',
   legalComments: 'linked',
   metafile: true,
-  plugins: [lightSdk, builtinsByRequire, lazyCommanderSpawn],
+  plugins: [builtinsByRequire, lazyCommanderSpawn],
   define: { MCP_TETHER_VERSION: JSON.stringify(pkg.version) },
   // Some bundled CommonJS packages call require(), and so does builtinsByRequire: give the ESM bundle one.
   banner: { js: "import { createRequire as __tetherRequire } from 'node:module'; const require = __tetherRequire(import.meta.url);" },
   logLevel: 'warning',
 });
-// Guard: nothing loaded at start-up may contain zod, or the stand-ins above stopped applying.
+// Guard: nothing loaded at start-up may contain zod (the SDK's schemas cost ~300 ms at start;
+// see src/sdk/lightTypes.ts).
 // That is the entry file and every chunk it imports statically (lazy chunks may have it).
 const outputs = result.metafile.outputs;
 // The CLI's own output: not just any entry point, as every dynamic import() makes one too.

@@ -1,6 +1,6 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from '../log/Logger.js';
-import { loadAuth } from '../sdk/lazyAuth.js';
+import { loadAuth } from '../sdk/loadAuth.js';
 import { SIGN_IN_FAILED } from '../transport/classifyFailure.js';
 import { NeedsSignIn, type TetherAuthProvider } from './TetherAuthProvider.js';
 import type { StoredClient, StoredTokens, TokenStore } from './TokenStore.js';

@@ -1,140 +1,196 @@
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import type { JSONRPCMessage } from '../protocol/jsonrpc.js';
+import { wireText } from '../protocol/wireText.js';
+import { JSONRPCMessageSchema } from '../sdk/lightTypes.js';
 import { classifyFailure } from './classifyFailure.js';
 import type { CloseOptions, Connection, ConnectionOptions } from './Connection.js';
-import { factsFromError } from './factsFromError.js';
+import { discardBody } from './discardBody.js';
+import { fetchWithinOrigin } from './fetchWithinOrigin.js';
+import { HttpFailure } from './HttpFailure.js';
+import { mediaType } from './mediaType.js';
+import { readBody } from './readBody.js';
 import { SendTracker } from './SendTracker.js';
+import { SseParser, type SseEvent } from './SseParser.js';
 import { UpstreamError } from './UpstreamError.js';
 
 /** How long to wait for the `endpoint` event after opening the stream. */
 const DEFAULT_START_TIMEOUT_MS = 30_000;
 
 /**
- * Legacy HTTP+SSE (2024-11-05), on the SDK's SSEClientTransport.
+ * Legacy HTTP+SSE (2024-11-05): a GET stream that names the endpoint to POST to, and carries
+ * every message from the server; each POST is only acknowledged (202).
  *
- * On this transport the session *is* the stream: when EventSource reconnects on its own, the
- * server hands out a new `endpoint`, which is a new, uninitialized session, and the SDK would
- * silently start posting to it. So this wrapper refuses every reconnect and reports the lost
- * stream as a lost session instead; the session owner then opens a fresh connection and
- * initializes it before anything else is sent.
+ * On this transport the session *is* the stream: a new stream gets a new `endpoint`, which is a
+ * new, uninitialized session. So the stream is never reopened here: its end is reported as a
+ * lost session, and the session owner opens a fresh connection and initializes it before
+ * anything else is sent.
+ *
+ * Our own rather than the SDK's SSEClientTransport, which this replaced: that one reads the
+ * stream through EventSource, fetch's web streams and a TextDecoderStream, and makes a `Headers`
+ * for every POST, which loads Node's undici at start (about 40 ms of a bridge's start-up, and
+ * more memory at idle than the rest of the bridge). Here the stream is read as a Node stream
+ * with the same byte-level parser as Streamable HTTP, and failures carry their facts.
  */
 export class SseConnection implements Connection {
   readonly kind = 'sse' as const;
   onmessage?: (message: JSONRPCMessage) => void;
   onfailure?: (error: UpstreamError) => void;
 
-  readonly #transport: SSEClientTransport;
-  readonly #reported = new WeakSet<object>();
-  readonly #sends = new SendTracker();
+  readonly #url: URL;
+  readonly #fetch: NonNullable<ConnectionOptions['fetch']>;
+  readonly #extraHeaders: Record<string, string>;
   readonly #startTimeoutMs: number;
-  readonly #httpFetch: NonNullable<ConnectionOptions['fetch']>;
-  #streamOpens = 0;
-  #started = false;
+  readonly #abort = new AbortController();
+  readonly #sends = new SendTracker();
+  #endpoint: URL | undefined;
+  #protocolVersion: string | undefined;
+  #cancelStream: ((reason?: Error) => void) | undefined;
   #closed = false;
   #lostReported = false;
 
   constructor(opts: ConnectionOptions & { startTimeoutMs?: number }) {
+    this.#url = opts.url;
+    this.#fetch = opts.fetch ?? ((input, init) => fetch(input, init));
+    this.#extraHeaders = opts.headers;
     this.#startTimeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
-    this.#httpFetch = opts.fetch ?? ((input, init) => fetch(input, init));
-    this.#transport = new SSEClientTransport(opts.url, {
-      requestInit: { headers: opts.headers },
-      // The POSTs and the stream both go through the bridge's one fetch (proxy, timeouts).
-      fetch: this.#httpFetch,
-      eventSourceInit: { fetch: (input, init) => this.#openStream(input, init) },
-    });
-    this.#transport.onmessage = (message) => this.onmessage?.(message);
-    this.#transport.onerror = (err) => this.#onTransportError(err);
   }
 
   get sessionId(): string | undefined {
     return undefined;
   }
 
+  /** Opens the stream and waits for its `endpoint` event. */
   async start(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new UpstreamError({
-              kind: 'network',
-              reason: 'timeout',
-              mayHaveReachedServer: false,
-              detail: `no "endpoint" event on the SSE stream within ${this.#startTimeoutMs / 1000} s`,
-            }),
-          ),
-        this.#startTimeoutMs,
-      );
-    });
     try {
-      await Promise.race([this.#transport.start(), timeout]);
-      this.#started = true;
+      await new Promise<void>((resolve, reject) => {
+        timer = setTimeout(
+          () => reject(new UpstreamError({ kind: 'network', reason: 'timeout', mayHaveReachedServer: false, detail: `no "endpoint" event on the SSE stream within ${this.#startTimeoutMs / 1000} s` })),
+          this.#startTimeoutMs,
+        );
+        this.#openStream(resolve, reject).catch(reject);
+      });
     } catch (err) {
+      this.#cancelStream?.(new Error('start failed'));
       if (err instanceof UpstreamError) throw err;
-      throw new UpstreamError(classifyFailure(factsFromError(err, false)), { cause: err });
+      throw new UpstreamError(classifyFailure(HttpFailure.factsOf(err, false)), { cause: err });
     } finally {
       clearTimeout(timer);
     }
   }
 
   async send(message: JSONRPCMessage): Promise<void> {
+    const endpoint = this.#endpoint;
+    if (!endpoint || this.#closed || this.#lostReported) {
+      throw new UpstreamError({ kind: 'session-lost', reason: 'not-connected', mayHaveReachedServer: false, detail: 'the SSE stream is not connected' });
+    }
     try {
-      await this.#sends.track(this.#transport.send(message));
+      await this.#sends.track(this.#post(endpoint, message));
     } catch (err) {
-      if (err && typeof err === 'object') this.#reported.add(err);
-      if (err instanceof Error && err.message === 'Not connected') {
-        throw new UpstreamError({ kind: 'session-lost', reason: 'not-connected', mayHaveReachedServer: false, detail: 'the SSE stream is not connected' }, { cause: err });
-      }
+      if (err instanceof UpstreamError) throw err;
       // Every legacy POST carries the session in its URL.
-      throw new UpstreamError(classifyFailure(factsFromError(err, true)), { cause: err });
+      throw new UpstreamError(classifyFailure(HttpFailure.factsOf(err, true)), { cause: err });
     }
   }
 
   setProtocolVersion(version: string): void {
-    this.#transport.setProtocolVersion(version);
+    this.#protocolVersion = version;
   }
 
   async close(opts: CloseOptions = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     if (opts.drainMs) await this.#sends.drain(opts.drainMs);
-    this.#transport.onerror = undefined;
-    this.#transport.onmessage = undefined;
-    await this.#transport.close().catch(() => undefined);
+    this.#cancelStream?.(new Error('connection closed'));
+    this.#abort.abort(new DOMException('connection closed', 'AbortError'));
   }
 
-  #openStream(input: string | URL, init?: RequestInit): Promise<Response> {
-    this.#streamOpens += 1;
-    if (this.#streamOpens > 1 || this.#closed) {
-      // EventSource is reconnecting: the old session is gone with the old stream.
-      this.#reportLost('the SSE stream reconnected, which starts a new session on the server');
-      return Promise.reject(new Error('mcp-tether: SSE reconnect refused; the session owner reconnects'));
+  async #post(endpoint: URL, message: JSONRPCMessage): Promise<void> {
+    // The message's own text when it has one: forwarded verbatim, never serialized again.
+    const response = await fetchWithinOrigin(this.#fetch, endpoint, { method: 'POST', headers: this.#headers({ 'content-type': 'application/json' }), body: wireText(message), signal: this.#abort.signal });
+    if (!response.ok) throw await HttpFailure.of(response, 'POST');
+    discardBody(response);
+  }
+
+  /**
+   * GETs the stream and reads it to its end. `ready` is called at the `endpoint` event; `failed`
+   * when the stream is refused or ends before one. After that, its end is a lost session.
+   */
+  async #openStream(ready: () => void, failed: (err: unknown) => void): Promise<void> {
+    const response = await fetchWithinOrigin(this.#fetch, this.#url, { method: 'GET', headers: this.#headers({ accept: 'text/event-stream' }), signal: this.#abort.signal });
+    if (!response.ok) throw await HttpFailure.of(response, 'GET');
+    const type = mediaType(response.headers.get('content-type'));
+    if (type !== 'text/event-stream') {
+      discardBody(response);
+      throw new HttpFailure({ malformed: true, message: `Unexpected content type: ${response.headers.get('content-type')} (expected text/event-stream)` });
     }
-    return this.#httpFetch(input, init);
+    const parser = new SseParser((event) => {
+      if (event.event === 'endpoint') {
+        if (this.#endpoint) return;
+        try {
+          this.#endpoint = this.#endpointOf(event.data);
+        } catch (err) {
+          failed(err);
+          return;
+        }
+        ready();
+        return;
+      }
+      const message = this.#messageOf(event);
+      if (message) this.onmessage?.(message);
+    });
+    this.#cancelStream = readBody(
+      response,
+      (chunk) => parser.feed(chunk),
+      (error) => {
+        this.#cancelStream = undefined;
+        if (this.#closed) return;
+        const how = error === undefined ? 'the SSE stream ended' : `the SSE stream was lost (${HttpFailure.factsOf(error, true).message})`;
+        if (!this.#endpoint) {
+          failed(error ?? new HttpFailure({ malformed: true, message: `${how} before its "endpoint" event` }));
+          return;
+        }
+        this.#reportLost(how);
+      },
+    );
+  }
+
+  /** The endpoint named by the stream: on the stream's own origin only, as the SDK insists too. */
+  #endpointOf(data: string): URL {
+    let endpoint: URL;
+    try {
+      endpoint = new URL(data.trim(), this.#url);
+    } catch {
+      throw new HttpFailure({ malformed: true, message: `the SSE stream named an invalid endpoint: ${data.slice(0, 200)}` });
+    }
+    if (endpoint.origin !== this.#url.origin) {
+      throw new HttpFailure({ malformed: true, message: `the SSE stream named an endpoint on another origin (${endpoint.origin}), which is refused` });
+    }
+    return endpoint;
+  }
+
+  #messageOf(event: SseEvent): JSONRPCMessage | undefined {
+    if (!event.data || (event.event !== undefined && event.event !== 'message')) return undefined;
+    try {
+      return JSONRPCMessageSchema.parseText(event.data);
+    } catch (err) {
+      if (!this.#closed) {
+        const error = new HttpFailure({ malformed: true, message: (err as Error).message });
+        this.onfailure?.(new UpstreamError(classifyFailure(HttpFailure.factsOf(error, true)), { cause: error }));
+      }
+      return undefined;
+    }
   }
 
   #reportLost(detail: string): void {
-    if (this.#closed || this.#lostReported || !this.#started) return;
+    if (this.#closed || this.#lostReported) return;
     this.#lostReported = true;
-    const error = new UpstreamError({ kind: 'session-lost', reason: 'stream-lost', mayHaveReachedServer: true, detail });
-    setImmediate(() => {
-      if (!this.#closed) this.onfailure?.(error);
-    });
+    this.onfailure?.(new UpstreamError({ kind: 'session-lost', reason: 'stream-lost', mayHaveReachedServer: true, detail }));
   }
 
-  #onTransportError(err: unknown): void {
-    if (this.#closed) return;
-    setImmediate(() => {
-      if (this.#closed || (err && typeof err === 'object' && this.#reported.has(err))) return;
-      // Before start() resolved, the rejection of start() reports it.
-      if (!this.#started) return;
-      const name = (err as { name?: unknown } | null)?.name;
-      const isStreamError = err instanceof Error && (name === 'SseError' || /SSE error/.test(err.message));
-      if (isStreamError) {
-        this.#reportLost(`the SSE stream was lost (${err.message})`);
-        return;
-      }
-      this.onfailure?.(new UpstreamError(classifyFailure(factsFromError(err, true)), { cause: err }));
-    });
+  #headers(extra: Record<string, string>): Record<string, string> {
+    const headers: Record<string, string> = {};
+    if (this.#protocolVersion) headers['mcp-protocol-version'] = this.#protocolVersion;
+    Object.assign(headers, this.#extraHeaders, extra);
+    return headers;
   }
 }
