@@ -27,6 +27,16 @@ export class Downstream {
   readonly #splitter = new LineSplitter();
   #ended = false;
   #outputBroken = false;
+  /**
+   * Text not yet handed to stdout, oldest first; the first entry is written from #backlogAt on.
+   * A large message goes out one slice at a time, the next only once stdout has taken the last
+   * (drained): stdout buffers what the desktop has not read yet, and it encodes everything it
+   * buffered into one new allocation, so writing all slices at once made a full UTF-8 copy of the
+   * message. This way the bridge holds the message's text and at most one encoded slice.
+   */
+  readonly #backlog: string[] = [];
+  #backlogAt = 0;
+  #awaitingDrain = false;
 
   constructor(opts: DownstreamOptions) {
     this.#opts = opts;
@@ -48,20 +58,13 @@ export class Downstream {
   send(message: unknown): number {
     if (this.#outputBroken) return 0;
     const text = wireText(message);
-    const { output } = this.#opts;
-    if (text.length <= WRITE_SLICE) {
-      output.write(text + '\n');
+    if (this.#backlog.length === 0 && text.length <= WRITE_SLICE) {
+      this.#opts.output.write(text + '\n');
     } else {
-      // A large message goes out in slices: each is encoded to UTF-8 on its own, so the bridge
-      // never holds a second full copy of it (plus a third for `text + '\n'`) at once.
-      for (let start = 0; start < text.length; ) {
-        let end = Math.min(start + WRITE_SLICE, text.length);
-        // Never split a surrogate pair between two slices.
-        if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end -= 1;
-        output.write(text.slice(start, end));
-        start = end;
-      }
-      output.write('\n');
+      // Behind a large message, everything waits its turn: the order on stdout is the order sent.
+      if (text.length <= WRITE_SLICE) this.#backlog.push(text + '\n');
+      else this.#backlog.push(text, '\n');
+      this.#writeBacklog();
     }
     return this.#opts.measureBytes ? Buffer.byteLength(text) : text.length;
   }
@@ -92,7 +95,34 @@ export class Downstream {
 
   #onOutputError = (): void => {
     this.#outputBroken = true;
+    this.#backlog.length = 0;
     this.#onEnd();
+  };
+
+  #writeBacklog(): void {
+    const { output } = this.#opts;
+    while (!this.#awaitingDrain && !this.#outputBroken && this.#backlog.length > 0) {
+      const text = this.#backlog[0]!;
+      const start = this.#backlogAt;
+      let end = Math.min(start + WRITE_SLICE, text.length);
+      // Never split a surrogate pair between two slices: each is encoded to UTF-8 on its own.
+      if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end -= 1;
+      if (end === text.length) {
+        this.#backlog.shift();
+        this.#backlogAt = 0;
+      } else {
+        this.#backlogAt = end;
+      }
+      if (!output.write(start === 0 && end === text.length ? text : text.slice(start, end))) {
+        this.#awaitingDrain = true;
+        output.once('drain', this.#onDrain);
+      }
+    }
+  }
+
+  #onDrain = (): void => {
+    this.#awaitingDrain = false;
+    this.#writeBacklog();
   };
 
   #handleLine(line: string): void {

@@ -1,3 +1,5 @@
+import { StringDecoder } from 'node:string_decoder';
+
 /** One server-sent event, as the SSE format defines its fields. */
 export interface SseEvent {
   /** The `event:` field; undefined means "message". */
@@ -15,14 +17,18 @@ const CR = 0x0d;
  *
  * Linear in the body size, whatever the chunking: a 5 MiB event arriving in 64 KiB chunks is
  * scanned once and joined once. (Parsers that append each chunk to the unfinished line and search
- * the whole line again do quadratic work on large events.) Lines are decoded as UTF-8 only once
- * complete, so a character split between two chunks is never damaged.
+ * the whole line again do quadratic work on large events.) A line within one chunk is decoded
+ * once complete; the part of a line a chunk ends with is decoded right away (a character split
+ * between two chunks waits in the decoder, never damaged), so that no chunk of a large event is
+ * kept and no concatenated copy of its bytes is made: the bridge holds the event's text and not
+ * its bytes twice over besides.
  */
 export class SseParser {
   readonly #onEvent: (event: SseEvent) => void;
   readonly #onRetry: ((ms: number) => void) | undefined;
-  /** The unfinished line: chunks (or parts of them) after the last line break. */
-  #partial: Buffer[] = [];
+  /** The unfinished line: the text after the last line break, decoded as it came. */
+  #partial: string[] = [];
+  readonly #decoder = new StringDecoder('utf8');
   /** The previous chunk ended in CR: a LF opening the next one belongs to that line break. */
   #skipLf = false;
   #data: string[] = [];
@@ -49,17 +55,19 @@ export class SseParser {
       if (cr !== -1 && cr < start) cr = buf.indexOf(CR, start);
       const end = cr !== -1 && (lf === -1 || cr < lf) ? cr : lf;
       if (end === -1) {
-        this.#partial.push(buf.subarray(start));
+        this.#partial.push(this.#decoder.write(buf.subarray(start)));
         return;
       }
       const piece = buf.subarray(start, end);
-      let line: Buffer = piece;
+      let line: string;
       if (this.#partial.length > 0) {
-        this.#partial.push(piece);
-        line = Buffer.concat(this.#partial);
+        this.#partial.push(this.#decoder.end(piece));
+        line = this.#partial.join('');
         this.#partial = [];
+      } else {
+        line = piece.toString('utf8');
       }
-      this.#line(line.toString('utf8'));
+      this.#line(line);
       if (end === cr) {
         if (end + 1 === buf.length) {
           this.#skipLf = true;

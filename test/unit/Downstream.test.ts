@@ -1,4 +1,4 @@
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { Downstream } from '../../src/stdio/Downstream.js';
 
@@ -37,5 +37,33 @@ describe('Downstream', () => {
     const lines = written().trim().split('\n');
     expect(JSON.parse(lines[0]!)).toMatchObject({ id: null, error: { code: -32700 } });
     expect(lines[1]).toBe(line);
+  });
+
+  it('hands a large message to stdout one slice at a time, and what follows it after it, in order', async () => {
+    // stdout stand-in that takes one write at a time, each when the test says (a slow reader).
+    const taken: string[] = [];
+    const pending: Array<() => void> = [];
+    const output = new Writable({
+      decodeStrings: false,
+      write(chunk: string, _encoding, callback) {
+        taken.push(chunk);
+        pending.push(callback);
+      },
+    });
+    const d = new Downstream({ input: new PassThrough(), output, onMessage: () => undefined, onEnd: () => undefined });
+    d.start();
+    const big = { jsonrpc: '2.0', id: 1, result: { text: 'x'.repeat(3 << 20) } };
+    const small = { jsonrpc: '2.0', id: 2, result: {} };
+    d.send(big);
+    d.send(small);
+    // Handing over every slice at once would make stdout buffer (and encode) the whole message.
+    expect(output.writableLength).toBeLessThanOrEqual(1 << 20);
+    for (let i = 0; i < 20 && pending.length > 0; i++) {
+      pending.shift()!();
+      await new Promise((r) => setImmediate(r));
+      expect(output.writableLength).toBeLessThanOrEqual(1 << 20);
+    }
+    expect(taken.join('')).toBe(`${JSON.stringify(big)}\n${JSON.stringify(small)}\n`);
+    d.close();
   });
 });

@@ -71,4 +71,16 @@ describe('SseParser', () => {
     expect(events).toHaveLength(1);
     expect(events[0]!.data).toBe(payload);
   });
+
+  it('decodes a line cut anywhere, bad UTF-8 included, as the whole line decodes', () => {
+    // A BOM, a truncated 3-byte sequence, a lone continuation byte, 0xff and a 4-byte character.
+    const line = Buffer.concat([Buffer.from('data: '), Buffer.from([0xef, 0xbb, 0xbf, 0x61, 0xe2, 0x82, 0x62, 0x80, 0xff, 0xf0, 0x9f, 0x98, 0x80, 0x63])]);
+    const whole = parse([Buffer.concat([line, Buffer.from('\n\n')])]);
+    expect(whole.events[0]!.data).toBe(line.subarray(6).toString('utf8'));
+    for (let i = 0; i <= line.length; i++) {
+      for (let j = i; j <= line.length; j++) {
+        expect(parse([line.subarray(0, i), line.subarray(i, j), Buffer.concat([line.subarray(j), Buffer.from('\n\n')])])).toEqual(whole);
+      }
+    }
+  });
 });
