@@ -1,10 +1,10 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 
 /**
- * The parts of fetch's `Response` that the bridge and the SDK's legacy SSE transport use, over a
- * `node:http` answer (see nodeFetch.ts). `incoming` is the answer itself: the Streamable HTTP
- * connection reads it as a Node stream, with no web stream in the way. Everyone else gets the body
- * as fetch gives it, a web ReadableStream made when first asked for.
+ * The parts of fetch's `Response` that the bridge uses, over a `node:http` answer (see
+ * nodeFetch.ts). `incoming` is the answer itself: the transports read it as a Node stream, with no
+ * web stream in the way (readBody.ts). Anyone else gets the body as fetch gives it, a web
+ * ReadableStream made when first asked for.
  *
  * Not a subclass of Response on purpose: `Response` is Node's undici, and loading it costs about
  * 30 ms and 12 MiB that a bridge without OAuth never needs. The OAuth requests, whose SDK code
@@ -105,9 +105,9 @@ export class NodeResponse {
 
 /**
  * The body as a web stream. Unlike Readable.toWeb, cancelling a body that has fully arrived
- * drains it instead of destroying it, so the socket goes back to the pool: the SDK's legacy SSE
- * transport cancels the body of every POST it sends, and each would otherwise cost a new
- * connection. A body still arriving is cut, as fetch cuts it.
+ * drains it instead of destroying it, so the socket goes back to the pool: code written for fetch
+ * cancels bodies it does not need (the sign-in does, after a 401), and each would otherwise cost a
+ * new connection. A body still arriving is cut, as fetch cuts it.
  */
 function webStreamOf(incoming: IncomingMessage): ReadableStream<Uint8Array> {
   /** Closed, errored or cancelled: the controller takes nothing more. */

@@ -1,5 +1,6 @@
 import type { Agent, ClientRequest, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
+import { mediaType } from './mediaType.js';
 import { NodeResponse } from './NodeResponse.js';
 
 /** The timeouts of httpFetch.ts's HttpOptions; 0 is none. */
@@ -220,7 +221,7 @@ function watchBody(incoming: IncomingMessage, ms: number): void {
 }
 
 function isEventStream(incoming: IncomingMessage): boolean {
-  return /^\s*text\/event-stream/i.test(incoming.headers['content-type'] ?? '');
+  return mediaType(incoming.headers['content-type'] ?? null) === 'text/event-stream';
 }
 
 function isRedirect(status: number): boolean {
