@@ -7,7 +7,9 @@ import type { Connection } from '../transport/Connection.js';
 import { createAuthorizer } from '../auth/createAuthorizer.js';
 import type { ProbeVerdict } from '../modern/classifyProbe.js';
 import { probeEra } from '../modern/probeEra.js';
+import { CookieJar } from '../transport/CookieJar.js';
 import { createHttpFetch } from '../transport/httpFetch.js';
+import { withCookies } from '../transport/withCookies.js';
 import { openConnection } from '../transport/openConnection.js';
 import { asUpstreamError, UpstreamError } from '../transport/UpstreamError.js';
 import { OwnRequests } from '../upstream/OwnRequests.js';
@@ -24,10 +26,10 @@ import { probeModern } from './probeModern.js';
  * legacy initialize is reported dual-era. `onStep` names each step, for a progress line.
  */
 export async function probeServer(config: BridgeConfig, version: string, onStep: (step: string) => void): Promise<CheckReport> {
-  // The same fetch as the bridge's (proxy, timeouts), closed when the check is done.
+  // The same fetch as the bridge's (proxy, timeouts, cookies), closed when the check is done.
   const httpFetch = createHttpFetch(config.http);
   try {
-    return await probeWith(config, version, onStep, httpFetch);
+    return await probeWith(config, version, onStep, config.cookies === false ? httpFetch : withCookies(httpFetch, new CookieJar()));
   } finally {
     await httpFetch.close();
   }

@@ -55,7 +55,9 @@ function withConnectionOptions(cmd: Command): Command {
     .option('--enable-proxy', 'send requests through the proxy in HTTPS_PROXY / HTTP_PROXY, except hosts in NO_PROXY')
     .option('--connect-timeout <seconds>', 'time to connect to the server (TCP and TLS)', '10')
     .option('--headers-timeout <seconds>', 'time for the server to start answering a request; 0: none (default: 300, or --request-timeout if longer)')
-    .option('--body-timeout <seconds>', 'longest silence within an answer or stream before it is cut; 0: never', '0');
+    .option('--body-timeout <seconds>', 'longest silence within an answer or stream before it is cut; 0: never', '0')
+    .option('--disable-cookies', "don't keep the server's cookies (by default they go back with every request, for sticky load balancers)")
+    .option('--ipv4', 'connect over IPv4 only (where IPv6 routes are broken and time out)');
 }
 
 /** How to sign in to a server that asks for OAuth: shared by the bridge and `auth`. */

@@ -32,6 +32,8 @@ export interface RawOptions extends RawAuthOptions {
   bodyTimeout?: string;
   ignoreTool?: string[];
   onlyTool?: string[];
+  disableCookies?: boolean;
+  ipv4?: boolean;
 }
 
 const TRANSPORTS: readonly TransportMode[] = ['auto', 'http', 'sse'];
@@ -89,6 +91,7 @@ export function resolveOptions(rawUrl: string, raw: RawOptions, env: NodeJS.Proc
     // only with its result, and must not be cut before its own deadline.
     headersTimeoutMs: ms(seconds('--headers-timeout', raw.headersTimeout, Math.max(DEFAULT_HTTP_OPTIONS.headersTimeoutMs / 1000, requestTimeoutS), { zero: 'off' })),
     bodyTimeoutMs: ms(seconds('--body-timeout', raw.bodyTimeout, DEFAULT_HTTP_OPTIONS.bodyTimeoutMs / 1000, { zero: 'off' })),
+    ...(raw.ipv4 ? { ipv4: true } : {}),
   };
 
   const home = tetherHome(env);
@@ -120,6 +123,7 @@ export function resolveOptions(rawUrl: string, raw: RawOptions, env: NodeJS.Proc
     http,
     unusedProxyVariable: proxyEnv ? undefined : PROXY_URL_VARIABLES.find((name) => env[name]),
     toolFilter: new ToolFilter({ ignore: raw.ignoreTool, only: raw.onlyTool }),
+    cookies: !raw.disableCookies,
   };
 }
 
