@@ -42,6 +42,10 @@ export interface BridgeConfig {
   toolFilter: ToolFilter;
   /** Keep the server's cookies and send them back (sticky load balancers); default on, off with --disable-cookies. */
   cookies?: boolean;
+  /** With verbose: each message's body in the trace too (redacted, cut). */
+  traceBodies?: boolean;
+  /** What is odd about the options, said at startup (an empty header value). */
+  warnings?: string[];
 }
 
 const DEBUG = process.env.MCP_TETHER_DEBUG === '1';
@@ -68,7 +72,7 @@ export class Bridge {
     const redactor = new Redactor();
     for (const s of config.secrets) redactor.add(s);
     this.log = new Logger({ verbose: config.verbose, silent: config.silent, file: config.logFile, copyFile: config.debugLogFile, redactor });
-    const tracer = new Tracer(this.log);
+    const tracer = new Tracer(this.log, { bodies: config.traceBodies });
     this.#httpFetch = createHttpFetch(config.http);
     // Every request to the server carries its cookies back; the sign-in's own requests (through
     // `standard`) do not.
@@ -129,6 +133,7 @@ export class Bridge {
     const { url, transport, debugLogFile, http, unusedProxyVariable } = this.#config;
     this.log.info(`bridging stdio to ${url.href} (transport ${transport}, protocol ${this.#config.protocol}); connects when the client sends its first request`);
     if (debugLogFile) this.log.info(`debug log: ${debugLogFile}`);
+    for (const warning of this.#config.warnings ?? []) this.log.warn(warning);
     if (http.proxyEnv) this.log.debug(`proxy: from ${Object.keys(http.proxyEnv).join(', ') || 'no proxy variable (none is set)'}`);
     if (unusedProxyVariable) this.log.info(`${unusedProxyVariable} is set but not used; pass --enable-proxy to send requests through it`);
     this.#downstream.start();
