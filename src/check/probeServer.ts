@@ -92,7 +92,7 @@ async function probeWith(config: BridgeConfig, version: string, onStep: (step: s
 }
 
 /** The client capabilities a desktop declares, so that a server lists what depends on them. */
-const DESKTOP_CAPABILITIES = { roots: { listChanged: true }, sampling: {}, elicitation: { form: {}, url: {} } };
+const DESKTOP_CAPABILITIES = { roots: { listChanged: true }, sampling: {}, elicitation: {} };
 /** Answers of a transport that the other one may well not get. */
 const OTHER_TRANSPORT_MAY_WORK = /^http-(400|404|405|406|415)$/;
 
