@@ -31,8 +31,9 @@ By hand: type one JSON-RPC message per line on stdin, e.g.
 stdout carries protocol only; logs go to stderr (or --log-file).
 
 Coming from mcp-remote: replace "mcp-remote" with "mcp-tether" in the args; its flags work as they are.
-  same here      --header, --header-file, --allow-http, --debug, --silent, --enable-proxy,
-                 --ignore-tool, --ping-interval, --connect-timeout, --headers-timeout, --body-timeout
+  same here      --header, --header-file, --allow-http, --debug, --silent, --enable-proxy, --ipv4,
+                 --disable-cookies, --ignore-tool, --ping-interval, --connect-timeout, --headers-timeout,
+                 --body-timeout
   mapped         --transport http-first|sse-first → auto, http-only → http, sse-only → sse
                  <url> <port> → --oauth-callback-port, --host → --oauth-callback-host,
                  --static-oauth-client-info/-metadata → --oauth-client-info/-metadata,
