@@ -187,6 +187,17 @@ export function main(argv: string[]): void {
     return;
   }
   const first = rest.find((a) => !a.startsWith('-'));
+  if (first === 'help' || rest.some((a) => a === '-h' || a === '--help' || a === '-V' || a === '--version')) {
+    // Help piped into `head`, which closes it early: that is not a crash.
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+    });
+  }
+  if (rest[0] === 'help' && rest[1] !== undefined && !program.commands.some((c) => c.name() === rest[1])) {
+    process.stderr.write(`mcp-tether: no command "${rest[1]}"; the commands are ${program.commands.map((c) => c.name()).join(', ')}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const { args, notices } = first !== undefined && SUBCOMMANDS.has(first) ? { args: rest, notices: [] } : translateMcpRemoteArgs(rest);
   if (!args.includes('--silent')) for (const notice of notices) process.stderr.write(`mcp-tether: ${notice}\n`);
   program.parseAsync([node!, script!, ...args]).catch((err: unknown) => {

@@ -76,6 +76,9 @@ describe('command line', () => {
     expect(config.code).toBe(0);
     expect(config.stdout).toContain('Claude Code');
     expect(run(['help']).stdout).toContain('Examples:');
+    const unknown = run(['help', 'bogus']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe('mcp-tether: no command "bogus"; the commands are check, config, auth, logout, demo\n');
     const pkg = (await import('../../package.json', { with: { type: 'json' } })).default;
     const v = run(['-V']);
     expect(v.code).toBe(0);
