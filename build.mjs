@@ -2,10 +2,11 @@
 // modules to resolve. Both transports are our own (src/transport/), so nothing of the SDK's zod
 // schemas loads at start; the OAuth client loads on first use (src/sdk/loadAuth.ts).
 import { build } from 'esbuild';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { escapedImports, thirdPartyLicenses } from './scripts/bundleChecks.mjs';
 
 const root = dirname(fileURLToPath(import.meta.url));
 /**
@@ -58,7 +59,9 @@ const result = await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  sourcemap: true,
+  // Source maps only for profiling (MCP_TETHER_BUILD=debug): nothing runs with
+  // --enable-source-maps, and the package should not carry 2 MB that no one reads.
+  sourcemap: process.env.MCP_TETHER_BUILD === 'debug',
   // Readable output for profiling with MCP_TETHER_BUILD=debug; compact otherwise (less to parse).
   minifySyntax: process.env.MCP_TETHER_BUILD !== 'debug',
   minifyWhitespace: process.env.MCP_TETHER_BUILD !== 'debug',
@@ -87,3 +90,10 @@ for (const name of startup) {
   const heavy = Object.keys(outputs[name].inputs).filter((p) => p.includes('/zod/'));
   if (heavy.length > 0) throw new Error(`zod ended up in ${name}, which loads at start-up`);
 }
+
+// The package ships no dependencies: everything it runs must be in dist/.
+const escaped = await escapedImports(join(root, 'dist'), result.metafile);
+if (escaped.length) {
+  throw new Error(`build: the bundle would load modules from node_modules at run time, which the package does not ship (bundle them):\n  ${escaped.join('\n  ')}`);
+}
+await writeFile(join(root, 'THIRD_PARTY_LICENSES'), await thirdPartyLicenses(root, result.metafile, pkg.version));

@@ -6,8 +6,10 @@ import { Tracer } from './log/Tracer.js';
 import { Router } from './router/Router.js';
 import type { ToolFilter } from './router/ToolFilter.js';
 import { Downstream } from './stdio/Downstream.js';
+import { CookieJar } from './transport/CookieJar.js';
 import { createHttpFetch, type HttpFetch, type HttpOptions } from './transport/httpFetch.js';
 import type { TransportMode } from './transport/openConnection.js';
+import { cookieNoted, withCookies } from './transport/withCookies.js';
 import { EraSwitch, type ProtocolMode } from './upstream/EraSwitch.js';
 import type { Upstream } from './upstream/Upstream.js';
 import { UpstreamSession, type UpstreamSessionOptions } from './upstream/UpstreamSession.js';
@@ -38,6 +40,12 @@ export interface BridgeConfig {
   unusedProxyVariable?: string;
   /** Tools hidden from the desktop. */
   toolFilter: ToolFilter;
+  /** Keep the server's cookies and send them back (sticky load balancers); default on, off with --disable-cookies. */
+  cookies?: boolean;
+  /** With verbose: each message's body in the trace too (redacted, cut). */
+  traceBodies?: boolean;
+  /** What is odd about the options, said at startup (an empty header value). */
+  warnings?: string[];
 }
 
 const DEBUG = process.env.MCP_TETHER_DEBUG === '1';
@@ -64,11 +72,14 @@ export class Bridge {
     const redactor = new Redactor();
     for (const s of config.secrets) redactor.add(s);
     this.log = new Logger({ verbose: config.verbose, silent: config.silent, file: config.logFile, copyFile: config.debugLogFile, redactor });
-    const tracer = new Tracer(this.log);
+    const tracer = new Tracer(this.log, { bodies: config.traceBodies });
     this.#httpFetch = createHttpFetch(config.http);
+    // Every request to the server carries its cookies back; the sign-in's own requests (through
+    // `standard`) do not.
+    const base = config.cookies === false ? this.#httpFetch : withCookies(this.#httpFetch, new CookieJar({ onNewCookie: cookieNoted(this.log) }));
     // The sign-in wraps the plain fetch: its token requests go through the proxy too.
-    const authorizer = config.auth ? createAuthorizer(config.url, config.auth, this.log, { baseFetch: this.#httpFetch }) : undefined;
-    const fetch = authorizer?.fetch ?? this.#httpFetch;
+    const authorizer = config.auth ? createAuthorizer(config.url, config.auth, this.log, { baseFetch: base }) : undefined;
+    const fetch = authorizer?.fetch ?? base;
     const createLegacy = (onReconnectFailed?: UpstreamSessionOptions['onReconnectFailed']) =>
       new UpstreamSession({
         url: config.url,
@@ -122,6 +133,7 @@ export class Bridge {
     const { url, transport, debugLogFile, http, unusedProxyVariable } = this.#config;
     this.log.info(`bridging stdio to ${url.href} (transport ${transport}, protocol ${this.#config.protocol}); connects when the client sends its first request`);
     if (debugLogFile) this.log.info(`debug log: ${debugLogFile}`);
+    for (const warning of this.#config.warnings ?? []) this.log.warn(warning);
     if (http.proxyEnv) this.log.debug(`proxy: from ${Object.keys(http.proxyEnv).join(', ') || 'no proxy variable (none is set)'}`);
     if (unusedProxyVariable) this.log.info(`${unusedProxyVariable} is set but not used; pass --enable-proxy to send requests through it`);
     this.#downstream.start();

@@ -1,7 +1,7 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from '../log/Logger.js';
 import { loadAuth } from '../sdk/loadAuth.js';
-import { SIGN_IN_FAILED } from '../transport/classifyFailure.js';
+import { signInFailedBody } from '../transport/classifyFailure.js';
 import { NeedsSignIn, type TetherAuthProvider } from './TetherAuthProvider.js';
 import type { StoredClient, StoredTokens, TokenStore } from './TokenStore.js';
 
@@ -103,7 +103,7 @@ export class Authorizer {
         const headers = new Headers(response.headers);
         headers.delete('content-length');
         headers.set('content-type', 'text/plain');
-        return new Response(`${SIGN_IN_FAILED}: ${reason}`, { status, statusText: response.statusText, headers });
+        return new Response(signInFailedBody(this.#opts.url, reason), { status, statusText: response.statusText, headers });
       }
       token = this.#opts.provider.currentTokens?.access_token;
       response = await this.#send(base, input, init, token);
@@ -213,7 +213,7 @@ export class Authorizer {
 
   async #browserSignIn(challenge: Challenge, hideTokens: boolean): Promise<void> {
     if (performance.now() - this.#signInFailedAt < SIGN_IN_COOLDOWN_MS) {
-      throw new Error('the last sign-in failed moments ago; retry shortly or run `mcp-tether auth <url>` in a terminal');
+      throw new Error(`the last sign-in failed moments ago; retry shortly or run \`mcp-tether auth ${this.#opts.url.href}\` in a terminal`);
     }
     const { log, provider } = this.#opts;
     // Listening before the browser opens: a fast authorization server could otherwise redirect to nothing.

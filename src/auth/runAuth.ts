@@ -25,7 +25,13 @@ export async function runAuth(config: BridgeConfig): Promise<number> {
     log.error('OAuth is off for this server (an Authorization header of your own, or --no-oauth): nothing to sign in to');
     return 2;
   }
-  const authorizer = createAuthorizer(config.url, config.auth, log);
+  // Did any request carry a credential? A server that answers without one needs no sign-in.
+  let credentialSent = false;
+  const watched = (input: string | URL, init?: RequestInit) => {
+    if (new Headers(init?.headers).has('authorization')) credentialSent = true;
+    return fetch(input, init);
+  };
+  const authorizer = createAuthorizer(config.url, config.auth, log, { baseFetch: watched });
   const headers = { ...config.headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
   try {
     let response = config.transport === 'sse' ? undefined : await authorizer.fetch(config.url, { method: 'POST', headers, body: PROBE });
@@ -49,6 +55,10 @@ export async function runAuth(config: BridgeConfig): Promise<number> {
     if (!response.ok) {
       log.error(`signed in, but ${config.url.href} answered HTTP ${response.status}; check the URL with: mcp-tether check ${config.url.href}`);
       return 1;
+    }
+    if (!credentialSent) {
+      log.info(`${config.url.origin} needs no sign-in: it answered without one (HTTP ${response.status}); nothing was stored, and the bridge will connect as it is`);
+      return 0;
     }
     log.info(`${config.url.origin} accepts the sign-in; it is stored for mcp-tether and refreshed by itself`);
     return 0;

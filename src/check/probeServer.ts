@@ -7,7 +7,9 @@ import type { Connection } from '../transport/Connection.js';
 import { createAuthorizer } from '../auth/createAuthorizer.js';
 import type { ProbeVerdict } from '../modern/classifyProbe.js';
 import { probeEra } from '../modern/probeEra.js';
+import { CookieJar } from '../transport/CookieJar.js';
 import { createHttpFetch } from '../transport/httpFetch.js';
+import { withCookies } from '../transport/withCookies.js';
 import { openConnection } from '../transport/openConnection.js';
 import { asUpstreamError, UpstreamError } from '../transport/UpstreamError.js';
 import { OwnRequests } from '../upstream/OwnRequests.js';
@@ -24,10 +26,10 @@ import { probeModern } from './probeModern.js';
  * legacy initialize is reported dual-era. `onStep` names each step, for a progress line.
  */
 export async function probeServer(config: BridgeConfig, version: string, onStep: (step: string) => void): Promise<CheckReport> {
-  // The same fetch as the bridge's (proxy, timeouts), closed when the check is done.
+  // The same fetch as the bridge's (proxy, timeouts, cookies), closed when the check is done.
   const httpFetch = createHttpFetch(config.http);
   try {
-    return await probeWith(config, version, onStep, httpFetch);
+    return await probeWith(config, version, onStep, config.cookies === false ? httpFetch : withCookies(httpFetch, new CookieJar()));
   } finally {
     await httpFetch.close();
   }
@@ -44,7 +46,7 @@ async function probeWith(config: BridgeConfig, version: string, onStep: (step: s
   if (config.protocol !== 'legacy') {
     onStep(`asking ${config.url.host} for its protocol era`);
     const started = performance.now();
-    verdict = await probeEra({ url: config.url, headers: config.headers, fetch, envelope: { clientInfo: { name: 'mcp-tether check', version }, clientCapabilities: {} } }).catch(() => undefined);
+    verdict = await probeEra({ url: config.url, headers: config.headers, fetch, envelope: { clientInfo: { name: 'mcp-tether check', version }, clientCapabilities: DESKTOP_CAPABILITIES } }).catch(() => undefined);
     if (verdict?.era === 'modern' || verdict?.era === 'modern-unsupported') {
       const report: CheckReport = { ok: false, url: config.url.href, problems: [] };
       try {
@@ -74,8 +76,25 @@ async function probeWith(config: BridgeConfig, version: string, onStep: (step: s
   const report = await probeLegacy(config, version, fetch, log, notes, onStep);
   const era = eraOf(verdict, report.ok);
   if (era) report.era = era;
+  if (!report.ok && config.transport !== 'auto' && OTHER_TRANSPORT_MAY_WORK.test(report.error?.reason ?? '')) {
+    // --transport http against a legacy SSE endpoint, or the other way round: try the other one.
+    const other = config.transport === 'http' ? 'sse' : 'http';
+    onStep(`trying --transport ${other}`);
+    const retry = await probeLegacy({ ...config, transport: other }, version, fetch, log, notes, () => undefined);
+    if (retry.ok) {
+      report.problems.push({
+        problem: `the server does not speak ${config.transport === 'http' ? 'Streamable HTTP' : 'legacy HTTP+SSE'} at this URL, but ${other === 'http' ? 'Streamable HTTP' : 'legacy HTTP+SSE'} works`,
+        fix: `use --transport ${other}, or leave --transport out (auto finds it)`,
+      });
+    }
+  }
   return report;
 }
+
+/** The client capabilities a desktop declares, so that a server lists what depends on them. */
+const DESKTOP_CAPABILITIES = { roots: { listChanged: true }, sampling: {}, elicitation: {} };
+/** Answers of a transport that the other one may well not get. */
+const OTHER_TRANSPORT_MAY_WORK = /^http-(400|404|405|406|415)$/;
 
 function failed(report: CheckReport, err: unknown, redactor: Redactor): void {
   const e = asUpstreamError(err);
@@ -89,13 +108,15 @@ async function probeLegacy(config: BridgeConfig, version: string, fetch: FetchLi
   const redactor = log.redactor;
   // The same waiter table the session uses for its own requests: ids, deadlines, settling.
   const own = new OwnRequests();
+  let connection: Connection | undefined;
   const onmessage = (m: JSONRPCMessage) => {
     const id = (m as { id?: RequestId }).id;
     if (id !== undefined && !('method' in m)) own.settle(id, m);
+    // A server that asks the desktop something (roots after initialized, say) gets an answer.
+    else if (id !== undefined) void connection?.send(answerToServer(id, (m as { method: string }).method)).catch(() => undefined);
   };
   const answer = (id: RequestId, what: string) => own.wait(id, config.requestTimeoutMs, what);
 
-  let connection: Connection | undefined;
   const call = async (method: string, params?: Record<string, unknown>): Promise<{ result?: any; error?: { message?: string } }> => {
     const id = own.nextId();
     const reply = answer(id, method);
@@ -110,7 +131,7 @@ async function probeLegacy(config: BridgeConfig, version: string, fetch: FetchLi
       jsonrpc: '2.0' as const,
       id: own.nextId(),
       method: 'initialize',
-      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'mcp-tether check', version } },
+      params: { protocolVersion: '2025-11-25', capabilities: DESKTOP_CAPABILITIES, clientInfo: { name: 'mcp-tether check', version } },
     };
     const initAnswer = answer(initialize.id, 'initialize');
     connection = await openConnection(
@@ -171,4 +192,12 @@ async function probeLegacy(config: BridgeConfig, version: string, fetch: FetchLi
     await connection?.close({ terminate: true, timeoutMs: 2000 });
   }
   return report;
+}
+
+/** What the check answers a server's request: no roots; sampling and elicitation declined. */
+function answerToServer(id: RequestId, method: string): JSONRPCMessage {
+  if (method === 'roots/list') return { jsonrpc: '2.0', id, result: { roots: [] } };
+  if (method === 'ping') return { jsonrpc: '2.0', id, result: {} };
+  if (method === 'elicitation/create') return { jsonrpc: '2.0', id, result: { action: 'decline' } } as JSONRPCMessage;
+  return { jsonrpc: '2.0', id, error: { code: -32601, message: `mcp-tether check does not answer ${method}` } };
 }

@@ -14,6 +14,7 @@ const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '
  */
 export async function runCheck(url: string, raw: RawOptions & { json?: boolean }, version: string): Promise<number> {
   const config = resolveOptions(url, raw, process.env, readTextFile);
+  for (const warning of config.warnings ?? []) process.stderr.write(`mcp-tether: ${warning}\n`);
   const spinner = process.stderr.isTTY && !raw.json ? startSpinner() : undefined;
   let report: CheckReport;
   try {

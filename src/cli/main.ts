@@ -14,7 +14,7 @@ Examples:
   $ mcp-tether https://example.com/sse --transport sse
   $ mcp-tether http://127.0.0.1:3000/mcp --verbose
   $ mcp-tether check https://example.com/mcp          is it reachable, what does it offer?
-  $ mcp-tether config https://example.com/mcp         the claude_desktop_config.json entry
+  $ mcp-tether config https://example.com/mcp         the entry for Claude Desktop, Claude Code and Cursor
   $ mcp-tether demo                                    watch it survive server restarts (local)
   $ mcp-tether auth https://example.com/mcp           sign in ahead of time (OAuth servers)
   $ mcp-tether logout https://example.com/mcp         forget that sign-in
@@ -31,14 +31,17 @@ By hand: type one JSON-RPC message per line on stdin, e.g.
 stdout carries protocol only; logs go to stderr (or --log-file).
 
 Coming from mcp-remote: replace "mcp-remote" with "mcp-tether" in the args; its flags work as they are.
-  same here      --header, --header-file, --allow-http, --debug, --silent, --enable-proxy,
-                 --ignore-tool, --ping-interval, --connect-timeout, --headers-timeout, --body-timeout
+  same here      --header, --header-file, --allow-http, --debug, --silent, --enable-proxy, --ipv4,
+                 --disable-cookies, --ignore-tool, --ping-interval, --connect-timeout, --headers-timeout,
+                 --body-timeout
   mapped         --transport http-first|sse-first → auto, http-only → http, sse-only → sse
                  <url> <port> → --oauth-callback-port, --host → --oauth-callback-host,
                  --static-oauth-client-info/-metadata → --oauth-client-info/-metadata,
                  --resource → --oauth-resource, --auth-timeout → --oauth-timeout
   already on     --keep-alive (mcp-tether pings an idle session every 30 s)
-  ignored        OAuth extras mcp-tether does not have, with a notice: --callback-path, --device-code…`;
+  ignored        OAuth extras mcp-tether does not have, with a notice: --callback-path, --device-code…
+
+Help on a command: mcp-tether help check (or mcp-tether check --help).`;
 
 /** Set by the bundler (build.mjs) from package.json, so start-up reads no file for it. */
 declare const MCP_TETHER_VERSION: string;
@@ -55,7 +58,22 @@ function withConnectionOptions(cmd: Command): Command {
     .option('--enable-proxy', 'send requests through the proxy in HTTPS_PROXY / HTTP_PROXY, except hosts in NO_PROXY')
     .option('--connect-timeout <seconds>', 'time to connect to the server (TCP and TLS)', '10')
     .option('--headers-timeout <seconds>', 'time for the server to start answering a request; 0: none (default: 300, or --request-timeout if longer)')
-    .option('--body-timeout <seconds>', 'longest silence within an answer or stream before it is cut; 0: never', '0');
+    .option('--body-timeout <seconds>', 'longest silence within an answer or stream before it is cut; 0: never', '0')
+    .option('--disable-cookies', "don't keep the server's cookies (by default they go back with every request, for sticky load balancers)")
+    .option('--ipv4', 'connect over IPv4 only (where IPv6 routes are broken and time out)');
+}
+
+/** What only a running bridge does (logging, keepalive, tool filter): shared by the bridge and `config`. */
+function withBridgeOptions(cmd: Command): Command {
+  return cmd
+    .option('--verbose', 'trace every message and connection event on stderr (the tool of a tools/call, the URI of a resource read)')
+    .option('--trace-bodies', '--verbose, and each message body too (secrets redacted, long bodies cut)')
+    .option('--debug', '--verbose, and the same lines appended to a debug log file under ~/.mcp-tether/logs')
+    .option('--silent', 'log errors only')
+    .option('--log-file <path>', 'write logs to this file instead of stderr')
+    .option('--ping-interval <seconds>', 'ping the server after this much idle time to find a dead session early; 0 disables', String(DEFAULT_PING_INTERVAL_S))
+    .option('--ignore-tool <glob>', 'hide tools whose name matches (* is a wildcard, case-insensitive); repeatable', collect, [])
+    .option('--only-tool <glob>', 'show only tools whose name matches; repeatable', collect, []);
 }
 
 /** How to sign in to a server that asks for OAuth: shared by the bridge and `auth`. */
@@ -80,24 +98,19 @@ function createProgram(): Command {
   const program = new Command()
     .name('mcp-tether')
     .description('Bridge a stdio MCP client (Claude Desktop, Claude Code, Cursor) to a remote MCP server, and keep its session alive.')
-    .version(MCP_TETHER_VERSION, '--version', 'print the version')
+    .version(MCP_TETHER_VERSION, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show this help')
     .showSuggestionAfterError(true)
     // Options after a subcommand belong to it (`check <url> --header …`), not to the bridge.
     .enablePositionalOptions()
+    // `mcp-tether help check`: the root takes a URL, which would otherwise swallow "help".
+    .helpCommand('help [command]', 'show the help of a command')
     .exitOverride()
     .configureOutput({
       // One clear line: commander's message and its suggestion, without a stack or usage dump.
       outputError: (text, write) => write(`mcp-tether: ${text.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()}\n`),
     });
-  withAuthOptions(withConnectionOptions(program.argument('<url>', 'the remote MCP endpoint, e.g. https://example.com/mcp (Streamable HTTP) or …/sse (legacy SSE)')))
-    .option('--verbose', 'trace every message and connection event on stderr')
-    .option('--debug', '--verbose, and the same lines appended to a debug log file under ~/.mcp-tether/logs')
-    .option('--silent', 'log errors only')
-    .option('--log-file <path>', 'write logs to this file instead of stderr')
-    .option('--ping-interval <seconds>', 'ping the server after this much idle time to find a dead session early; 0 disables', String(DEFAULT_PING_INTERVAL_S))
-    .option('--ignore-tool <glob>', 'hide tools whose name matches (* is a wildcard, case-insensitive); repeatable', collect, [])
-    .option('--only-tool <glob>', 'show only tools whose name matches; repeatable', collect, [])
+  withBridgeOptions(withAuthOptions(withConnectionOptions(program.argument('<url>', 'the remote MCP endpoint, e.g. https://example.com/mcp (Streamable HTTP) or …/sse (legacy SSE)'))))
     .addHelpText('after', EXAMPLES)
     .action((url: string, raw: RawOptions) => runBridge(url, raw));
   withAuthOptions(
@@ -111,15 +124,19 @@ function createProgram(): Command {
     const { runCheck } = await import('./subcommands.js');
     process.exitCode = await runCheck(url, raw, MCP_TETHER_VERSION);
   });
-  withConnectionOptions(
-    program
-      .command('config <url>')
-      .description('print the claude_desktop_config.json entry for a server (macOS/Linux and Windows forms)')
-      .option('--name <name>', 'the server name in the config (default: from the host name)')
-      .option('--ping-interval <seconds>', 'keepalive interval to put in the entry', String(DEFAULT_PING_INTERVAL_S)),
+  const config = withBridgeOptions(
+    withAuthOptions(
+      withConnectionOptions(
+        program
+          .command('config <url>')
+          .description('print the entry that runs mcp-tether for a server: for Claude Desktop (macOS/Linux and Windows), Claude Code and Cursor; takes every option of the bridge')
+          .option('--name <name>', 'the server name in the config (default: from the host name)')
+          .option('--json', 'print the entries as one JSON object'),
+      ),
+    ),
   ).action(async (url: string, raw: ConfigOptions) => {
-    const { renderConfig } = await import('./subcommands.js');
-    process.stdout.write(renderConfig(url, raw));
+    const { renderConfig, givenFlags } = await import('./subcommands.js');
+    process.stdout.write(renderConfig(url, raw, givenFlags(config, CONFIG_OWN_FLAGS), process.cwd()));
   });
   withAuthOptions(
     withConnectionOptions(program.command('auth <url>').description('sign in to a server that asks for OAuth now, from a terminal, so the bridge finds the sign-in ready')),
@@ -156,12 +173,31 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 const SUBCOMMANDS = new Set(['check', 'config', 'demo', 'auth', 'logout', 'help']);
+/** `config`'s own options, and the ones it writes by other means: not copied into the entry as given. */
+const CONFIG_OWN_FLAGS = new Set(['--name', '--json', '--header']);
 
 export function main(argv: string[]): void {
   const program = createProgram();
   // The bridge's command line may be mcp-remote's (a one-word change in a desktop config).
   const [node, script, ...rest] = argv;
+  if (rest.length === 0) {
+    // A person trying it out: what it is and how to use it, rather than "missing argument".
+    program.outputHelp({ error: true });
+    process.exitCode = 2;
+    return;
+  }
   const first = rest.find((a) => !a.startsWith('-'));
+  if (first === 'help' || rest.some((a) => a === '-h' || a === '--help' || a === '-V' || a === '--version')) {
+    // Help piped into `head`, which closes it early: that is not a crash.
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+    });
+  }
+  if (rest[0] === 'help' && rest[1] !== undefined && !program.commands.some((c) => c.name() === rest[1])) {
+    process.stderr.write(`mcp-tether: no command "${rest[1]}"; the commands are ${program.commands.map((c) => c.name()).join(', ')}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const { args, notices } = first !== undefined && SUBCOMMANDS.has(first) ? { args: rest, notices: [] } : translateMcpRemoteArgs(rest);
   if (!args.includes('--silent')) for (const notice of notices) process.stderr.write(`mcp-tether: ${notice}\n`);
   program.parseAsync([node!, script!, ...args]).catch((err: unknown) => {

@@ -28,7 +28,9 @@ export function parseHeader(raw: string, env: NodeJS.ProcessEnv, where = `--head
   const { value, used } = expandVariables(raw.slice(colon + 1).trim(), env, `--header "${name}"`);
   if (/[\r\n\0]/.test(value)) throw new UsageError(`--header "${name}": the expanded value contains a line break or NUL`);
   const secrets = [...used];
-  if (SENSITIVE.test(name) && value) {
+  // A scheme with no credential after it ("Bearer ") is no secret, and masking the word
+  // "Bearer" in every log line would hide more than it protects.
+  if (SENSITIVE.test(name) && value.trim() && !/^(bearer|basic|token|bot)$/i.test(value.trim())) {
     secrets.push(value);
     // "Bearer abc…": the credential alone, too, in case it is shown without its scheme.
     const parts = value.split(/\s+/);

@@ -21,6 +21,7 @@ export interface RawOptions extends RawAuthOptions {
   headerFile?: string[];
   allowHttp?: boolean;
   verbose?: boolean;
+  traceBodies?: boolean;
   debug?: boolean;
   silent?: boolean;
   logFile?: string;
@@ -32,6 +33,8 @@ export interface RawOptions extends RawAuthOptions {
   bodyTimeout?: string;
   ignoreTool?: string[];
   onlyTool?: string[];
+  disableCookies?: boolean;
+  ipv4?: boolean;
 }
 
 const TRANSPORTS: readonly TransportMode[] = ['auto', 'http', 'sse'];
@@ -39,6 +42,8 @@ const PROTOCOLS: readonly ProtocolMode[] = ['auto', 'legacy', 'modern'];
 export const DEFAULT_REQUEST_TIMEOUT_S = 120;
 export const DEFAULT_PING_INTERVAL_S = 30;
 const MAX_SECONDS = 86_400;
+/** A header value that is empty, or an auth scheme with nothing after it ("Bearer"). */
+const EMPTY_VALUE = /^(|bearer|basic|token|bot)$/i;
 
 /**
  * Turns the command line and environment into a BridgeConfig, or throws a UsageError that says
@@ -67,10 +72,17 @@ export function resolveOptions(rawUrl: string, raw: RawOptions, env: NodeJS.Proc
   // A header file first, so a --header given on the command line wins over it.
   const headerLines = (raw.headerFile ?? []).flatMap((path) => parseHeaderFile(readText(path), path));
   const headers: Record<string, string> = {};
+  const warnings: string[] = [];
   for (const { text, where } of [...headerLines, ...(raw.header ?? []).map((text) => ({ text, where: undefined }))]) {
     const parsed = parseHeader(text, env, where);
     headers[parsed.name] = parsed.value;
     secrets.push(...parsed.secrets);
+    // A client that expands ${VAR} itself, before mcp-tether sees it, turns an unset one into
+    // nothing: the server then gets an empty credential and answers with a puzzling 401.
+    const shown = parsed.value.trim();
+    if (EMPTY_VALUE.test(shown)) {
+      warnings.push(`the header ${parsed.name} has an empty value${shown ? ` ("${shown}" and nothing after it)` : ''}: was a \${VAR} in it expanded to nothing, by your client or from an empty variable? Check the "env" block of the config`);
+    }
   }
 
   const requestTimeoutS = seconds('--request-timeout', raw.requestTimeout, DEFAULT_REQUEST_TIMEOUT_S, { zero: false });
@@ -89,6 +101,7 @@ export function resolveOptions(rawUrl: string, raw: RawOptions, env: NodeJS.Proc
     // only with its result, and must not be cut before its own deadline.
     headersTimeoutMs: ms(seconds('--headers-timeout', raw.headersTimeout, Math.max(DEFAULT_HTTP_OPTIONS.headersTimeoutMs / 1000, requestTimeoutS), { zero: 'off' })),
     bodyTimeoutMs: ms(seconds('--body-timeout', raw.bodyTimeout, DEFAULT_HTTP_OPTIONS.bodyTimeoutMs / 1000, { zero: 'off' })),
+    ...(raw.ipv4 ? { ipv4: true } : {}),
   };
 
   const home = tetherHome(env);
@@ -102,7 +115,8 @@ export function resolveOptions(rawUrl: string, raw: RawOptions, env: NodeJS.Proc
   secrets.push(...authSecrets);
 
   const debug = raw.debug ?? false;
-  const verbose = (raw.verbose ?? false) || debug;
+  const traceBodies = raw.traceBodies ?? false;
+  const verbose = (raw.verbose ?? false) || debug || traceBodies;
   return {
     url,
     transport,
@@ -111,6 +125,7 @@ export function resolveOptions(rawUrl: string, raw: RawOptions, env: NodeJS.Proc
     auth,
     secrets,
     verbose,
+    ...(traceBodies ? { traceBodies } : {}),
     // As in mcp-remote, --debug outweighs --silent: whoever asks for a trace gets it.
     silent: (raw.silent ?? false) && !verbose,
     logFile: raw.logFile,
@@ -120,6 +135,8 @@ export function resolveOptions(rawUrl: string, raw: RawOptions, env: NodeJS.Proc
     http,
     unusedProxyVariable: proxyEnv ? undefined : PROXY_URL_VARIABLES.find((name) => env[name]),
     toolFilter: new ToolFilter({ ignore: raw.ignoreTool, only: raw.onlyTool }),
+    cookies: !raw.disableCookies,
+    ...(warnings.length ? { warnings } : {}),
   };
 }
 
@@ -129,8 +146,10 @@ function seconds(flag: string, text: string | undefined, fallback: number, opts:
   const value = Number(text);
   const min = opts.zero === 'off' ? 0 : Number.MIN_VALUE;
   if (text.trim() === '' || !Number.isFinite(value) || value < min || value > MAX_SECONDS) {
-    const range = opts.zero === 'off' ? `from 0 (off) to ${MAX_SECONDS}` : `between 0 and ${MAX_SECONDS}`;
-    throw new UsageError(`${flag} must be a number of seconds ${range} (got "${text}")`);
+    const range = opts.zero === 'off' ? `from 0 (off) to ${MAX_SECONDS}` : `greater than 0 and at most ${MAX_SECONDS}`;
+    // 0 is not "none" where there is always a deadline (so that nothing waits forever): say so.
+    const zero = value === 0 && opts.zero === false ? '; 0 does not turn it off, since every request keeps a deadline' : '';
+    throw new UsageError(`${flag} must be a number of seconds ${range} (got "${text}")${zero}`);
   }
   return value;
 }

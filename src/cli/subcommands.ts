@@ -5,4 +5,5 @@
 // chunk. (demo stays apart: it is large, and shares little.)
 export { runAuth, runLogout } from '../auth/runAuth.js';
 export { runCheck } from '../check/runCheck.js';
+export { givenFlags } from './givenFlags.js';
 export { renderConfig } from './renderConfig.js';

@@ -30,8 +30,6 @@ const UNSUPPORTED_WITH_VALUE: Record<string, string> = {
   '--authorize-param': 'extra authorization parameters are not supported',
 };
 const UNSUPPORTED: Record<string, string> = {
-  '--ipv4': 'addresses are tried as the system resolves them',
-  '--disable-cookies': 'mcp-tether keeps no cookies',
   '--device-code': 'the device grant is not supported',
   '--use-id-token': 'the access token is always the credential',
   '--disable-resource-parameter': 'the resource parameter follows the spec',

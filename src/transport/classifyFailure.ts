@@ -81,6 +81,12 @@ export function classifyFailure(f: FailureFacts): Failure {
  */
 export const SIGN_IN_FAILED = 'mcp-tether sign-in failed';
 
+/** That body: the server's URL (for the advice) and why the sign-in failed. */
+export function signInFailedBody(url: URL, reason: string): string {
+  return `${SIGN_IN_FAILED} (${url.href}): ${reason}`;
+}
+const SIGN_IN_FAILED_BODY = /^mcp-tether sign-in failed(?: \((\S+)\))?: ?([\s\S]*)$/;
+
 function classifyStatus(status: number, body: string, hadSession: boolean): Failure {
   const failure = classifyStatusOnly(status, body, hadSession);
   return MODERN_ERROR.test(body) ? { ...failure, modernError: true } : failure;
@@ -97,15 +103,19 @@ function classifyStatusOnly(status: number, body: string, hadSession: boolean): 
   if (hadSession && status === 400 && MODERN_REFUSAL.test(body)) {
     return { kind: 'session-lost', reason: 'era-changed', status, mayHaveReachedServer: false, detail: `the server now speaks only the modern protocol era (HTTP 400${said})` };
   }
-  if ((status === 401 || status === 403) && body.startsWith(SIGN_IN_FAILED)) {
+  const signIn = status === 401 || status === 403 ? SIGN_IN_FAILED_BODY.exec(body) : null;
+  if (signIn) {
+    const url = signIn[1] ?? '<url>';
+    // An error without a message must not read "failed: ." (an abort, an SDK error class).
+    const why = signIn[2]!.trim().slice(0, 300) || 'no reason was given';
     return {
       kind: 'auth',
       reason: `http-${status}`,
       status,
       mayHaveReachedServer: false,
       detail:
-        `the server needs authorization (HTTP ${status}); signing in with OAuth failed: ${body.slice(SIGN_IN_FAILED.length + 2, SIGN_IN_FAILED.length + 300)}. ` +
-        `To sign in from a terminal: mcp-tether auth <url>; if the server takes a token instead, pass it with --header "Authorization: Bearer \${TOKEN}"`,
+        `the server needs authorization (HTTP ${status}); signing in with OAuth failed: ${why.replace(/\.$/, '')}. ` +
+        `To sign in from a terminal: mcp-tether auth ${url}; if the server takes a token instead, pass it with --header "Authorization: Bearer \${TOKEN}"`,
     };
   }
   if (status === 401 || status === 403) {

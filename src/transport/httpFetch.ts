@@ -13,6 +13,11 @@ export interface HttpOptions {
   headersTimeoutMs: number;
   /** Longest silence within a response body; 0 is none. */
   bodyTimeoutMs: number;
+  /**
+   * Connect over IPv4 only (--ipv4): for networks whose IPv6 routes are black holes, where an
+   * attempt on an AAAA address times out instead of failing fast.
+   */
+  ipv4?: boolean;
 }
 
 /**
@@ -45,6 +50,7 @@ export type HttpFetch = FetchLike & {
 export function needsOwnDispatcher(opts: HttpOptions): boolean {
   return (
     opts.proxyEnv !== undefined ||
+    opts.ipv4 === true ||
     opts.connectTimeoutMs !== NODE_FETCH_TIMEOUTS.connectTimeoutMs ||
     opts.headersTimeoutMs !== NODE_FETCH_TIMEOUTS.headersTimeoutMs ||
     opts.bodyTimeoutMs !== NODE_FETCH_TIMEOUTS.bodyTimeoutMs
@@ -119,7 +125,7 @@ async function nodeAgent(opts: HttpOptions): Promise<DirectDispatcher | undefine
     const Agent = global?.constructor as (new (o: object) => DirectDispatcher) | undefined;
     if (typeof Agent !== 'function' || Agent.name !== 'Agent') return undefined;
     const { connectTimeoutMs, headersTimeoutMs, bodyTimeoutMs } = opts;
-    return new Agent({ connect: { timeout: connectTimeoutMs }, headersTimeout: headersTimeoutMs, bodyTimeout: bodyTimeoutMs });
+    return new Agent({ connect: { timeout: connectTimeoutMs, ...(opts.ipv4 ? { family: 4 } : {}) }, headersTimeout: headersTimeoutMs, bodyTimeout: bodyTimeoutMs });
   } catch {
     return undefined;
   }

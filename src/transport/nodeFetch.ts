@@ -8,6 +8,8 @@ export interface NodeFetchTimeouts {
   connectTimeoutMs: number;
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
+  /** Connect over IPv4 only (--ipv4). */
+  ipv4?: boolean;
 }
 
 export type NodeFetch = ((input: string | URL, init?: RequestInit) => Promise<NodeResponse>) & {
@@ -139,7 +141,7 @@ function sendNow({ mod, agent }: Client, { url, method, headers, body, signal }:
       else req.destroy();
     };
     try {
-      req = mod.request(url, { agent, method, headers: sendHeaders }, (incoming) => {
+      req = mod.request(url, { agent, method, headers: sendHeaders, ...(timeouts.ipv4 ? { family: 4 } : {}) }, (incoming) => {
         answer = incoming;
         clearTimeout(headersTimer);
         // A GET stream's socket is never reused. Such a stream ends when the server goes away: a

@@ -39,7 +39,7 @@ export async function openConnection(opts: OpenConnectionOptions, initialize: JS
       if (!(sseErr instanceof UpstreamError)) throw sseErr;
       // Neither worked: report the Streamable HTTP answer, which usually says more about the URL.
       throw new UpstreamError(
-        { ...err, detail: `${err.detail}; legacy SSE also failed: ${sseErr.detail}` },
+        { ...err, detail: sseErr.detail === err.detail ? `${err.detail} (legacy SSE got the same answer)` : `${err.detail}; legacy SSE also failed: ${sseErr.detail}` },
         { cause: sseErr },
       );
     }

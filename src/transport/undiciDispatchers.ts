@@ -29,7 +29,7 @@ export class UndiciDispatchers {
     if (!proxy) return this.#direct;
     let agent = this.#proxies.get(proxy);
     if (!agent) {
-      const tls = { timeout: this.#opts.connectTimeoutMs };
+      const tls = { timeout: this.#opts.connectTimeoutMs, ...this.#family() };
       // proxyTunnel false: http:// targets go as absolute-form requests, as curl sends them (many
       // corporate proxies allow CONNECT to port 443 only); https:// ones always use CONNECT.
       agent = new ProxyAgent({ uri: proxy, proxyTunnel: false, ...this.#timeouts(), proxyTls: tls, requestTls: tls });
@@ -45,6 +45,11 @@ export class UndiciDispatchers {
 
   #timeouts(): Agent.Options {
     const { connectTimeoutMs, headersTimeoutMs, bodyTimeoutMs } = this.#opts;
-    return { connect: { timeout: connectTimeoutMs }, headersTimeout: headersTimeoutMs, bodyTimeout: bodyTimeoutMs };
+    return { connect: { timeout: connectTimeoutMs, ...this.#family() }, headersTimeout: headersTimeoutMs, bodyTimeout: bodyTimeoutMs };
+  }
+
+  /** --ipv4: every connection, to the server or to a proxy, over IPv4. */
+  #family(): { family?: 4 } {
+    return this.#opts.ipv4 ? { family: 4 } : {};
   }
 }

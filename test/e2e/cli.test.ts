@@ -33,7 +33,6 @@ describe('command line', () => {
 
   it.each([
     [['https://example.com/mcp', '--bogus'], /unknown option '--bogus'/],
-    [[], /missing required argument 'url'/],
     [['https://example.com/mcp', '--transport', 'websocket'], /--transport/],
     [['not a url'], /not a valid URL/],
     [['ftp://example.com/mcp'], /unsupported URL scheme/],
@@ -43,6 +42,7 @@ describe('command line', () => {
     [['https://example.com/mcp', '--header', 'X-A: b\r\nX-Evil: c'], /line break/],
     [['https://example.com/mcp', '--header', 'Authorization: Bearer ${TETHER_TEST_UNSET_VAR}'], /TETHER_TEST_UNSET_VAR is not set/],
     [['https://example.com/mcp', '--request-timeout', 'soon'], /--request-timeout/],
+    [['https://example.com/mcp', '--request-timeout', '0'], /--request-timeout must be a number of seconds greater than 0 and at most 86400 \(got "0"\); 0 does not turn it off/],
     [['https://example.com/mcp', '--log-file', '/nonexistent-dir/x/tether.log'], /ENOENT|no such file/],
     [['https://example.com/mcp', '--header-file', '/nonexistent-dir/headers.txt'], /cannot read \/nonexistent-dir\/headers\.txt/],
     [['https://example.com/mcp', '--body-timeout', '-1'], /--body-timeout/],
@@ -55,6 +55,44 @@ describe('command line', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(message as RegExp);
     expect(r.stderr).toMatch(/^mcp-tether: /);
+  });
+
+  it('bare, it prints the usage with examples on stderr (exit 2), not just "missing argument"', () => {
+    const r = run([]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^Usage: mcp-tether \[options\] \[command\] <url>/);
+    expect(r.stderr).toContain('Examples:');
+    expect(r.stderr).toContain('mcp-tether check https://example.com/mcp');
+    expect(r.stderr).not.toContain('missing required argument');
+  });
+
+  it('help <command> prints that command\'s help; -V prints the version', async () => {
+    const check = run(['help', 'check']);
+    expect(check.code).toBe(0);
+    expect(check.stdout).toMatch(/^Usage: mcp-tether check \[options\] <url>/);
+    expect(check.stdout).toContain('--json');
+    const config = run(['help', 'config']);
+    expect(config.code).toBe(0);
+    expect(config.stdout).toContain('Claude Code');
+    expect(run(['help']).stdout).toContain('Examples:');
+    const unknown = run(['help', 'bogus']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe('mcp-tether: no command "bogus"; the commands are check, config, auth, logout, demo\n');
+    const pkg = (await import('../../package.json', { with: { type: 'json' } })).default;
+    const v = run(['-V']);
+    expect(v.code).toBe(0);
+    expect(v.stdout.trim()).toBe(pkg.version);
+  });
+
+  it('warns, naming the header, when a header value is empty (a ${VAR} the client expanded to nothing)', () => {
+    const r = run(['https://example.com/mcp', '--header', 'Authorization: Bearer ${TETHER_EMPTY}', '--header', 'X-Api-Key:', '--header', 'X-Team: blue'], { TETHER_EMPTY: '' });
+    expect(r.code).toBe(0);
+    const warnings = r.stderr.split('\n').filter((l) => l.includes('has an empty value'));
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toContain('the header Authorization has an empty value ("Bearer" and nothing after it)');
+    expect(warnings[1]).toContain('the header X-Api-Key has an empty value');
+    expect(r.stderr).not.toContain('X-Team has');
   });
 
   it('accepts http:// to a non-loopback host with --allow-http (connects only on initialize)', () => {

@@ -1,5 +1,8 @@
 // The commands a person meets first: `check`, `config`, and the bridge started by hand in a terminal.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/bridge.js';
 import { closedPort } from '../helpers/rawHttpServer.js';
@@ -74,12 +77,33 @@ describe('mcp-tether check', () => {
     expect(r.ms).toBeLessThan(10_000);
   });
 
-  it('a wrong path: suggests /mcp or /sse, with the page text rather than its HTML', async () => {
+  it('a wrong path: suggests /mcp or /sse, with the page text rather than its HTML, once', async () => {
     const s = await startStreamableHttpServer();
     cleanup.push(() => s.close());
     const r = await run(['check', s.url.replace('/mcp', '/wrong')]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/did you mean \/mcp or \/sse\?/);
+    expect(r.stdout.match(/did you mean/g)).toHaveLength(1);
+  });
+
+  it('the wrong --transport: says the other one works', async () => {
+    const http = await startStreamableHttpServer();
+    const sse = await startLegacySseServer();
+    cleanup.push(() => http.close(), () => sse.close());
+    const [asSse, asHttp] = await Promise.all([run(['check', http.url, '--transport', 'sse', '--json']), run(['check', sse.url, '--transport', 'http', '--json'])]);
+    expect(asSse.code).toBe(1);
+    expect(JSON.parse(asSse.stdout).problems).toContainEqual({ problem: 'the server does not speak legacy HTTP+SSE at this URL, but Streamable HTTP works', fix: 'use --transport http, or leave --transport out (auto finds it)' });
+    expect(asHttp.code).toBe(1);
+    expect(JSON.parse(asHttp.stdout).problems).toContainEqual({ problem: 'the server does not speak Streamable HTTP at this URL, but legacy HTTP+SSE works', fix: 'use --transport sse, or leave --transport out (auto finds it)' });
+    // The sessions the second try opened were ended again.
+    expect(http.liveSessions()).toBe(0);
+  });
+
+  it('declares client capabilities as a desktop does, so the server lists what depends on them', async () => {
+    const s = await startStreamableHttpServer();
+    cleanup.push(() => s.close());
+    expect((await run(['check', s.url, '--json'])).code).toBe(0);
+    expect(s.record.initializeRequests[0]!.params.capabilities).toEqual({ roots: { listChanged: true }, sampling: {}, elicitation: {} });
   });
 });
 
@@ -158,6 +182,58 @@ describe('mcp-tether config', () => {
     expect(r.stdout).toContain('~/Library/Application Support/Claude/claude_desktop_config.json');
   });
 
+  it('--json, the Claude Code and Cursor forms, every bridge option, absolute paths, a literal secret moved to env', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tether-config-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'headers.txt'), 'X-Team: blue\n');
+    const args = ['config', 'https://mcp.example.co.uk/mcp', '--header', 'Authorization: Bearer sk-literal-secret', '--header-file', 'headers.txt', '--log-file', 'logs/tether.log',
+      '--ignore-tool', 'delete_*', '--only-tool', 'read_*', '--silent', '--debug', '--trace-bodies', '--ping-interval', '10', '--disable-cookies', '--ipv4',
+      '--oauth-client-id', 'my-client', '--oauth-client-secret', 'literal-client-secret', '--oauth-scope', 'read', '--no-import-mcp-remote-auth'];
+    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [BIN, ...args, '--json'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d));
+      child.stderr.on('data', (d: Buffer) => (stderr += d));
+      child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toContain('sk-literal-secret');
+    expect(r.stdout).not.toContain('literal-client-secret');
+    const out = JSON.parse(r.stdout);
+    expect(out.name).toBe('example');
+    expect(out.entry).toEqual({
+      command: 'npx',
+      args: ['-y', 'mcp-tether', 'https://mcp.example.co.uk/mcp', '--header', 'Authorization: ${AUTHORIZATION_HEADER}',
+        '--header-file', join(dir, 'headers.txt'), '--disable-cookies', '--ipv4',
+        '--oauth-client-id', 'my-client', '--oauth-client-secret', '${OAUTH_CLIENT_SECRET}', '--oauth-scope', 'read', '--no-import-mcp-remote-auth',
+        '--trace-bodies', '--debug', '--silent', '--log-file', join(dir, 'logs/tether.log'), '--ping-interval', '10', '--ignore-tool', 'delete_*', '--only-tool', 'read_*'],
+      env: { AUTHORIZATION_HEADER: 'Bearer <your token>', OAUTH_CLIENT_SECRET: '<your oauth-client-secret>' },
+    });
+    expect(out.windowsEntry.command).toBe('cmd');
+    expect(out.windowsEntry.args.slice(0, 7)).toEqual(['/c', 'npx', '-y', 'mcp-tether', 'https://mcp.example.co.uk/mcp', '--header', 'Authorization:${AUTHORIZATION_HEADER}']);
+    expect(out.windowsEntry.env).toEqual(out.entry.env);
+    expect(out.claudeCode).toBe(`claude mcp add-json example '${JSON.stringify({ type: 'stdio', ...out.entry })}'`);
+    expect(out.files.cursor.global).toBe('~/.cursor/mcp.json');
+    // The text form has all three clients.
+    const text = await run(['config', 'https://mcp.example.co.uk/mcp']);
+    expect(text.stdout).toContain('claude_desktop_config.json');
+    expect(text.stdout).toContain(`claude mcp add-json example '{"type":"stdio","command":"npx","args":["-y","mcp-tether","https://mcp.example.co.uk/mcp"]}'`);
+    expect(text.stdout).toContain('~/.cursor/mcp.json');
+  });
+
+  it.each([
+    ['http://10.0.0.5:8080/mcp', '10-0-0-5-8080'],
+    ['https://10.0.0.5/mcp', '10-0-0-5'],
+    ['https://mcp.example.co.uk/mcp', 'example'],
+    ['https://api.linear.app/mcp', 'linear'],
+    ['https://intranet/mcp', 'intranet'],
+    ['http://127.0.0.1:3000/mcp', 'local-3000'],
+  ])('names the server of %s "%s"', async (url, name) => {
+    const r = await run(['config', url, '--allow-http', '--json']);
+    expect(JSON.parse(r.stdout).name).toBe(name);
+  });
+
   it('refuses what the bridge would refuse, with exit 2', async () => {
     const r = await run(['config', 'https://api.example.com/mcp', '--header', 'NoColon']);
     expect(r.code).toBe(2);
@@ -186,7 +262,8 @@ describe('mcp-tether demo', () => {
     expect(Number(summary[1])).toBe(Number(summary[2]));
     expect(Number(summary[1])).toBeGreaterThan(5);
     expect(Number(summary[3])).toBeGreaterThanOrEqual(2);
-    expect(Number(summary[4])).toBeGreaterThanOrEqual(2);
+    // Restarts 1.5 s apart, a call every 0.3 s: each restart survived is one recovery.
+    expect(Number(summary[4])).toBe(Number(summary[3]));
     expect(r.stdout).toMatch(/restarted: all sessions lost; stale ids now get 404 Session not found/);
     expect(r.stdout).toMatch(/restarted: all sessions lost; stale ids now get 400 No valid session ID provided/);
     expect(r.stdout).toMatch(/bridge {2}recovered in \d+ ms/);
@@ -196,5 +273,18 @@ describe('mcp-tether demo', () => {
     const r = await run(['demo', '--duration', 'soon']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--duration/);
+  });
+});
+
+describe('mcp-tether auth', () => {
+  it('against a server that needs no sign-in, says so (exit 0) and stores nothing', async () => {
+    const s = await startStreamableHttpServer();
+    const home = mkdtempSync(join(tmpdir(), 'tether-auth-home-'));
+    cleanup.push(() => s.close(), () => rmSync(home, { recursive: true, force: true }));
+    const r = await run(['auth', s.url], { MCP_TETHER_HOME: home, BROWSER: 'none' });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`http://127.0.0.1:${s.port} needs no sign-in: it answered without one (HTTP 200)`);
+    expect(r.stderr).not.toContain('accepts the sign-in');
+    expect(s.liveSessions()).toBe(0);
   });
 });

@@ -164,7 +164,7 @@ describe('--verbose and secrets', () => {
     expect(err).toMatch(/\d\d:\d\d:\d\d\.\d{3} desktop → server request initialize #0 \d+ B/);
     expect(err).toMatch(/desktop ← server result {2}#0 \d+ B [\d.]+ ms/);
     expect(err).toMatch(/desktop → server notify {2}notifications\/initialized/);
-    expect(err).toMatch(/desktop → server request tools\/call #1 \d+ B/);
+    expect(err).toMatch(/desktop → server request tools\/call "echo" #1 \d+ B/);
     expect(err).toMatch(/desktop ← server result {2}#1 \d+ B [\d.]+ ms/);
     // Not a TTY here: no colour codes.
     expect(err).not.toMatch(/\x1b\[/);

@@ -2,8 +2,10 @@
 // carry them (only the command's name changed), against real servers on 127.0.0.1. Each must
 // start, connect and carry calls; flags that make no sense here cost a notice, never a failure.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { McpError, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startLegacySseServer, startStreamableHttpServer, type TestServer } from '../fixtures/servers.mjs';
@@ -84,13 +86,59 @@ describe('mcp-remote argument lists', () => {
 
   it('flags with nothing to do here are accepted with one notice each; the network ones work as ours', async () => {
     bridge = await connectThroughBridge(http.url, [
-      '--device-code', '--callback-path', '/oauth/cb', '--ipv4', '--disable-cookies',
+      '--device-code', '--callback-path', '/oauth/cb',
       '--enable-proxy', '--connect-timeout', '5', '--headers-timeout', '60', '--body-timeout', '0',
       '--allow-http', '--protocol', 'legacy',
     ], { env: { HTTP_PROXY: '', http_proxy: '', HTTPS_PROXY: '', https_proxy: '' } });
     expect(text(await bridge.client.callTool({ name: 'echo', arguments: { text: 'x' } }))).toBe('x');
     const notices = bridge.stderr().split('\n').filter((l) => l.includes('(an mcp-remote option) is ignored'));
-    expect(notices.map((l) => l.split(' ')[1])).toEqual(['--device-code', '--callback-path', '--ipv4', '--disable-cookies']);
+    expect(notices.map((l) => l.split(' ')[1])).toEqual(['--device-code', '--callback-path']);
+  });
+});
+
+describe('--ipv4', () => {
+  /** A host name with an IPv6 address first, where something else answers than on IPv4. */
+  async function dualStack() {
+    const real = await startStreamableHttpServer();
+    let impostorHits = 0;
+    const impostor = createServer((_req, res) => {
+      impostorHits += 1;
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('reached over IPv6');
+    });
+    await new Promise<void>((resolve) => impostor.listen(real.port, '::1', resolve));
+    return {
+      url: `http://dual.localhost:${real.port}/mcp`,
+      impostorHits: () => impostorHits,
+      close: async () => {
+        await real.close();
+        await new Promise((resolve) => impostor.close(resolve));
+      },
+    };
+  }
+  const env = { NODE_OPTIONS: `--import=${pathToFileURL(fileURLToPath(new URL('../helpers/dualStackDns.mjs', import.meta.url))).href}` };
+
+  it('connects over IPv4 only, past a host name whose IPv6 address comes first', async () => {
+    const host = await dualStack();
+    try {
+      bridge = await connectThroughBridge(host.url, ['--ipv4'], { env });
+      expect(text(await bridge.client.callTool({ name: 'echo', arguments: { text: 'v4' } }))).toBe('v4');
+      expect(host.impostorHits()).toBe(0);
+      expect(bridge.stderr()).not.toContain('--ipv4');
+    } finally {
+      await bridge?.close();
+      bridge = undefined;
+      await host.close();
+    }
+  });
+
+  it('without it the IPv6 address is used (what the flag is for)', async () => {
+    const host = await dualStack();
+    try {
+      await expect(connectThroughBridge(host.url, ['--request-timeout', '3'], { env }).then((b) => (bridge = b))).rejects.toThrow();
+      expect(host.impostorHits()).toBeGreaterThan(0);
+    } finally {
+      await host.close();
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 // Every row of DESIGN.md §1's failure table, judged without sockets.
 import { describe, expect, it } from 'vitest';
-import { classifyFailure, isUninitializedSessionError, shouldFallBackToSse } from '../../src/transport/classifyFailure.js';
+import { signInFailedBody, classifyFailure, isUninitializedSessionError, shouldFallBackToSse } from '../../src/transport/classifyFailure.js';
 import { factsFromError } from '../../src/transport/factsFromError.js';
 
 describe('classifyFailure', () => {
@@ -122,5 +122,18 @@ describe('factsFromError', () => {
     const cause = new AggregateError([Object.assign(new Error('connect ECONNREFUSED ::1:1'), { code: 'ECONNREFUSED' })]);
     const err = new TypeError('fetch failed', { cause });
     expect(factsFromError(err, false).code).toBe('ECONNREFUSED');
+  });
+});
+
+describe('a sign-in that failed (the body the Authorizer hands back)', () => {
+  it('names the real URL in the advice, and gives a reason even when the error had none', () => {
+    const url = new URL('https://mcp.example.com/mcp');
+    const withReason = classifyFailure({ status: 401, body: signInFailedBody(url, 'the authorization server does not support PKCE with S256'), hadSession: false });
+    expect(withReason.detail).toContain('signing in with OAuth failed: the authorization server does not support PKCE with S256. ');
+    expect(withReason.detail).toContain('To sign in from a terminal: mcp-tether auth https://mcp.example.com/mcp;');
+    expect(withReason.detail).not.toContain('<url>');
+    const empty = classifyFailure({ status: 401, body: signInFailedBody(url, ''), hadSession: false });
+    expect(empty.detail).toContain('signing in with OAuth failed: no reason was given. ');
+    expect(empty.detail).not.toMatch(/failed: \./);
   });
 });

@@ -42,9 +42,13 @@ describe('translateMcpRemoteArgs', () => {
 
   it('drops what makes no sense here with one notice each, values included', () => {
     const { args, notices } = translateMcpRemoteArgs([URL_, '--callback-path', '/cb', '--device-code', '--authorize-param', 'audience=x', '--ipv4', '--debug']);
-    expect(args).toEqual([URL_, '--debug']);
-    expect(notices).toHaveLength(4);
+    expect(args).toEqual([URL_, '--ipv4', '--debug']);
+    expect(notices).toHaveLength(3);
     expect(notices[0]).toMatch(/^--callback-path \(an mcp-remote option\) is ignored/);
+  });
+
+  it('keeps --ipv4 and --disable-cookies, which mean the same here', () => {
+    expect(translateMcpRemoteArgs([URL_, '--ipv4', '--disable-cookies'])).toEqual({ args: [URL_, '--ipv4', '--disable-cookies'], notices: [] });
   });
 
   it('passes -h, --help and everything after -- through', () => {
