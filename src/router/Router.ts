@@ -140,12 +140,19 @@ export class Router {
     tracer.message('down', message, bytes);
   }
 
-  /** Answers every pending request (the bridge is going away) and clears every timer. */
+  /**
+   * Answers every pending request (the bridge is going away) and clears every timer. A request the
+   * server already has may have run: "outcome unknown", not "shutting down", which it would read as
+   * never done.
+   */
   close(reason: string): void {
     if (this.#closed) return;
     for (const [id, pending] of this.#outbound) {
       clearTimeout(pending.timer);
-      this.#answer(errorReply(id, ErrorCodes.BridgeUnavailable, `mcp-tether: ${reason}`), pending.desktop);
+      const reply = this.#opts.upstream.reached(id)
+        ? errorReply(id, ErrorCodes.OutcomeUnknown, `mcp-tether: ${reason} while the server was handling ${pending.method}; its outcome is unknown: it may or may not have taken effect`, { kind: 'fatal', reason: 'outcome-unknown' })
+        : errorReply(id, ErrorCodes.BridgeUnavailable, `mcp-tether: ${reason}`, { kind: 'fatal', reason: 'closed' });
+      this.#answer(reply, pending.desktop);
     }
     this.#outbound.clear();
     this.#inbound.clear();
