@@ -57,7 +57,7 @@ async function everyAnswered(b: RawBridge, ids: unknown[], n: number, ms = 8_000
     }
     await new Promise((r) => setTimeout(r, 20));
   }
-  await new Promise((r) => setTimeout(r, 300));
+  await new Promise((r) => setTimeout(r, 150));
 }
 
 function call(id: unknown, tool: string, args: Record<string, unknown>, meta?: object): string {
@@ -72,10 +72,13 @@ describe.each(['http', 'sse'] as const)('desktop ids of the bridge’s own shape
     const guard = (req: { method?: string }, res: import('node:http').ServerResponse, body: any) => {
       if (swallowPings <= 0 || req.method !== 'POST' || body?.method !== 'ping') return false;
       swallowPings -= 1;
+      pingHeld();
       if (transport === 'sse') res.writeHead(202).end('Accepted');
       else res.writeHead(200, { 'content-type': 'text/event-stream' }).flushHeaders();
       return true;
     };
+    let pingHeld!: () => void;
+    const held = new Promise<void>((resolve) => (pingHeld = resolve));
     const server = transport === 'sse' ? await startLegacySseServer({ guard }) : await startStreamableHttpServer({ guard });
     cleanup.push(() => server.close());
     const b = bridge([server.url, '--transport', transport, '--ping-interval', '0.2']);
@@ -86,8 +89,8 @@ describe.each(['http', 'sse'] as const)('desktop ids of the bridge’s own shape
     // The bridge learns from the list that slow_read is read-only, so safe to repeat after a restart.
     b.write('{"jsonrpc":"2.0","id":"list","method":"tools/list"}');
     await b.next((m) => m.id === 'list');
-    // Idle: the bridge pings.
-    await new Promise((r) => setTimeout(r, 500));
+    // Idle: the bridge pings, and waits for the answer.
+    await held;
     for (const id of OWN_SHAPED) b.write(call(id, 'slow_read', { ms: 300 }));
     await everyAnswered(b, OWN_SHAPED, 1);
     // Every session lost: the bridge re-initializes, restores and lists under ids of its own while
