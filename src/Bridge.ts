@@ -50,6 +50,9 @@ export interface BridgeConfig {
 
 const DEBUG = process.env.MCP_TETHER_DEBUG === '1';
 
+/** Signals that end the bridge in order: answer what is in flight, end the remote session, exit 0. */
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 /** How long shutdown may take in all; the DELETE that ends the remote session gets most of it. */
 const SHUTDOWN_BUDGET_MS = 1500;
 
@@ -121,14 +124,14 @@ export class Bridge {
     const handles: Record<string, number> = {};
     for (const h of process.getActiveResourcesInfo()) handles[h] = (handles[h] ?? 0) + 1;
     const listeners: Record<string, number> = {};
-    for (const event of ['SIGINT', 'SIGTERM', 'exit', 'beforeExit', 'uncaughtException', 'warning']) listeners[`process.${event}`] = process.listenerCount(event);
+    for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'exit', 'beforeExit', 'uncaughtException', 'warning']) listeners[`process.${event}`] = process.listenerCount(event);
     for (const event of ['data', 'end', 'error']) listeners[`stdin.${event}`] = process.stdin.listenerCount(event);
     listeners['stdout.error'] = process.stdout.listenerCount('error');
     const { heapUsed, rss } = process.memoryUsage();
     return { session: this.#upstream.stats?.(), handles, listeners, memory: { heapUsed, rss } };
   }
 
-  /** Starts bridging; resolves once the bridge has shut down (stdin EOF, SIGINT, SIGTERM). */
+  /** Starts bridging; resolves once the bridge has shut down (stdin EOF, SIGINT, SIGTERM, SIGHUP). */
   run(): Promise<void> {
     const { url, transport, debugLogFile, http, unusedProxyVariable } = this.#config;
     this.log.info(`bridging stdio to ${url.href} (transport ${transport}, protocol ${this.#config.protocol}); connects when the client sends its first request`);
@@ -137,8 +140,8 @@ export class Bridge {
     if (http.proxyEnv) this.log.debug(`proxy: from ${Object.keys(http.proxyEnv).join(', ') || 'no proxy variable (none is set)'}`);
     if (unusedProxyVariable) this.log.info(`${unusedProxyVariable} is set but not used; pass --enable-proxy to send requests through it`);
     this.#downstream.start();
-    process.once('SIGINT', this.#onSignal);
-    process.once('SIGTERM', this.#onSignal);
+    // SIGHUP: the terminal it ran in was closed; ending as for SIGTERM beats being killed mid-call.
+    for (const signal of SIGNALS) process.once(signal, this.#onSignal);
     // A bug must cost one request at most, never the desktop's connection: log it and go on.
     process.on('unhandledRejection', this.#onInternalError);
     process.on('uncaughtException', this.#onInternalError);
@@ -164,8 +167,7 @@ export class Bridge {
   async #shutdown(reason: string): Promise<void> {
     const started = performance.now();
     this.log.debug(`shutting down: ${reason}`);
-    process.off('SIGINT', this.#onSignal);
-    process.off('SIGTERM', this.#onSignal);
+    for (const signal of SIGNALS) process.off(signal, this.#onSignal);
     this.#router.close(`shutting down (${reason})`);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([

@@ -36,7 +36,7 @@ export function createAuthorizer(url: URL, auth: AuthConfig, log: Logger, opts: 
     oauthFetch: opts.baseFetch?.standard,
     interactive: opts.interactive,
     // node:child_process loads only when a browser is to be opened, not at every start.
-    openBrowser: async (target) => (await import('./openBrowser.js')).openBrowser(target),
+    openBrowser: async (target) => (await import('./openBrowser.js')).openBrowser(target, process.env, log),
     adoptSignIn: auth.mcpRemote ? () => findMcpRemoteSignIn(auth.mcpRemote!) : undefined,
   });
 }

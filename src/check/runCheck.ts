@@ -1,6 +1,6 @@
 import { chalkStderr, Chalk } from 'chalk';
 import { readTextFile } from '../cli/readTextFile.js';
-import { resolveOptions, type RawOptions } from '../cli/resolveOptions.js';
+import { loopbackNamesFor, resolveOptions, type RawOptions } from '../cli/resolveOptions.js';
 import type { CheckReport } from './CheckReport.js';
 import { formatReport } from './formatReport.js';
 import { probeServer } from './probeServer.js';
@@ -13,8 +13,9 @@ const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '
  * exit status: 0 when the server is usable.
  */
 export async function runCheck(url: string, raw: RawOptions & { json?: boolean }, version: string): Promise<number> {
-  const config = resolveOptions(url, raw, process.env, readTextFile);
-  for (const warning of config.warnings ?? []) process.stderr.write(`mcp-tether: ${warning}\n`);
+  const config = resolveOptions(url, raw, process.env, readTextFile, await loopbackNamesFor(url, process.env));
+  for (const warning of config.warnings ?? []) process.stderr.write(`mcp-tether: ${warning}
+`);
   const spinner = process.stderr.isTTY && !raw.json ? startSpinner() : undefined;
   let report: CheckReport;
   try {

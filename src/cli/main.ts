@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { Bridge } from '../Bridge.js';
 import { DEFAULT_OAUTH_TIMEOUT_S } from './resolveAuthOptions.js';
-import { DEFAULT_PING_INTERVAL_S, DEFAULT_REQUEST_TIMEOUT_S, resolveOptions, type RawOptions } from './resolveOptions.js';
+import { DEFAULT_PING_INTERVAL_S, DEFAULT_REQUEST_TIMEOUT_S, loopbackNamesFor, resolveOptions, type RawOptions } from './resolveOptions.js';
 import { readTextFile } from './readTextFile.js';
 import { translateMcpRemoteArgs } from './translateMcpRemoteArgs.js';
 import type { ConfigOptions } from './renderConfig.js';
@@ -112,7 +112,7 @@ function createProgram(): Command {
     });
   withBridgeOptions(withAuthOptions(withConnectionOptions(program.argument('<url>', 'the remote MCP endpoint, e.g. https://example.com/mcp (Streamable HTTP) or …/sse (legacy SSE)'))))
     .addHelpText('after', EXAMPLES)
-    .action((url: string, raw: RawOptions) => runBridge(url, raw));
+    .action(async (url: string, raw: RawOptions) => runBridge(url, raw, await loopbackNamesFor(url, process.env)));
   withAuthOptions(
     withConnectionOptions(
       program
@@ -142,7 +142,7 @@ function createProgram(): Command {
     withConnectionOptions(program.command('auth <url>').description('sign in to a server that asks for OAuth now, from a terminal, so the bridge finds the sign-in ready')),
   ).action(async (url: string, raw: RawOptions) => {
     const { runAuth } = await import('./subcommands.js');
-    process.exitCode = await runAuth(resolveOptions(url, raw, process.env));
+    process.exitCode = await runAuth(resolveOptions(url, raw, process.env, readTextFile, await loopbackNamesFor(url, process.env)));
   });
   program
     .command('logout <url>')
@@ -215,8 +215,8 @@ export function main(argv: string[]): void {
   });
 }
 
-function runBridge(url: string, raw: RawOptions): void {
-  const bridge = new Bridge(resolveOptions(url, raw, process.env, readTextFile));
+function runBridge(url: string, raw: RawOptions, loopbackNames: ReadonlySet<string>): void {
+  const bridge = new Bridge(resolveOptions(url, raw, process.env, readTextFile, loopbackNames));
   if (process.stdin.isTTY) {
     // A person at a terminal: say how to talk to it (stderr only; stdout stays protocol).
     process.stderr.write(

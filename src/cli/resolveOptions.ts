@@ -50,11 +50,18 @@ const EMPTY_VALUE = /^(|bearer|basic|token|bot)$/i;
  * exactly what to fix. Pure but for reading the files named by `--header-file` and `@file`
  * arguments (through `readText`), so every rule is unit-tested.
  */
-export function resolveOptions(rawUrl: string, raw: RawOptions, env: NodeJS.ProcessEnv, readText: (path: string) => string = readTextFile): BridgeConfig {
+export function resolveOptions(
+  rawUrl: string,
+  raw: RawOptions,
+  env: NodeJS.ProcessEnv,
+  readText: (path: string) => string = readTextFile,
+  /** `*.localhost` names a lookup found to be this machine (loopbackNamesFor): http:// is allowed to them. */
+  loopbackNames: ReadonlySet<string> = new Set(),
+): BridgeConfig {
   const secrets: string[] = [];
   const expandedUrl = expandVariables(rawUrl, env, 'the URL');
   secrets.push(...expandedUrl.used);
-  const url = parseUrl(expandedUrl.value, raw.allowHttp ?? false);
+  const url = parseUrl(expandedUrl.value, raw.allowHttp ?? false, loopbackNames);
 
   const transport = (raw.transport ?? 'auto') as TransportMode;
   if (!TRANSPORTS.includes(transport)) {
@@ -159,7 +166,7 @@ function ms(s: number): number {
 }
 
 
-function parseUrl(text: string, allowHttp: boolean): URL {
+function parseUrl(text: string, allowHttp: boolean, loopbackNames: ReadonlySet<string>): URL {
   let url: URL;
   try {
     url = new URL(text);
@@ -169,13 +176,65 @@ function parseUrl(text: string, allowHttp: boolean): URL {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new UsageError(`unsupported URL scheme "${url.protocol}"; use https:// (or http:// for a local server)`);
   }
-  if (url.protocol === 'http:' && !allowHttp && !isLoopback(url.hostname)) {
-    throw new UsageError(`refusing plain http:// to ${url.hostname}: headers and tokens would travel unencrypted; use https:// or pass --allow-http`);
+  if (url.protocol === 'http:' && !allowHttp && !isLoopback(url.hostname) && !loopbackNames.has(url.hostname)) {
+    const why = isLocalhostName(url.hostname) ? ' (the name does not resolve to this machine alone)' : '';
+    throw new UsageError(`refusing plain http:// to ${url.hostname}${why}: headers and tokens would travel unencrypted; use https:// or pass --allow-http`);
   }
   return url;
 }
 
+/**
+ * Whether `hostname` is this machine by its very text: `localhost`, 127.0.0.0/8, ::1. A name under
+ * `.localhost` is not: RFC 6761 says it should resolve to loopback, but that is up to the resolver
+ * the connection will use (many do; glibc without nss-myhostname does not, and DNS may answer
+ * anything), so it takes a lookup (loopbackNamesFor).
+ */
 export function isLoopback(hostname: string): boolean {
   const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+  return h === 'localhost' || h === 'localhost.' || isLoopbackAddress(h);
+}
+
+/** A name under `.localhost` (RFC 6761), which is loopback only if it resolves so. */
+export function isLocalhostName(hostname: string): boolean {
+  const h = hostname.toLowerCase();
+  return h.endsWith('.localhost') || h.endsWith('.localhost.');
+}
+
+function isLoopbackAddress(address: string): boolean {
+  const a = address.toLowerCase();
+  return a === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a) || /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
+}
+
+/** How long the start-up lookup of a `*.localhost` name may take before it counts as not loopback. */
+const LOOKUP_TIMEOUT_MS = 3000;
+
+type LookupAll = (hostname: string) => Promise<Array<{ address: string }>>;
+
+/** getaddrinfo, as the connection itself resolves (loaded only for the rare URL that needs it). */
+const systemLookup: LookupAll = async (hostname) => (await import('node:dns/promises')).lookup(hostname, { all: true, verbatim: true });
+
+/**
+ * For an http:// URL to a `*.localhost` name: the name, if every address the system resolver
+ * gives for it (the same lookup the connection makes) is a loopback address. Done once, before the
+ * bridge starts, so the http:// rule in resolveOptions stays synchronous. Any other URL needs no
+ * lookup and gets an empty set; an unresolvable name, or one with any other address, too.
+ */
+export async function loopbackNamesFor(rawUrl: string, env: NodeJS.ProcessEnv, lookupAll: LookupAll = systemLookup): Promise<Set<string>> {
+  let url: URL;
+  try {
+    url = new URL(expandVariables(rawUrl, env, 'the URL').value);
+  } catch {
+    return new Set(); // resolveOptions says what is wrong with it
+  }
+  if (url.protocol !== 'http:' || !isLocalhostName(url.hostname)) return new Set();
+  let timer: NodeJS.Timeout | undefined;
+  const addresses = await Promise.race([
+    lookupAll(url.hostname).catch(() => []),
+    new Promise<[]>((resolve) => {
+      timer = setTimeout(() => resolve([]), LOOKUP_TIMEOUT_MS);
+      timer.unref();
+    }),
+  ]);
+  clearTimeout(timer);
+  return addresses.length > 0 && addresses.every((a) => isLoopbackAddress(a.address)) ? new Set([url.hostname]) : new Set();
 }

@@ -2,6 +2,7 @@ import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { Redactor } from './Redactor.js';
+import { MAX_LINE_CHARS, sanitizeLine } from './sanitizeLine.js';
 import { noColors, stderrColors, type Colors } from './stderrColors.js';
 
 export interface LoggerOptions {
@@ -23,9 +24,11 @@ export interface LoggerOptions {
 type Level = 'info' | 'warn' | 'error' | 'debug';
 
 /**
- * Every line the bridge prints goes through here, to stderr or the log file, never stdout, and
- * through the redactor first. Writes are synchronous so that nothing is lost when the process
- * exits right after a fatal error and lines from concurrent events never interleave.
+ * Every line the bridge prints goes through here, to stderr or the log file, never stdout: through
+ * the redactor first, then made safe for a terminal (sanitizeLine: control characters escaped, a
+ * message's line breaks indented, at most MAX_LINE_CHARS), whatever wrote it. Writes are
+ * synchronous so that nothing is lost when the process exits right after a fatal error and lines
+ * from concurrent events never interleave.
  */
 export class Logger {
   readonly verbose: boolean;
@@ -59,7 +62,7 @@ export class Logger {
       this.#fd = opts.fd ?? 2;
       this.#ownsFd = false;
       // chalk's detection of colour support on stderr (TTY, NO_COLOR, FORCE_COLOR), not stdout.
-      this.color = this.#fd === 2 ? stderrColors : noColors;
+      this.color = this.#fd === 2 && stderrColors !== noColors ? escapingColors(stderrColors) : noColors;
     }
   }
 
@@ -80,9 +83,9 @@ export class Logger {
     if (this.verbose) this.#write('debug', message);
   }
 
-  /** A pre-formatted trace line (see Tracer); only with --verbose. */
+  /** A pre-formatted trace line (see Tracer); only with --verbose. Its colours are the only escapes kept. */
   trace(line: string): void {
-    if (this.verbose) this.#emit(line);
+    if (this.verbose) this.#emit('', line, false, this.color !== noColors);
   }
 
   close(): void {
@@ -102,11 +105,13 @@ export class Logger {
     const tag =
       level === 'error' ? c.red('error') : level === 'warn' ? c.yellow('warn') : level === 'debug' ? c.dim('debug') : c.cyan('info');
     const time = this.verbose ? c.dim(timestamp()) + ' ' : '';
-    this.#emit(`${time}${c.bold('mcp-tether')} ${tag} ${message}`, this.#silent && level !== 'error');
+    this.#emit(`${time}${c.bold('mcp-tether')} ${tag} `, message, this.#silent && level !== 'error', false);
   }
 
-  #emit(line: string, copyOnly = false): void {
-    const redacted = this.redactor.redact(line);
+  /** `prefix` is the logger's own; `body` may quote anyone (stdin, the server) and is made safe. */
+  #emit(prefix: string, body: string, copyOnly: boolean, allowSgr: boolean): void {
+    // Redacted before it is cut: a secret cut in two would no longer be recognised.
+    const redacted = prefix + sanitizeLine(this.redactor.redact(body), { allowSgr, limit: MAX_LINE_CHARS - visibleLength(prefix) });
     if (this.#copyFd !== undefined) {
       try {
         writeSync(this.#copyFd, stripVTControlCharacters(redacted) + '\n');
@@ -128,6 +133,21 @@ export class Logger {
       // stderr closed by the parent: logging must never take the bridge down.
     }
   }
+}
+
+/**
+ * Colours whose text is made safe before it is coloured: the trace puts what the desktop and the
+ * server said (method names, error messages) inside them, and its colour sequences are the only
+ * escapes a trace line may keep.
+ */
+function escapingColors(base: Colors): Colors {
+  const wrapped = {} as Record<keyof Colors, (text: string) => string>;
+  for (const name of Object.keys(noColors) as Array<keyof Colors>) wrapped[name] = (text) => base[name](sanitizeLine(text, { limit: Number.MAX_SAFE_INTEGER }));
+  return wrapped;
+}
+
+function visibleLength(text: string): number {
+  return text.indexOf('\u001b') === -1 ? text.length : stripVTControlCharacters(text).length;
 }
 
 export function timestamp(date = new Date()): string {

@@ -176,6 +176,12 @@ export class InputRounds<O = unknown> {
     return call.desktopId;
   }
 
+  /** The id the call the desktop waits on under `desktopId` went to the server with, if it is a call here. */
+  upstreamIdOf(desktopId: RequestId): string | undefined {
+    for (const call of this.#calls.values()) if (call.desktopId === desktopId) return call.upstreamId;
+    return undefined;
+  }
+
   /** The desktop cancelled its waiting request: the id to cancel at the server, if it is a call here. */
   cancel(desktopId: RequestId): string | undefined {
     for (const call of this.#calls.values()) {

@@ -124,6 +124,11 @@ export class LegacyForModern implements Upstream {
     });
   }
 
+  reached(id: RequestId): boolean {
+    // A call with input rounds went up under an id of its own.
+    return this.#session.reached(this.#rounds.upstreamIdOf(id) ?? id);
+  }
+
   close(): Promise<void> {
     this.#listens.clear();
     for (const token of this.#rounds.tokens()) this.#rounds.abandon(token);

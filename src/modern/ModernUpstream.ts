@@ -36,6 +36,8 @@ interface InFlight {
   /** MRTR bookkeeping, for a legacy desktop only (a modern one does MRTR itself). */
   flow?: MrtrFlow;
   headerRetried: boolean;
+  /** Its POST went out (it may have run at the server). */
+  posted?: boolean;
 }
 
 /** Requests that may be answered `input_required` (basic/patterns/mrtr, "Supported Requests"). */
@@ -109,6 +111,10 @@ export class ModernUpstream implements Upstream {
       return;
     }
     if (isReply(message)) this.#onDesktopAnswer(message);
+  }
+
+  reached(id: RequestId): boolean {
+    return this.#inflight.get(id)?.posted === true;
   }
 
   async close(): Promise<void> {
@@ -230,7 +236,7 @@ export class ModernUpstream implements Upstream {
   /** One POST for `entry` (its first or a retry) and what its answer leads to. */
   async #exchange(entry: InFlight, wire: JSONRPCRequest): Promise<void> {
     const stamped = this.#opts.desktop === 'legacy' ? this.#stamp(wire) : wire;
-    const answer = await this.#post(stamped, entry.abort.signal, (m) => this.#relay(m));
+    const answer = await this.#post(stamped, entry.abort.signal, (m) => this.#relay(m), entry);
     if (this.#inflight.get(entry.request.id) !== entry) return; // cancelled or timed out meanwhile
     const reply = answer.reply as { result?: unknown; error?: { code?: number; message?: string }; id?: unknown } | undefined;
     if (!reply) {
@@ -320,12 +326,13 @@ export class ModernUpstream implements Upstream {
   }
 
   /** One POST with every header the modern era requires, derived from the body. */
-  async #post(message: JSONRPCRequest, signal: AbortSignal, onMessage?: (m: JSONRPCMessage) => void): Promise<PostAnswer> {
+  async #post(message: JSONRPCRequest, signal: AbortSignal, onMessage?: (m: JSONRPCMessage) => void, entry?: InFlight): Promise<PostAnswer> {
     let params: HeaderParam[] = [];
     if (message.method === 'tools/call') {
       const name = (message.params as { name?: unknown } | undefined)?.name;
       params = (await this.#toolHeaders(message)).get(String(name)) ?? [];
     }
+    if (entry) entry.posted = true;
     const answer = await postModern({ url: this.#opts.url, fetch: this.#opts.fetch, headers: { ...this.#opts.headers, ...requestHeaders(message, params) }, message, signal, onMessage });
     if (answer.status < 500) this.#lastOkAt = performance.now();
     return answer;

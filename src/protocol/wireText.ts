@@ -19,3 +19,17 @@ export function parseKeepingText(text: string): unknown {
 export function wireText(message: unknown): string {
   return (message !== null && typeof message === 'object' && texts.get(message)) || JSON.stringify(message);
 }
+
+/** The text a message arrived as, if it was kept. */
+export function textOf(message: object): string | undefined {
+  return texts.get(message);
+}
+
+/**
+ * Makes `text` the wire text of the new object `message` (one built by the bridge, e.g. an answer
+ * whose id was spliced back in: see protocol/idText.ts). `text` must be one line of JSON.
+ */
+export function withText<T extends object>(message: T, text: string): T {
+  texts.set(message, text);
+  return message;
+}

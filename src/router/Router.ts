@@ -13,6 +13,7 @@ import {
 } from '../protocol/jsonrpc.js';
 import { UpstreamError } from '../transport/UpstreamError.js';
 import type { Upstream } from '../upstream/Upstream.js';
+import { IdMap, withId, type DesktopId } from './IdMap.js';
 import type { ToolFilter } from './ToolFilter.js';
 
 /** Where the router writes messages for the desktop app; returns the bytes written. */
@@ -37,6 +38,8 @@ interface Outbound {
   method: string;
   startedAt: number;
   timer: NodeJS.Timeout;
+  /** Set when the request went up under an id of its own (see IdMap): the desktop's id. */
+  desktop?: DesktopId;
 }
 
 /**
@@ -47,8 +50,10 @@ interface Outbound {
  */
 export class Router {
   readonly #opts: RouterOptions;
+  /** The desktop's pending requests, by the id they went upstream with. */
   readonly #outbound = new Map<RequestId, Outbound>();
   readonly #inbound = new Map<RequestId, string>();
+  readonly #ids = new IdMap();
   #closed = false;
 
   constructor(opts: RouterOptions) {
@@ -66,32 +71,39 @@ export class Router {
     const { tracer, upstream } = this.#opts;
     if (this.#closed) return;
     if (isRequest(message)) {
+      const desktop = this.#ids.unusual(message);
       if (message.method === 'mcp-tether/debug' && this.#opts.debugInfo) {
         // resultType: a modern-era desktop rejects a result without it; a legacy one ignores it.
-        this.#opts.desktop.send({ jsonrpc: '2.0', id: message.id, result: { resultType: 'complete', ...(this.#opts.debugInfo() as object), router: { pending: this.#outbound.size, serverRequests: this.#inbound.size } } });
+        const reply = { jsonrpc: '2.0', id: message.id, result: { resultType: 'complete', ...(this.#opts.debugInfo() as object), router: { pending: this.#outbound.size, serverRequests: this.#inbound.size, mappedIds: this.#ids.size } } };
+        this.#opts.desktop.send(desktop ? withId(reply, desktop.id, desktop.raw) : reply);
         return;
       }
-      if (this.#outbound.has(message.id)) {
+      if (desktop ? this.#ids.pending(desktop) : this.#outbound.has(message.id)) {
         tracer.message('up', message, bytes, undefined, 'refused: duplicate id');
-        this.#answer(errorReply(message.id, ErrorCodes.InvalidRequest, `Invalid Request: id ${idLabel(message.id)} is already in use by a pending request`));
+        this.#answer(errorReply(message.id, ErrorCodes.InvalidRequest, `Invalid Request: id ${desktop?.raw ?? idLabel(message.id)} is already in use by a pending request`), desktop);
         return;
       }
       const hidden = this.#hiddenTool(message);
       if (hidden !== undefined) {
         // Answered here, as the server answers an unknown tool: a hidden tool must not run.
         tracer.message('up', message, bytes, undefined, 'refused: hidden tool');
-        this.#answer(errorReply(message.id, ErrorCodes.InvalidParams, `Unknown tool: ${hidden} (hidden by mcp-tether --ignore-tool / --only-tool)`));
+        this.#answer(errorReply(message.id, ErrorCodes.InvalidParams, `Unknown tool: ${hidden} (hidden by mcp-tether --ignore-tool / --only-tool)`), desktop);
         return;
       }
-      this.#track(message);
-      tracer.message('up', message, bytes);
-      upstream.send(message).catch((err: unknown) => this.#fail(message.id, err));
+      const request = desktop ? this.#ids.bind(message, desktop) : message;
+      this.#track(request, desktop);
+      tracer.message('up', message, bytes, undefined, desktop ? `sent as #${idLabel(request.id)}` : undefined);
+      upstream.send(request).catch((err: unknown) => this.#fail(request.id, err));
       return;
     }
     if (isNotification(message)) {
-      if (message.method === 'notifications/cancelled') this.#forget(message.params?.requestId as RequestId | undefined);
+      let notification = message;
+      if (message.method === 'notifications/cancelled') {
+        notification = this.#ids.cancellation(message);
+        this.#forget(notification.params?.requestId as RequestId | undefined);
+      }
       tracer.message('up', message, bytes);
-      upstream.send(message).catch((err: unknown) => this.#opts.log.debug(`could not forward ${message.method}: ${errText(err)}`));
+      upstream.send(notification).catch((err: unknown) => this.#opts.log.debug(`could not forward ${message.method}: ${errText(err)}`));
       return;
     }
     if (isReply(message)) {
@@ -112,9 +124,9 @@ export class Router {
         tracer.message('down', message, 0, undefined, 'dropped: no pending request with this id');
         return;
       }
-      this.#outbound.delete(message.id);
-      clearTimeout(pending.timer);
-      const shown = pending.method === 'tools/list' ? this.#withoutHiddenTools(message) : message;
+      this.#settle(message.id, pending);
+      const filtered = pending.method === 'tools/list' ? this.#withoutHiddenTools(message) : message;
+      const shown = pending.desktop ? withId(filtered, pending.desktop.id, pending.desktop.raw) : filtered;
       const bytes = desktop.send(shown);
       tracer.message('down', shown, bytes, performance.now() - pending.startedAt);
       return;
@@ -128,12 +140,19 @@ export class Router {
     tracer.message('down', message, bytes);
   }
 
-  /** Answers every pending request (the bridge is going away) and clears every timer. */
+  /**
+   * Answers every pending request (the bridge is going away) and clears every timer. A request the
+   * server already has may have run: "outcome unknown", not "shutting down", which it would read as
+   * never done.
+   */
   close(reason: string): void {
     if (this.#closed) return;
     for (const [id, pending] of this.#outbound) {
       clearTimeout(pending.timer);
-      this.#answer(errorReply(id, ErrorCodes.BridgeUnavailable, `mcp-tether: ${reason}`));
+      const reply = this.#opts.upstream.reached(id)
+        ? errorReply(id, ErrorCodes.OutcomeUnknown, `mcp-tether: ${reason} while the server was handling ${pending.method}; its outcome is unknown: it may or may not have taken effect`, { kind: 'fatal', reason: 'outcome-unknown' })
+        : errorReply(id, ErrorCodes.BridgeUnavailable, `mcp-tether: ${reason}`, { kind: 'fatal', reason: 'closed' });
+      this.#answer(reply, pending.desktop);
     }
     this.#outbound.clear();
     this.#inbound.clear();
@@ -157,26 +176,31 @@ export class Router {
     return filtered ? ({ ...reply, result: filtered } as JSONRPCMessage) : reply;
   }
 
-  #track(request: JSONRPCRequest): void {
+  #track(request: JSONRPCRequest, desktop: DesktopId | undefined): void {
     const timer = setTimeout(() => this.#onDeadline(request.id), this.#opts.requestTimeoutMs);
-    this.#outbound.set(request.id, { method: request.method, startedAt: performance.now(), timer });
+    this.#outbound.set(request.id, { method: request.method, startedAt: performance.now(), timer, desktop });
+  }
+
+  /** A pending request is done with (answered, failed, cancelled, timed out). */
+  #settle(id: RequestId, pending: Outbound): void {
+    clearTimeout(pending.timer);
+    this.#outbound.delete(id);
+    if (pending.desktop) this.#ids.release(pending.desktop);
   }
 
   #forget(id: RequestId | undefined): void {
     if (id === undefined) return;
     const pending = this.#outbound.get(id);
-    if (!pending) return;
-    clearTimeout(pending.timer);
-    this.#outbound.delete(id);
+    if (pending) this.#settle(id, pending);
   }
 
   #onDeadline(id: RequestId): void {
     const pending = this.#outbound.get(id);
     if (!pending) return;
-    this.#outbound.delete(id);
+    this.#settle(id, pending);
     const seconds = this.#opts.requestTimeoutMs / 1000;
-    this.#opts.log.warn(`${pending.method} #${idLabel(id)} got no answer within ${seconds} s (--request-timeout); answered with a timeout error`);
-    this.#answer(errorReply(id, ErrorCodes.RequestTimeout, `mcp-tether: no answer from the server within ${seconds} s (--request-timeout)`, { method: pending.method }));
+    this.#opts.log.warn(`${pending.method} #${shownId(id, pending)} got no answer within ${seconds} s (--request-timeout); answered with a timeout error`);
+    this.#answer(errorReply(id, ErrorCodes.RequestTimeout, `mcp-tether: no answer from the server within ${seconds} s (--request-timeout)`, { method: pending.method }), pending.desktop);
     // The spec forbids cancelling initialize; anything else is told to stop working on it.
     if (pending.method !== 'initialize') {
       const cancel: JSONRPCMessage = {
@@ -192,8 +216,7 @@ export class Router {
   #fail(id: RequestId, err: unknown): void {
     const pending = this.#outbound.get(id);
     if (!pending) return;
-    clearTimeout(pending.timer);
-    this.#outbound.delete(id);
+    this.#settle(id, pending);
     if (err instanceof UpstreamError) {
       const data = { kind: err.kind, reason: err.reason, ...(err.status !== undefined ? { status: err.status } : {}) };
       const code =
@@ -202,21 +225,28 @@ export class Router {
           : err.reason === 'closed' || err.reason === 'queue-full'
             ? ErrorCodes.BridgeUnavailable
             : ErrorCodes.UpstreamUnavailable;
-      this.#answer(errorReply(id, code, `mcp-tether: ${err.detail}`, data));
-      if (pending.method !== 'initialize') this.#opts.log.warn(`${pending.method} #${idLabel(id)} failed: ${err.detail}`);
+      this.#answer(errorReply(id, code, `mcp-tether: ${err.detail}`, data), pending.desktop);
+      if (pending.method !== 'initialize') this.#opts.log.warn(`${pending.method} #${shownId(id, pending)} failed: ${err.detail}`);
       return;
     }
-    this.#opts.log.error(`${pending.method} #${idLabel(id)} failed: ${errText(err)}`);
-    this.#answer(errorReply(id, ErrorCodes.UpstreamUnavailable, `mcp-tether: ${errText(err)}`));
+    this.#opts.log.error(`${pending.method} #${shownId(id, pending)} failed: ${errText(err)}`);
+    this.#answer(errorReply(id, ErrorCodes.UpstreamUnavailable, `mcp-tether: ${errText(err)}`), pending.desktop);
   }
 
-  #answer(reply: ReturnType<typeof errorReply>): void {
+  /** An error of the bridge's own for the desktop; with the desktop's exact id when it went up under another. */
+  #answer(reply: ReturnType<typeof errorReply>, desktopId?: DesktopId): void {
     const { desktop, tracer, log } = this.#opts;
     // Error texts may quote what the server said: they pass the same redaction as the logs.
     reply.error.message = log.redactor.redact(reply.error.message);
-    const bytes = desktop.send(reply);
-    tracer.message('down', reply as JSONRPCMessage, bytes, undefined, 'answered by mcp-tether');
+    const shown = desktopId ? withId(reply, desktopId.id, desktopId.raw) : reply;
+    const bytes = desktop.send(shown);
+    tracer.message('down', shown as JSONRPCMessage, bytes, undefined, 'answered by mcp-tether');
   }
+}
+
+/** The id a log line names a request by: the desktop's own. */
+function shownId(id: RequestId, pending: Outbound): string {
+  return pending.desktop?.raw ?? idLabel(id);
 }
 
 function errText(err: unknown): string {

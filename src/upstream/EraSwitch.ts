@@ -72,6 +72,10 @@ export class EraSwitch implements Upstream {
     return upstream.send(message);
   }
 
+  reached(id: RequestId): boolean {
+    return this.#active?.reached(id) ?? false;
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     const upstream = this.#active ?? (await this.#pending?.catch(() => undefined));

@@ -7,8 +7,9 @@ type Waiter = (reply: JSONRPCMessage | UpstreamError) => void;
 
 /**
  * The bridge's own requests to the server (handshakes, pings, restores, refreshes): their ids,
- * kept apart from the desktop's by a prefix, and who waits for each answer, with a deadline.
- * Their answers are taken here and never reach the desktop.
+ * and who waits for each answer, with a deadline. Their answers are taken here and never reach
+ * the desktop. The ids are in the space reserved for the bridge (router/IdMap.ts): no desktop id
+ * starting `mcp-tether` goes upstream as it is, so none can be taken for one of these.
  */
 export class OwnRequests {
   readonly #waiters = new Map<RequestId, Waiter>();

@@ -16,6 +16,12 @@ export interface Upstream {
    * for it); rejects with an UpstreamError when it cannot be delivered, so the router can answer.
    */
   send(message: JSONRPCMessage): Promise<void>;
+  /**
+   * Whether the desktop request `id` may have reached the server (it was sent, not just queued).
+   * At shutdown such a request is answered "outcome unknown" (-32010), since it may have run; one
+   * that never left is answered "shutting down" (-32011).
+   */
+  reached(id: RequestId): boolean;
   /** Ends the remote session (politely where the protocol allows) and releases everything. */
   close(): Promise<void>;
   /** Sizes of internal tables, for diagnostics: none of them may grow without bound. */

@@ -179,6 +179,11 @@ export class UpstreamSession implements Upstream {
     return this.#deliver(message);
   }
 
+  reached(id: RequestId): boolean {
+    const entry = this.#inflight.get(id);
+    return entry !== undefined && entry.state !== 'queued';
+  }
+
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
     this.#state = 'closed';

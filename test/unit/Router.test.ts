@@ -5,7 +5,7 @@ import { Tracer } from '../../src/log/Tracer.js';
 import type { JSONRPCMessage } from '../../src/protocol/jsonrpc.js';
 import { Router } from '../../src/router/Router.js';
 import { ToolFilter } from '../../src/router/ToolFilter.js';
-import { parseKeepingText } from '../../src/protocol/wireText.js';
+import { parseKeepingText, wireText } from '../../src/protocol/wireText.js';
 import { UpstreamError } from '../../src/transport/UpstreamError.js';
 import type { Upstream } from '../../src/upstream/Upstream.js';
 
@@ -13,6 +13,11 @@ class ScriptedUpstream implements Upstream {
   onmessage?: (m: JSONRPCMessage) => void;
   sent: JSONRPCMessage[] = [];
   fail: UpstreamError | undefined;
+  /** Ids the server has (for shutdown's answers). */
+  reachedIds = new Set<unknown>();
+  reached(id: unknown): boolean {
+    return this.reachedIds.has(id);
+  }
   async send(m: JSONRPCMessage): Promise<void> {
     this.sent.push(m);
     if (this.fail) throw this.fail;
@@ -81,6 +86,40 @@ describe('Router', () => {
     router.close('shutting down');
     expect(out[0].error.code).toBe(-32011);
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('close() answers a request the server has -32010 (it may have run), one that never left -32011', () => {
+    router.fromDesktop({ jsonrpc: '2.0', id: 1, method: 'tools/call' } as JSONRPCMessage, 1);
+    router.fromDesktop({ jsonrpc: '2.0', id: 2, method: 'tools/call' } as JSONRPCMessage, 1);
+    upstream.reachedIds.add(1);
+    router.close('shutting down');
+    expect(out.map((m) => [m.id, m.error.code])).toEqual([[1, -32010], [2, -32011]]);
+  });
+
+  describe('ids that do not go up as they are', () => {
+    it('a desktop id of the bridge own shape goes up as another and is answered under its own, once', () => {
+      router.fromDesktop(parseKeepingText('{"jsonrpc":"2.0","id":"mcp-tether:1","method":"ping"}') as JSONRPCMessage, 1);
+      const up = upstream.sent[0] as { id: string };
+      expect(up.id).not.toBe('mcp-tether:1');
+      upstream.onmessage!(parseKeepingText(`{"jsonrpc":"2.0","id":"mcp-tether:1","result":{"not":"yours"}}`) as JSONRPCMessage);
+      expect(out).toEqual([]);
+      upstream.onmessage!(parseKeepingText(`{"result":{},"jsonrpc":"2.0","id":${JSON.stringify(up.id)}}`) as JSONRPCMessage);
+      upstream.onmessage!(parseKeepingText(`{"result":{},"jsonrpc":"2.0","id":${JSON.stringify(up.id)}}`) as JSONRPCMessage);
+      expect(out).toEqual([{ jsonrpc: '2.0', id: 'mcp-tether:1', result: {} }]);
+      expect(wireText(out[0])).toBe('{"result":{},"jsonrpc":"2.0","id":"mcp-tether:1"}');
+    });
+
+    it('a lossy number keeps its text in the bridge own errors, and its cancellation names the id it went up as', async () => {
+      router.fromDesktop(parseKeepingText('{"jsonrpc":"2.0","id":1e400,"method":"tools/call"}') as JSONRPCMessage, 1);
+      router.fromDesktop(parseKeepingText('{"jsonrpc":"2.0","id":12345678901234567890,"method":"tools/call"}') as JSONRPCMessage, 1);
+      const [a, b] = upstream.sent as Array<{ id: string }>;
+      router.fromDesktop(parseKeepingText('{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":12345678901234567890}}') as JSONRPCMessage, 1);
+      expect((upstream.sent[2] as any).params.requestId).toBe(b!.id);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(out.map((m) => wireText(m).slice(0, 30))).toEqual(['{"jsonrpc":"2.0","id":1e400,"e']);
+      expect((upstream.sent[3] as any).params.requestId).toBe(a!.id);
+      expect(router.pendingCount).toBe(0);
+    });
   });
 
   describe('with hidden tools', () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CallbackServer } from '../../src/auth/CallbackServer.js';
 import { FileLock } from '../../src/auth/FileLock.js';
-import { browserCommand } from '../../src/auth/openBrowser.js';
+import { browserCommand, browserUrlProblem } from '../../src/auth/openBrowser.js';
 import { preferredCallbackPort, serverKey } from '../../src/auth/serverKey.js';
 import { forgetServer, TokenStore } from '../../src/auth/TokenStore.js';
 import { resolveAuthOptions } from '../../src/cli/resolveAuthOptions.js';
@@ -53,10 +53,12 @@ describe('serverKey', () => {
 
 describe('browserCommand', () => {
   const url = 'https://as.example/authorize?a=1&b=2';
+  const WIN_OPENER = 'C:\\Windows\\System32\\rundll32.exe';
   it('uses the platform opener', () => {
     expect(browserCommand(url, {}, 'linux')).toEqual({ command: 'xdg-open', args: [url] });
     expect(browserCommand(url, {}, 'darwin')).toEqual({ command: 'open', args: [url] });
-    expect(browserCommand(url, {}, 'win32')!.args.at(-1)).toBe('https://as.example/authorize?a=1^&b=2');
+    expect(browserCommand(url, {}, 'win32')).toEqual({ command: WIN_OPENER, args: ['url.dll,FileProtocolHandler', url], verbatim: true });
+    expect(browserCommand(url, { SystemRoot: 'D:\\Win' }, 'win32')!.command).toBe('D:\\Win\\System32\\rundll32.exe');
   });
   it('honours BROWSER: a command, %s, the first of a list, and none', () => {
     expect(browserCommand(url, { BROWSER: 'firefox' }, 'linux')).toEqual({ command: 'firefox', args: [url] });
@@ -64,6 +66,55 @@ describe('browserCommand', () => {
     expect(browserCommand(url, { BROWSER: 'w3m:lynx' }, 'linux')).toEqual({ command: 'w3m', args: [url] });
     expect(browserCommand(url, { BROWSER: '/usr/bin/open-it' }, 'linux')).toEqual({ command: '/usr/bin/open-it', args: [url] });
     expect(browserCommand(url, { BROWSER: 'none' }, 'darwin')).toBeUndefined();
+    expect(browserCommand(url, { BROWSER: 'firefox' }, 'win32')).toEqual({ command: 'firefox', args: [url] });
+  });
+
+  // What a hostile authorization server may put in its URL: shell metacharacters, variables,
+  // quotes, spaces, non-ASCII. Each reaches the opener as one argv entry, never through a shell.
+  const hostile = [
+    'https://as.example/authorize?a=1&calc.exe&b=|calc|^x',
+    'https://as.example/authorize?u=%USERPROFILE%&p=%PATH%',
+    'https://as.example/authorize?q="a b" <x> & echo pwned',
+    'https://as.example/autorisé?état=ünïcode&x=€',
+    'https://xn--as-fka.example/authorize?x=1;rm -rf ~',
+  ];
+  it.each(['linux', 'darwin', 'win32'] as const)('on %s, a hostile https URL stays one argument with no space or quote left in it', (platform) => {
+    for (const raw of hostile) {
+      const cmd = browserCommand(raw, {}, platform)!;
+      const arg = cmd.args.at(-1)!;
+      expect(arg).toBe(new URL(raw).href);
+      expect(arg).not.toMatch(/[\s"<>]/);
+      expect(/^[\x21-\x7e]+$/.test(arg)).toBe(true);
+      // cmd.exe is never the program, and its escape character never added.
+      expect(cmd.command).not.toMatch(/cmd(\.exe)?$/i);
+      expect(cmd.args).not.toContain('/c');
+      expect(arg).not.toContain('^&');
+    }
+    expect(browserCommand(hostile[1]!, {}, platform)!.args.at(-1)).toContain('%USERPROFILE%');
+  });
+});
+
+describe('browserUrlProblem: only web pages are opened', () => {
+  it.each([
+    ['https://as.example/authorize?x=1', undefined],
+    ['http://127.0.0.1:8080/authorize', undefined],
+    ['http://localhost/authorize', undefined],
+    ['http://[::1]:9/authorize', undefined],
+  ])('%s may be opened', (url, problem) => {
+    expect(browserUrlProblem(url)).toBe(problem);
+  });
+  it.each([
+    ['file:///etc/passwd', /scheme is "file:"/],
+    ['file://attacker.example/share/evil.exe', /scheme is "file:"/],
+    ['ms-msdt:/id PCWDiagnostic /skip force', /scheme is "ms-msdt:"/],
+    ['javascript:alert(1)', /scheme is "javascript:"/],
+    ['|calc|', /not a valid URL/],
+    ['%SystemRoot%\\system32\\calc.exe', /not a valid URL/],
+    ['http://as.example/authorize', /plain http:\/\/ to as\.example/],
+    ['http://evil.localhost/authorize', /plain http:\/\//],
+    ['smb://attacker.example/x', /scheme is "smb:"/],
+  ])('%s is refused', (url, problem) => {
+    expect(browserUrlProblem(url)).toMatch(problem);
   });
 });
 

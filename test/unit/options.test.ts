@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { expandVariables } from '../../src/cli/expandVariables.js';
 import { parseHeader } from '../../src/cli/parseHeader.js';
 import { parseHeaderFile } from '../../src/cli/parseHeaderFile.js';
-import { isLoopback, resolveOptions } from '../../src/cli/resolveOptions.js';
+import { isLoopback, loopbackNamesFor, resolveOptions } from '../../src/cli/resolveOptions.js';
 import { debugLogPath } from '../../src/home/debugLogPath.js';
 import { UsageError } from '../../src/cli/UsageError.js';
 
@@ -158,7 +158,37 @@ describe('debugLogPath', () => {
 });
 
 describe('isLoopback', () => {
-  it.each([['localhost', true], ['127.0.0.1', true], ['127.8.9.10', true], ['[::1]', true], ['api.localhost', true], ['example.com', false], ['128.0.0.1', false], ['localhost.example.com', false]])('%s → %s', (h, v) => {
+  it.each([['localhost', true], ['127.0.0.1', true], ['127.8.9.10', true], ['[::1]', true], ['api.localhost', false], ['example.com', false], ['128.0.0.1', false], ['localhost.example.com', false]])('%s → %s', (h, v) => {
     expect(isLoopback(h)).toBe(v);
+  });
+});
+
+describe('a *.localhost name is loopback for the http:// rule only if it resolves to loopback', () => {
+  const lookupOf = (answers: Record<string, string[]>) => async (host: string) => {
+    if (!(host in answers)) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+    return answers[host]!.map((address) => ({ address }));
+  };
+  const lookup = lookupOf({ 'app.localhost': ['127.0.0.1', '::1'], 'evil.localhost': ['203.0.113.7'], 'mixed.localhost': ['127.0.0.1', '203.0.113.7'] });
+
+  it('looks up only http:// URLs to *.localhost names', async () => {
+    let asked = 0;
+    const counting = async (h: string) => (asked++, lookup(h));
+    for (const u of ['http://localhost:3000/mcp', 'http://127.0.0.1/mcp', 'https://app.localhost/mcp', 'http://example.com/mcp', 'not a url']) {
+      expect(await loopbackNamesFor(u, {}, counting)).toEqual(new Set());
+    }
+    expect(asked).toBe(0);
+  });
+
+  it('a name whose every address is loopback is allowed; one that does not resolve, or resolves elsewhere even in part, is refused', async () => {
+    for (const [host, allowed] of [['app.localhost', true], ['evil.localhost', false], ['mixed.localhost', false], ['gone.localhost', false]] as const) {
+      const rawUrl = 'http://${HOST}:8080/mcp';
+      const env = { HOST: host };
+      const names = await loopbackNamesFor(rawUrl, env, lookup);
+      expect(names.has(host)).toBe(allowed);
+      if (allowed) expect(resolveOptions(rawUrl, {}, env, () => '', names).url.hostname).toBe(host);
+      else expect(() => resolveOptions(rawUrl, {}, env, () => '', names)).toThrow(/refusing plain http:\/\/ to .*localhost \(the name does not resolve to this machine alone\)/);
+      // --allow-http allows it whatever it resolves to.
+      expect(resolveOptions(rawUrl, { allowHttp: true }, env, () => '', names).url.hostname).toBe(host);
+    }
   });
 });
