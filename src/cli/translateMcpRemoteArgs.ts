@@ -7,6 +7,10 @@ const OURS_WITH_VALUE = new Set([
   '--connect-timeout', '--headers-timeout', '--body-timeout', '--ignore-tool', '--only-tool', '--protocol',
   '--oauth-callback-host', '--oauth-callback-port', '--oauth-client-info', '--oauth-client-metadata', '--oauth-resource', '--oauth-timeout',
   '--oauth-client-id', '--oauth-client-secret', '--oauth-client-metadata-url', '--oauth-scope',
+  '--oauth-client-private-key', '--oauth-client-key-id', '--oauth-client-key-alg', '--workload-token-file', '--workload-token-env',
+  '--idp-token-endpoint', '--idp-id-token', '--idp-client-id', '--idp-client-secret', '--header-command',
+  // mcp-remote's sign-in options, the same here.
+  '--callback-path', '--auth-success-url', '--token-endpoint', '--authorize-param',
 ]);
 
 /** mcp-remote 0.15.1 options that mean the same as one of ours under another name. */
@@ -23,18 +27,10 @@ const RENAMED: Record<string, string> = {
 const TRANSPORTS: Record<string, string> = { 'http-first': 'auto', 'sse-first': 'auto', 'http-only': 'http', 'sse-only': 'sse' };
 
 /** mcp-remote options with nothing to do in mcp-tether: accepted, with a notice, and dropped. */
-const UNSUPPORTED_WITH_VALUE: Record<string, string> = {
-  '--callback-path': 'the OAuth callback path is fixed',
-  '--auth-success-url': 'the OAuth success page is built in',
-  '--token-endpoint': "the token endpoint is taken from the authorization server's metadata",
-  '--authorize-param': 'extra authorization parameters are not supported',
-};
+const UNSUPPORTED_WITH_VALUE: Record<string, string> = {};
 const UNSUPPORTED: Record<string, string> = {
   '--ipv4': 'addresses are tried as the system resolves them',
   '--disable-cookies': 'mcp-tether keeps no cookies',
-  '--device-code': 'the device grant is not supported',
-  '--use-id-token': 'the access token is always the credential',
-  '--disable-resource-parameter': 'the resource parameter follows the spec',
 };
 /** Accepted silently: mcp-tether already does this by default. */
 const DEFAULT_ALREADY = new Set(['--keep-alive']);
