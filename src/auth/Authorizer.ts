@@ -319,6 +319,7 @@ export class Authorizer {
           successUrl: settings.successUrl,
           timeoutMs: settings.timeoutMs,
           openBrowser: this.#opts.openBrowser,
+          fetchFn: this.#oauthFetch,
         });
       }
       if (opts.stepUpScope === undefined) this.#stepUps.reset();

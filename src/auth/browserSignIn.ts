@@ -1,7 +1,9 @@
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from '../log/Logger.js';
 import { responseIssuerProblem } from './checkIssuer.js';
 import { AuthorizationRefused } from './AuthorizationRefused.js';
 import { isForgottenClient } from './forgottenClient.js';
+import { registrationKnown } from './registrationKnown.js';
 import type { TetherAuthProvider } from './TetherAuthProvider.js';
 
 export interface BrowserSignInContext {
@@ -18,6 +20,8 @@ export interface BrowserSignInContext {
   successUrl?: string;
   timeoutMs: number;
   openBrowser: (url: string) => Promise<boolean>;
+  /** The authorization server's requests (for the registration check). */
+  fetchFn: FetchLike;
 }
 
 /**
@@ -36,6 +40,7 @@ export async function browserSignIn(ctx: BrowserSignInContext): Promise<void> {
     // Listening before the browser opens: a fast authorization server could otherwise redirect to nothing.
     const callback = await CallbackServer.listen(ctx.callbackHost, ctx.ports, ctx.callbackPath);
     try {
+      if (attempt === 0) await dropForgottenRegistration(ctx, callback.redirectUrl);
       const first = await ctx.authorize({ redirectUrl: callback.redirectUrl });
       if (first === 'AUTHORIZED') return;
       const pending = provider.pending;
@@ -80,6 +85,22 @@ export async function browserSignIn(ctx: BrowserSignInContext): Promise<void> {
       await callback.close();
     }
   }
+}
+
+/** Asks the server whether it still knows the registration about to be used (registrationKnown), and drops it if not. */
+async function dropForgottenRegistration(ctx: BrowserSignInContext, redirectUri: string): Promise<void> {
+  const client = ctx.provider.registeredClient;
+  const metadata = ctx.provider.discovery?.authorizationServerMetadata;
+  if (!client || client.client_id.startsWith('https://') || !metadata?.token_endpoint) return;
+  // Made for another callback port: auth() registers anew anyway.
+  if (client.redirect_uris && !client.redirect_uris.includes(redirectUri)) return;
+  const known = await registrationKnown({
+    tokenEndpoint: metadata.token_endpoint,
+    redirectUri,
+    authenticate: (headers, params) => ctx.provider.addClientAuthentication(headers, params, metadata.token_endpoint, metadata),
+    fetchFn: ctx.fetchFn,
+  });
+  if (!known) await forgetRegistration(ctx.provider, ctx.log);
 }
 
 /** Drops a registration the server forgot; false when there is none of ours (the user's own client: nothing to redo). */
