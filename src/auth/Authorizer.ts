@@ -301,7 +301,13 @@ export class Authorizer {
     try {
       // Looked up afresh before anyone is asked: a resource that moved to another authorization
       // server is signed in to there, with a registration of its own there.
-      if (!opts.discovered) await this.#discover(challenge, { force: true });
+      if (!opts.discovered) {
+        const before = provider.discovery?.authorizationServerUrl;
+        await this.#discover(challenge, { force: true });
+        const held = provider.currentTokens;
+        // Moved back to a server this sign-in still holds tokens with: nobody needs to be asked.
+        if (opts.stepUpScope === undefined && provider.discovery?.authorizationServerUrl !== before && this.#tokenOf(held) && !this.#expiresSoon(held!)) return;
+      }
       const scope = opts.stepUpScope ?? this.#withExtras(this.#baseScope(challenge));
       if (settings.grant === 'device_code') {
         const { signInOnDevice } = await import('./signInOnDevice.js');

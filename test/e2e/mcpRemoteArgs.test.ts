@@ -90,7 +90,8 @@ describe('mcp-remote argument lists', () => {
     ], { env: { HTTP_PROXY: '', http_proxy: '', HTTPS_PROXY: '', https_proxy: '' } });
     expect(text(await bridge.client.callTool({ name: 'echo', arguments: { text: 'x' } }))).toBe('x');
     const notices = bridge.stderr().split('\n').filter((l) => l.includes('(an mcp-remote option) is ignored'));
-    expect(notices.map((l) => l.split(' ')[1])).toEqual(['--device-code', '--callback-path', '--ipv4', '--disable-cookies']);
+    // The sign-in options (--device-code, --callback-path…) are mcp-tether's too now: no notice.
+    expect(notices.map((l) => l.split(' ')[1])).toEqual(['--ipv4', '--disable-cookies']);
   });
 });
 

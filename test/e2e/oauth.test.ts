@@ -156,8 +156,7 @@ describe('OAuth sign-in', () => {
     s.as.revokeRefreshTokens();
     expect(await echo(b, 'two')).toBe('two');
     expect(s.visits()).toHaveLength(2);
-    // The refresh, and the made-up code that checks the registration is still known (registrationKnown).
-    expect(s.as.stats.rejected).toEqual(['refresh_token', 'authorization_code']);
+    expect(s.as.stats.rejected).toEqual(['refresh_token']);
     expect(b.stderr()).toContain('a new sign-in is needed');
   });
 

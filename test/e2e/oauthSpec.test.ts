@@ -73,6 +73,15 @@ describe('2026-07-28 authorization MUSTs', () => {
     expect(storeFiles(s.home).filter((f) => f.path.endsWith('client.json'))).toHaveLength(2);
     expect(await echo(b, 'settled')).toBe('settled');
     expect(s.visits()).toHaveLength(2);
+
+    // And back, with the second server's sign-in dead: looked up again before anyone is asked,
+    // the first server's tokens (kept under its issuer) serve, and no browser opens.
+    s.guard.switchTo(s.as);
+    other.expireAccessTokens();
+    other.revokeRefreshTokens();
+    expect(await echo(b, 'back')).toBe('back');
+    expect(b.stderr()).toContain(`now uses the authorization server ${s.as.issuer}`);
+    expect(s.visits()).toHaveLength(2);
   });
 
   it('steps up for the union of the scopes, and counts step-ups per sign-in in total, not per request (SEP-2350)', async () => {
