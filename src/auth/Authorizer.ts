@@ -3,14 +3,15 @@ import type { Logger } from '../log/Logger.js';
 import { loadAuth } from '../sdk/loadAuth.js';
 import { SIGN_IN_FAILED } from '../transport/classifyFailure.js';
 import { isMachineGrant, type AuthConfig } from './AuthConfig.js';
-import { browserSignIn, forgetRegistration } from './browserSignIn.js';
-import { callbackPortCandidates } from './callbackPorts.js';
-import { discoverAuthorization } from './discoverAuthorization.js';
+import { forgetRegistration } from './browserSignIn.js';
+import { canResend, readChallenge, readSmall, refusalWith, type Challenge } from './challenge.js';
+import { ensureDiscovery } from './discoverAuthorization.js';
 import { dpopTokenFetch } from './dpopTokenFetch.js';
 import { isForgottenClient } from './forgottenClient.js';
-import { jwtPayload } from './jose.js';
+import { HeldTokens } from './HeldTokens.js';
 import { TokenPresenter, type Credential } from './presentToken.js';
 import { signInScope, withExtras } from './scopes.js';
+import { signInWithPerson } from './signInWithPerson.js';
 import { StepUpBudget } from './StepUpBudget.js';
 import { ClientForgotten, NeedsSignIn, type TetherAuthProvider } from './TetherAuthProvider.js';
 import type { StoredClient, StoredTokens, TokenStore } from './TokenStore.js';
@@ -38,18 +39,8 @@ export interface AuthorizerOptions {
   openBrowser: (url: string) => Promise<boolean>;
 }
 
-/** Refresh this long before the access token expires (at most), so no request meets the expiry. */
-const REFRESH_AHEAD_MS = 60_000;
 /** After a sign-in failed, requests fail at once for this long instead of starting another. */
 const SIGN_IN_COOLDOWN_MS = 15_000;
-/** The most of an error answer kept, to hand it on as it was when no renewal helps. */
-const MAX_ERROR_BODY = 64 * 1024;
-
-interface Challenge {
-  resourceMetadataUrl?: URL;
-  scope?: string;
-  error?: string;
-}
 
 /** What a renewal that joined another one under way resolves to. */
 const JOINED = Symbol('joined');
@@ -59,9 +50,9 @@ const JOINED = Symbol('joined');
  * `fetch`, which adds the credential (Bearer, or DPoP with a fresh proof), refreshes it before it
  * expires, and on a 401 (or a 403 asking for more scope) renews the sign-in and sends the same
  * request again, so the transport above never sees the 401. The SDK's `auth()` does
- * registration, PKCE, the code exchange and refresh; this class decides when, does the checks
- * the SDK lacks (discoverAuthorization: the metadata's issuer; browserSignIn: RFC 9207 `iss`),
- * and involves a person only when a refresh cannot do.
+ * registration, PKCE, the code exchange and refresh; this class decides when, and involves a
+ * person only when a refresh cannot do. The checks the SDK lacks are made around it:
+ * discoverAuthorization (the metadata's issuer), browserSignIn (RFC 9207 `iss`).
  *
  * Why not the SDK transports' own `authProvider`: they give up with UnauthorizedError where a
  * browser is needed instead of waiting for it, the legacy SSE transport handles a 401 only when
@@ -73,13 +64,13 @@ export class Authorizer {
   readonly #baseFetch: FetchLike;
   readonly #oauthFetch: FetchLike;
   readonly #presenter: TokenPresenter;
+  readonly #held: HeldTokens;
   readonly #stepUps = new StepUpBudget();
   readonly #machine: boolean;
   #loaded: Promise<void> | undefined;
   /** The renewal under way, if any; `interactive` when it may involve a person. */
   #running: { promise: Promise<unknown>; interactive: boolean } | undefined;
   #signInFailedAt = -Infinity;
-  #credential: { tokens: StoredTokens; credential: Credential | undefined } | undefined;
 
   constructor(opts: AuthorizerOptions) {
     this.#opts = opts;
@@ -90,6 +81,7 @@ export class Authorizer {
       key: () => provider.dpopKey,
     });
     this.#presenter = new TokenPresenter(() => provider.dpopKey);
+    this.#held = new HeldTokens(provider, opts.settings.useIdToken ?? false);
     this.#machine = isMachineGrant(opts.settings.grant);
   }
 
@@ -108,12 +100,6 @@ export class Authorizer {
       if (status === 403 && challenge.error !== 'insufficient_scope') return response;
       if (status === 401 && renewals >= 2) return response;
       const body = await readSmall(response);
-      const asItWas = (text: string) => {
-        const headers = new Headers(response.headers);
-        headers.delete('content-length');
-        if (text !== body) headers.set('content-type', 'text/plain');
-        return new Response(text, { status, statusText: response.statusText, headers });
-      };
       try {
         if (status === 401) {
           // The first renewal refreshes or signs in; a second means the server refused a token
@@ -125,87 +111,31 @@ export class Authorizer {
           const refused = await this.#stepUp(challenge, credential?.token);
           if (refused) {
             this.#opts.log.warn(`${this.#opts.url.origin} asks for more scope, but no step-up is tried: ${refused}`);
-            return asItWas(body);
+            return refusalWith(response, body, body);
           }
         }
       } catch (err) {
         const reason = (err as Error).message;
         this.#opts.log.warn(`sign-in to ${this.#opts.url.origin} failed: ${reason}`);
         // The server's refusal goes up as it was, but with the reason in place of its body.
-        return asItWas(`${SIGN_IN_FAILED}: ${reason}`);
+        return refusalWith(response, body, `${SIGN_IN_FAILED}: ${reason}`);
       }
-      credential = this.#currentCredential();
+      credential = this.#held.credential;
       response = await this.#presenter.send(this.#baseFetch, input, init, credential, resendable);
     }
   }
 
-  /** Loads the stored sign-in; on first use of a server, adopts one made elsewhere, if any. */
-  async #load(): Promise<void> {
-    const { provider, store, log } = this.#opts;
-    await provider.reload();
-    if (provider.currentTokens || provider.discovery) return;
-    // Tokens kept without an authorization server yet (adopted before): used until one is found.
-    this.#adopted = await store.readUnboundTokens();
-    if (this.#adopted || !this.#opts.adoptSignIn) return;
-    const adopted = await this.#opts.adoptSignIn().catch(() => undefined);
-    if (!adopted) return;
-    // Copied, never moved: the other tool's files stay as they were. Bound to the first
-    // authorization server the discovery finds (mcp-remote keeps no issuer).
-    if (adopted.client) await store.saveUnboundClient(adopted.client);
-    await store.writeUnboundTokens(adopted.tokens);
-    this.#adopted = adopted.tokens;
-    log.info(`reusing the sign-in mcp-remote stored for this server (${adopted.from}); no new browser sign-in needed`);
-  }
-
-  /** Adopted tokens, shown until the discovery files them under their authorization server. */
-  #adopted: StoredTokens | undefined;
-
   /** The credential to send, refreshed first if it is about to expire. */
   async #freshCredential(): Promise<Credential | undefined> {
     // A store that cannot be read (permissions) means "not signed in", not a broken bridge.
-    this.#loaded ??= this.#load().catch((err: Error) => this.#opts.log.warn(`cannot read the stored sign-in: ${err.message}`));
+    this.#loaded ??= this.#held.load(this.#opts.store, this.#opts.log, this.#opts.adoptSignIn).catch((err: Error) => this.#opts.log.warn(`cannot read the stored sign-in: ${err.message}`));
     await this.#loaded;
-    const tokens = this.#tokens();
-    if (tokens && this.#expiresSoon(tokens) && (tokens.refresh_token || this.#machine)) {
+    const tokens = this.#held.tokens;
+    if (tokens && this.#held.expiresSoon(tokens) && (tokens.refresh_token || this.#machine)) {
       // Silent only: if it fails, the request goes with what it has and a 401 takes over.
-      await this.#renew(this.#tokenOf(tokens), {}, { silent: true }).catch((err: Error) => this.#opts.log.debug(`early token refresh failed: ${err.message}`));
+      await this.#renew(this.#held.tokenOf(tokens), {}, { silent: true }).catch((err: Error) => this.#opts.log.debug(`early token refresh failed: ${err.message}`));
     }
-    return this.#currentCredential();
-  }
-
-  #tokens(): StoredTokens | undefined {
-    return this.#opts.provider.currentTokens ?? this.#adopted;
-  }
-
-  /** The credential of the tokens in hand (made once per set of tokens: this is the hot path). */
-  #currentCredential(): Credential | undefined {
-    const tokens = this.#tokens();
-    if (!tokens) return undefined;
-    if (this.#credential?.tokens !== tokens) {
-      const token = this.#tokenOf(tokens);
-      const dpop = tokens.token_type?.toLowerCase() === 'dpop' && this.#opts.provider.dpopKey !== undefined;
-      this.#credential = { tokens, credential: token ? { token, scheme: dpop ? 'DPoP' : 'Bearer' } : undefined };
-    }
-    return this.#credential.credential;
-  }
-
-  /** The token sent to the server: the access token, or the ID token with --use-id-token. */
-  #tokenOf(tokens: StoredTokens | undefined): string | undefined {
-    return this.#opts.settings.useIdToken ? tokens?.id_token : tokens?.access_token;
-  }
-
-  #expiresSoon(tokens: StoredTokens): boolean {
-    let expiresAt = tokens.expires_at;
-    let lifeS = typeof tokens.expires_in === 'number' ? tokens.expires_in : undefined;
-    if (this.#opts.settings.useIdToken) {
-      const claims = tokens.id_token ? jwtPayload(tokens.id_token) : undefined;
-      expiresAt = typeof claims?.exp === 'number' ? claims.exp * 1000 : expiresAt;
-      lifeS = typeof claims?.exp === 'number' && typeof claims.iat === 'number' ? claims.exp - claims.iat : lifeS;
-    }
-    if (expiresAt === undefined) return false;
-    // Short-lived tokens are renewed in the second half of their life, not before every request.
-    const lead = lifeS !== undefined ? Math.min(REFRESH_AHEAD_MS, (lifeS * 1000) / 2) : REFRESH_AHEAD_MS;
-    return expiresAt - Date.now() < lead;
+    return this.#held.credential;
   }
 
   /**
@@ -216,8 +146,7 @@ export class Authorizer {
     const silent = opts.silent === true || this.#opts.interactive === false;
     await this.#exclusive(!silent, async () => {
       await this.#opts.provider.reload();
-      const fresh = this.#opts.provider.currentTokens;
-      if (this.#tokenOf(fresh) && this.#tokenOf(fresh) !== rejected && !this.#expiresSoon(fresh!)) {
+      if (this.#held.usable(this.#opts.provider.currentTokens, rejected)) {
         this.#opts.log.debug('using the tokens another mcp-tether process stored');
         return;
       }
@@ -228,43 +157,40 @@ export class Authorizer {
 
   /**
    * The server refused a token its authorization server issued moments ago: the discovery kept
-   * may be stale (the resource names another authorization server now), so it is dropped and
-   * made again. Signing in again at the same server would not help and is not tried.
+   * may be stale (the resource names another authorization server now), so it is made again.
+   * Signing in again at the same server would not help and is not tried.
    */
   async #afterRefusal(challenge: Challenge): Promise<void> {
     const silent = this.#opts.interactive === false;
     await this.#exclusive(!silent, async () => {
-      const { provider, log } = this.#opts;
+      const { provider, log, url } = this.#opts;
       const before = provider.discovery?.authorizationServerUrl;
-      log.info(`${this.#opts.url.origin} refuses the token its authorization server has just issued; looking up its authorization server again`);
+      log.info(`${url.origin} refuses the token its authorization server has just issued; looking up its authorization server again`);
       await this.#discover(challenge, { force: true });
-      if (provider.discovery?.authorizationServerUrl === before) throw new Error(`${this.#opts.url.origin} refuses the tokens ${before ?? 'its authorization server'} issues for it`);
-      const held = provider.currentTokens;
-      if (this.#tokenOf(held) && !this.#expiresSoon(held!)) return;
+      if (provider.discovery?.authorizationServerUrl === before) throw new Error(`${url.origin} refuses the tokens ${before ?? 'its authorization server'} issues for it`);
+      if (this.#held.usable(provider.currentTokens)) return;
       await this.#obtain(challenge, silent, { discovered: true });
     });
   }
 
   /** New tokens from the current authorization server: a machine grant, a refresh, or a person's sign-in. */
   async #obtain(challenge: Challenge, silent: boolean, opts: { discovered?: boolean } = {}): Promise<void> {
-    const tokens = this.#opts.provider.currentTokens;
     if (this.#machine) {
       await this.#authorize({ interactive: false, scope: this.#baseScope(challenge) });
       return;
     }
-    if (tokens?.refresh_token) {
+    if (this.#opts.provider.currentTokens?.refresh_token) {
       try {
         await this.#authorize({ interactive: false });
         this.#opts.log.debug('access token refreshed');
         return;
       } catch (err) {
         if (!(err instanceof NeedsSignIn)) throw err;
-        if (!(err instanceof ClientForgotten)) this.#opts.log.info('the stored sign-in has expired; a new sign-in is needed');
-        else this.#opts.log.info(err.message);
+        this.#opts.log.info(err instanceof ClientForgotten ? err.message : 'the stored sign-in has expired; a new sign-in is needed');
       }
     }
     if (silent) throw new NeedsSignIn();
-    await this.#personSignIn(challenge, { discovered: opts.discovered });
+    await this.#personSignIn(challenge, { scope: () => this.#withExtras(this.#baseScope(challenge)), stepUp: false, discovered: opts.discovered });
   }
 
   /**
@@ -279,61 +205,37 @@ export class Authorizer {
       await provider.reload();
       const tokens = provider.currentTokens;
       // Another request (or process) stepped up meanwhile: try with its token first.
-      if (this.#tokenOf(tokens) && this.#tokenOf(tokens) !== rejected) return undefined;
+      if (this.#held.tokenOf(tokens) && this.#held.tokenOf(tokens) !== rejected) return undefined;
       const decision = this.#stepUps.decide({ requested: tokens?.requested_scope, granted: tokens?.scope, challenge: challenge.scope });
       if ('refused' in decision) return decision.refused;
       const scope = this.#withExtras(decision.scope);
       log.info(`the server asks for more access${scope ? ` (scope "${scope}")` : ''}; signing in again`);
       if (this.#machine) await this.#authorize({ interactive: false, scope, hideTokens: true });
       else if (!personal) throw new NeedsSignIn();
-      else await this.#personSignIn(challenge, { stepUpScope: scope });
+      else await this.#personSignIn(challenge, { scope: () => scope, stepUp: true });
       return undefined;
     });
     return outcome === JOINED ? undefined : outcome;
   }
 
-  /** A sign-in with a person: in the browser, or on another device (--device-code). */
-  async #personSignIn(challenge: Challenge, opts: { stepUpScope?: string; discovered?: boolean }): Promise<void> {
+  async #personSignIn(challenge: Challenge, opts: { scope: () => string | undefined; stepUp: boolean; discovered?: boolean }): Promise<void> {
     if (performance.now() - this.#signInFailedAt < SIGN_IN_COOLDOWN_MS) {
       throw new Error(`the last sign-in failed moments ago; retry shortly or run \`mcp-tether auth ${this.#opts.url.href}\` in a terminal`);
     }
-    const { provider, log, settings } = this.#opts;
+    const { provider, log, url, settings } = this.#opts;
     try {
-      // Looked up afresh before anyone is asked: a resource that moved to another authorization
-      // server is signed in to there, with a registration of its own there.
-      if (!opts.discovered) {
-        const before = provider.discovery?.authorizationServerUrl;
-        await this.#discover(challenge, { force: true });
-        const held = provider.currentTokens;
-        // Moved back to a server this sign-in still holds tokens with: nobody needs to be asked.
-        if (opts.stepUpScope === undefined && provider.discovery?.authorizationServerUrl !== before && this.#tokenOf(held) && !this.#expiresSoon(held!)) return;
-      }
-      const scope = opts.stepUpScope ?? this.#withExtras(this.#baseScope(challenge));
-      if (settings.grant === 'device_code') {
-        const { signInOnDevice } = await import('./signInOnDevice.js');
-        await signInOnDevice({ provider, log, origin: this.#opts.url.origin, scope, fetchFn: this.#oauthFetch, settings });
-      } else {
-        const registered = provider.registeredClient;
-        await browserSignIn({
-          provider,
-          log,
-          origin: this.#opts.url.origin,
-          authorize: ({ redirectUrl, code }) => this.#authorize({ interactive: true, redirectUrl, code, scope, hideTokens: opts.stepUpScope !== undefined }),
-          callbackHost: settings.callbackHost,
-          ports: callbackPortCandidates({ key: settings.key, explicit: settings.callbackPort, registeredRedirects: registered?.redirect_uris, host: settings.callbackHost }),
-          callbackPath: settings.callbackPath,
-          successUrl: settings.successUrl,
-          timeoutMs: settings.timeoutMs,
-          openBrowser: this.#opts.openBrowser,
-          fetchFn: this.#oauthFetch,
-        });
-      }
-      if (opts.stepUpScope === undefined) this.#stepUps.reset();
+      await signInWithPerson(
+        {
+          provider, log, url, settings, held: this.#held, fetchFn: this.#oauthFetch, openBrowser: this.#opts.openBrowser,
+          authorize: (o) => this.#authorize(o),
+          discover: (c, o) => this.#discover(c, o),
+        },
+        challenge,
+        opts,
+      );
+      if (!opts.stepUp) this.#stepUps.reset();
     } catch (err) {
       this.#signInFailedAt = performance.now();
-      // A sign-in nobody could complete may be one the server refused in the browser for an
-      // unknown client id, which it shows there only: the next attempt registers afresh.
-      if (/^no sign-in within/.test((err as Error).message)) await forgetRegistration(provider, log).catch(() => false);
       throw err;
     }
   }
@@ -344,6 +246,7 @@ export class Authorizer {
     return signInScope({ challenge: challenge.scope, resourceScopes: discovery?.resourceMetadata?.scopes_supported, configured: this.#opts.settings.scope, wantsRefreshToken: false });
   }
 
+  /** offline_access where the authorization server lists it (person sign-ins only), openid for --use-id-token. */
   #withExtras(scope: string | undefined): string | undefined {
     return withExtras(scope, {
       authorizationServerScopes: this.#opts.provider.discovery?.authorizationServerMetadata?.scopes_supported,
@@ -352,30 +255,11 @@ export class Authorizer {
     });
   }
 
-  /** Makes sure a checked discovery is in hand (`force`: made afresh); notices an authorization server that changed. */
   async #discover(challenge: Challenge, opts: { force: boolean }): Promise<void> {
-    const { provider, log, url } = this.#opts;
-    const before = provider.discovery;
-    if (!before || opts.force) {
-      const found = await discoverAuthorization({
-        serverUrl: url,
-        resourceMetadataUrl: challenge.resourceMetadataUrl ?? (before?.resourceMetadataUrl ? new URL(before.resourceMetadataUrl) : undefined),
-        fetchFn: this.#oauthFetch,
-        tokenEndpoint: this.#opts.settings.tokenEndpoint,
-        known: (issuer) => provider.hasTokensWith(issuer),
-      });
-      const was = before?.authorizationServerUrl;
-      if (was !== undefined && was !== found.authorizationServerUrl) {
-        // SEP-2352: credentials are bound to the issuer; a pre-registered client is the user's to move.
-        if (provider.isStaticClient) {
-          throw new Error(`${url.origin} now names the authorization server ${found.authorizationServerUrl}, but the client you gave (--oauth-client-id / --oauth-client-info) is registered with ${was}; register it with the new server, or drop the option to let mcp-tether register`);
-        }
-        log.info(`${url.origin} now uses the authorization server ${found.authorizationServerUrl} (was ${was}); signing in there with a registration of its own`);
-      }
-      await provider.useDiscovery(found);
-      this.#adopted = undefined;
-    }
-    await provider.ensureDpopKey();
+    const { provider, log, url, settings } = this.#opts;
+    await ensureDiscovery({ provider, log, url, fetchFn: this.#oauthFetch, tokenEndpoint: settings.tokenEndpoint }, challenge, opts);
+    // Filed under their authorization server now (the store moved them into its folder).
+    if (provider.discovery) this.#held.adopted = undefined;
   }
 
   /** One call of the SDK's auth(), with the provider set up for it, on a checked discovery. */
@@ -442,39 +326,3 @@ export class Authorizer {
     }
   }
 }
-
-/** A request whose body can be sent twice (the transports send strings; streams cannot be). */
-function canResend(init: RequestInit | undefined): boolean {
-  const body = init?.body;
-  return body === undefined || body === null || typeof body === 'string';
-}
-
-async function readChallenge(response: Response): Promise<Challenge> {
-  if (!response.headers.get('www-authenticate')) return {};
-  const sdk = await loadAuth();
-  const { resourceMetadataUrl, scope, error } = sdk.extractWWWAuthenticateParams(response);
-  return { resourceMetadataUrl, scope, error };
-}
-
-/** An error answer's body, up to MAX_ERROR_BODY (the rest is dropped with the stream). */
-async function readSmall(response: Response): Promise<string> {
-  const reader = response.body?.getReader();
-  if (!reader) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.length;
-      if (size >= MAX_ERROR_BODY) break;
-    }
-  } catch {
-    // Cut meanwhile: what came is enough.
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  return Buffer.concat(chunks).toString('utf8').slice(0, MAX_ERROR_BODY);
-}
-

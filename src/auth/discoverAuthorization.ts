@@ -1,7 +1,9 @@
 import type { OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { Logger } from '../log/Logger.js';
 import { loadAuth } from '../sdk/loadAuth.js';
 import { metadataIssuerProblem } from './checkIssuer.js';
+import type { TetherAuthProvider } from './TetherAuthProvider.js';
 
 export interface DiscoveryOptions {
   serverUrl: URL;
@@ -68,4 +70,37 @@ export async function discoverAuthorization(opts: DiscoveryOptions): Promise<OAu
 /** A field of authorization server metadata the SDK's type does not name (RFC 9207, 9449, 8628…); the metadata is kept whole. */
 export function metadataField(metadata: OAuthDiscoveryState['authorizationServerMetadata'], name: string): unknown {
   return (metadata as Record<string, unknown> | undefined)?.[name];
+}
+
+/**
+ * Makes sure the provider holds a checked discovery (`force`: made afresh), and tells about an
+ * authorization server that changed (SEP-2352: the provider's store switches to that issuer's
+ * own registration and tokens). A pre-registered client cannot follow: that is an error to show,
+ * as the spec says, not a registration to make behind the user's back.
+ */
+export async function ensureDiscovery(
+  ctx: { provider: TetherAuthProvider; log: Logger; url: URL; fetchFn: FetchLike; tokenEndpoint?: string },
+  challenge: { resourceMetadataUrl?: URL },
+  opts: { force: boolean },
+): Promise<void> {
+  const { provider, log, url } = ctx;
+  const before = provider.discovery;
+  if (!before || opts.force) {
+    const found = await discoverAuthorization({
+      serverUrl: url,
+      resourceMetadataUrl: challenge.resourceMetadataUrl ?? (before?.resourceMetadataUrl ? new URL(before.resourceMetadataUrl) : undefined),
+      fetchFn: ctx.fetchFn,
+      tokenEndpoint: ctx.tokenEndpoint,
+      known: (issuer) => provider.hasTokensWith(issuer),
+    });
+    const was = before?.authorizationServerUrl;
+    if (was !== undefined && was !== found.authorizationServerUrl) {
+      if (provider.isStaticClient) {
+        throw new Error(`${url.origin} now names the authorization server ${found.authorizationServerUrl}, but the client you gave (--oauth-client-id / --oauth-client-info) is registered with ${was}; register it with the new server, or drop the option to let mcp-tether register`);
+      }
+      log.info(`${url.origin} now uses the authorization server ${found.authorizationServerUrl} (was ${was}); signing in there with a registration of its own`);
+    }
+    await provider.useDiscovery(found);
+  }
+  await provider.ensureDpopKey();
 }

@@ -50,7 +50,11 @@ export async function runAuth(config: BridgeConfig): Promise<number> {
       log.error(`signed in, but ${config.url.href} answered HTTP ${response.status}; check the URL with: mcp-tether check ${config.url.href}`);
       return 1;
     }
-    log.info(`${config.url.origin} accepts the sign-in; it is stored for mcp-tether and refreshed by itself`);
+    log.info(
+      config.auth.headerCommand
+        ? `${config.url.origin} accepts the credential --header-command prints`
+        : `${config.url.origin} accepts the sign-in; it is stored for mcp-tether and refreshed by itself`,
+    );
     return 0;
   } catch (err) {
     log.error(`could not sign in to ${config.url.origin}: ${(err as Error).message}`);
