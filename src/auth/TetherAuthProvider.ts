@@ -7,7 +7,8 @@ import { addClientAuthentication } from './clientAuthentication.js';
 import { DEFAULT_CALLBACK_PATH } from './callbackPorts.js';
 import { metadataField } from './discoverAuthorization.js';
 import { DpopKey, pickDpopAlg } from './DpopKey.js';
-import { JWT_BEARER } from './machineGrants.js';
+import { addAuthorizeParams } from './addAuthorizeParams.js';
+import { registrationMetadata } from './registrationMetadata.js';
 import { canonicalServerUrl } from './serverKey.js';
 import type { IssuerStore, StoredClient, StoredTokens, TokenStore } from './TokenStore.js';
 
@@ -70,7 +71,9 @@ const PLACEHOLDER_REDIRECT = `http://127.0.0.1${DEFAULT_CALLBACK_PATH}`;
  * What the SDK's `auth()` leaves to the application, for one server: where the sign-in is kept
  * (a TokenStore on disk, per authorization server), which client this is, how it authenticates,
  * and what "redirect" means. It does not open the browser itself; it records the authorization
- * request, and the Authorizer decides when a person is to be involved.
+ * request, and the Authorizer decides when a person is to be involved. (Past 300 lines for a
+ * reason: it is the SDK's OAuthClientProvider, a method or two per hook; the decisions it makes
+ * live in small modules of their own.)
  */
 export class TetherAuthProvider implements OAuthClientProvider {
   readonly #opts: TetherAuthProviderOptions;
@@ -143,7 +146,7 @@ export class TetherAuthProvider implements OAuthClientProvider {
 
   /** Whether the authorization server `issuer` holds tokens for this resource (to prefer it). */
   async hasTokensWith(issuer: string): Promise<boolean> {
-    return (await this.#opts.store.issuer(issuer).readTokens()) !== undefined;
+    return this.#opts.store.issuer(issuer).hasOwnTokens();
   }
 
   /** The tokens in hand (as last loaded or saved), whatever `auth()` is being shown. */
@@ -206,30 +209,13 @@ export class TetherAuthProvider implements OAuthClientProvider {
   }
 
   get clientMetadata(): OAuthClientMetadata {
-    const grant = this.#opts.grant;
-    const browser = grant === 'authorization_code';
-    const grantTypes = {
-      authorization_code: ['authorization_code', 'refresh_token'],
-      device_code: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
-      client_credentials: ['client_credentials'],
-      jwt_bearer: [JWT_BEARER],
-      id_jag: [JWT_BEARER],
-    }[grant];
-    return {
-      client_name: 'mcp-tether',
-      software_id: 'mcp-tether',
-      software_version: this.#opts.version,
-      redirect_uris: browser && this.redirectUrl ? [this.redirectUrl] : [],
-      grant_types: grantTypes,
-      response_types: browser ? ['code'] : [],
-      // SEP-837: a CLI with a loopback redirect is a native application (OpenID Connect
-      // Registration); left out, OIDC servers assume "web" and may refuse the redirect URI.
-      application_type: 'native',
-      // A desktop bridge cannot keep a secret from its user: a public client, as RFC 8252 says.
-      token_endpoint_auth_method: grant === 'client_credentials' ? 'client_secret_basic' : 'none',
-      ...((this.#requestScope ?? this.#opts.scope) ? { scope: this.#requestScope ?? this.#opts.scope } : {}),
-      ...this.#opts.clientMetadata,
-    } as OAuthClientMetadata;
+    return registrationMetadata({
+      grant: this.#opts.grant,
+      redirectUrl: this.redirectUrl,
+      version: this.#opts.version,
+      scope: this.#requestScope ?? this.#opts.scope,
+      extra: this.#opts.clientMetadata,
+    });
   }
 
   state(): string {
@@ -283,15 +269,7 @@ export class TetherAuthProvider implements OAuthClientProvider {
     if (metadata && !methods?.includes('S256')) {
       throw new Error('the authorization server does not support PKCE with S256 (code_challenge_methods_supported), which MCP requires; refusing to sign in');
     }
-    const seen = new Set<string>();
-    for (const [name, value] of this.#opts.authorizeParams ?? []) {
-      // The first of a name replaces the SDK's (prompt=consent for offline_access); more are added.
-      if (seen.has(name)) authorizationUrl.searchParams.append(name, value);
-      else authorizationUrl.searchParams.set(name, value);
-      seen.add(name);
-    }
-    // RFC 9449 §10: binds the code to the key that will redeem it.
-    if (this.#dpop) authorizationUrl.searchParams.set('dpop_jkt', this.#dpop.thumbprint);
+    addAuthorizeParams(authorizationUrl, this.#opts.authorizeParams ?? [], this.#dpop?.thumbprint);
     this.pending = {
       url: authorizationUrl,
       state: this.#state ?? '',

@@ -150,6 +150,11 @@ export class IssuerStore {
     return this.#readOrAdopt<StoredTokens>(FILES.tokens);
   }
 
+  /** Whether this issuer's own folder holds tokens (nothing is adopted by asking). */
+  async hasOwnTokens(): Promise<boolean> {
+    return (await this.#store.read<StoredTokens>(this.dir, FILES.tokens)) !== undefined;
+  }
+
   /** Stores tokens just issued: `expires_in` counts from now. */
   async saveTokens(tokens: OAuthTokens & { issuer?: string; requested_scope?: string }): Promise<StoredTokens> {
     const stored: StoredTokens = { ...tokens };

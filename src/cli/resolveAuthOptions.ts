@@ -142,7 +142,7 @@ export function resolveAuthOptions(
   const tokenEndpoint = raw.tokenEndpoint !== undefined ? endpointOption('--token-endpoint', raw.tokenEndpoint) : undefined;
   const machine = grant === 'client_credentials' || grant === 'jwt_bearer' || grant === 'id_jag';
   if (machine && (raw.useIdToken || successUrl !== undefined || raw.callbackPath !== undefined)) {
-    throw new UsageError(`${grantFlag(grant)} signs in without a browser; --use-id-token, --auth-success-url and --callback-path do not apply`);
+    throw new UsageError(`with ${grantFlag(grant)} no browser is involved; --use-id-token, --auth-success-url and --callback-path do not apply`);
   }
 
   return {

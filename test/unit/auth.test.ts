@@ -1,6 +1,7 @@
 // The sign-in's pure decisions and its small I/O pieces (store, lock, callback listener), without
 // an authorization server: those are covered end to end in test/e2e/oauth.test.ts.
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
@@ -88,6 +89,33 @@ describe('resolveAuthOptions', () => {
     expect(r.auth!.staticClient).toEqual({ client_id: 'cid', client_secret: 'the-secret' });
     expect(r.secrets).toContain('the-secret');
     expect(r.auth!.key).toBe(serverKey(url, { clientId: 'cid' }));
+  });
+
+  it('resolves the sign-in options: grants, key, enterprise IdP, authorize params, paths; secrets kept secret', () => {
+    const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const files: Record<string, string> = { '/k.pem': pem };
+    const r = resolveAuthOptions(
+      url,
+      {
+        oauthClientId: 'cid', oauthClientPrivateKey: '@/k.pem', oauthClientKeyId: 'k1',
+        idpTokenEndpoint: 'https://idp.example/token', idpIdToken: '${IDT}', idpClientId: 'idp-c', idpClientSecret: '${IDS}',
+        authorizeParam: ['prompt=consent', 'audience=a=b'], tokenEndpoint: 'http://127.0.0.1:9/token',
+      },
+      ctx({ env: { IDT: 'the-id-token', IDS: 'the-idp-secret' }, readText: (p) => files[p]! }),
+    );
+    expect(r.auth).toMatchObject({
+      grant: 'id_jag', clientKey: { alg: 'ES256', kid: 'k1' }, tokenEndpoint: 'http://127.0.0.1:9/token',
+      authorizeParams: [['prompt', 'consent'], ['audience', 'a=b']],
+      enterprise: { tokenEndpoint: 'https://idp.example/token', idToken: { value: 'the-id-token' }, clientId: 'idp-c', clientSecret: 'the-idp-secret' },
+      mcpRemote: undefined,
+    });
+    expect(r.secrets).toEqual(expect.arrayContaining(['the-id-token', 'the-idp-secret', pem.trim()]));
+    expect(r.auth!.key).not.toBe(serverKey(url, { clientId: 'cid' }));
+    expect(resolveAuthOptions(url, { deviceCode: true }, ctx()).auth!.grant).toBe('device_code');
+    expect(resolveAuthOptions(url, { callbackPath: '/cb', authSuccessUrl: 'https://ok.example/', useIdToken: true }, ctx()).auth).toMatchObject({ callbackPath: '/cb', successUrl: 'https://ok.example/', useIdToken: true });
+    expect(resolveAuthOptions(url, { workloadTokenEnv: 'TOK' }, ctx()).auth).toMatchObject({ grant: 'jwt_bearer', workloadToken: { env: 'TOK' } });
+    // A header command turns OAuth off, even with --no-oauth or a header of the user's own.
+    expect(resolveAuthOptions(url, { headerCommand: 'gcloud auth print-access-token', oauth: false }, ctx()).auth!.headerCommand).toEqual({ command: 'gcloud auth print-access-token', timeoutMs: 30_000 });
   });
 
   it.each([

@@ -17,8 +17,11 @@ import { accessTokenHash, DpopKey, htuOf, pickDpopAlg } from '../../src/auth/Dpo
 import { FileLock } from '../../src/auth/FileLock.js';
 import { isForgottenClient } from '../../src/auth/forgottenClient.js';
 import { parseHeaderCommandOutput, runHeaderCommand } from '../../src/auth/HeaderCommand.js';
+import { readSecret } from '../../src/auth/machineGrants.js';
 import { algForKey, jwkThumbprint, jwtPayload, privateKeyFrom } from '../../src/auth/jose.js';
+import { addAuthorizeParams } from '../../src/auth/addAuthorizeParams.js';
 import { withHeaders } from '../../src/auth/presentToken.js';
+import { registrationMetadata } from '../../src/auth/registrationMetadata.js';
 import { scopeUnion, signInScope, withExtras } from '../../src/auth/scopes.js';
 import { preferredCallbackPort } from '../../src/auth/serverKey.js';
 import { StepUpBudget } from '../../src/auth/StepUpBudget.js';
@@ -338,5 +341,33 @@ describe('withHeaders', () => {
     expect(withHeaders({ Authorization: 'old', 'Content-Type': 'a' }, { authorization: 'new', dpop: 'p' })).toEqual({ 'Content-Type': 'a', authorization: 'new', dpop: 'p' });
     const h = withHeaders(new Headers({ authorization: 'old' }), { authorization: 'new' }) as Headers;
     expect(h.get('authorization')).toBe('new');
+  });
+});
+
+describe('registration and authorization request', () => {
+  it('registers as a native application, with the grant types of the way it signs in (SEP-837)', () => {
+    expect(registrationMetadata({ grant: 'authorization_code', redirectUrl: 'http://127.0.0.1:1/cb', version: '1' })).toMatchObject({
+      application_type: 'native', redirect_uris: ['http://127.0.0.1:1/cb'], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none',
+    });
+    expect(registrationMetadata({ grant: 'device_code', redirectUrl: 'http://x', version: '1' })).toMatchObject({ redirect_uris: [], response_types: [], grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'] });
+    expect(registrationMetadata({ grant: 'authorization_code', redirectUrl: 'http://x', version: '1', extra: { application_type: 'web' } as never }).application_type).toBe('web');
+  });
+  it('puts --authorize-param on the URL: the first of a name replaces, more are added; dpop_jkt', () => {
+    const url = new URL('https://as.example/authorize?prompt=consent&scope=mcp');
+    addAuthorizeParams(url, [['prompt', 'select_account'], ['audience', 'a'], ['audience', 'b']], 'jkt1');
+    expect([...url.searchParams]).toEqual([['prompt', 'select_account'], ['scope', 'mcp'], ['audience', 'a'], ['audience', 'b'], ['dpop_jkt', 'jkt1']]);
+  });
+});
+
+describe('readSecret', () => {
+  it('reads a credential inline, from a file as it is now, or from the environment', async () => {
+    const file = join(tempDir(), 'tok');
+    writeFileSync(file, 'first\n');
+    expect(await readSecret({ file }, 'token')).toBe('first');
+    writeFileSync(file, 'rotated');
+    expect(await readSecret({ file }, 'token')).toBe('rotated');
+    expect(await readSecret({ env: 'T' }, 'token', { T: 'from-env' })).toBe('from-env');
+    await expect(readSecret({ env: 'T' }, 'workload token', {})).rejects.toThrow(/T \(the workload token\) is not set/);
+    await expect(readSecret({ value: ' ' }, 'token')).rejects.toThrow(/empty/);
   });
 });
