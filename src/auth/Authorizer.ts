@@ -185,7 +185,9 @@ export class Authorizer {
         this.#opts.log.debug('access token refreshed');
         return;
       } catch (err) {
-        if (!(err instanceof NeedsSignIn)) throw err;
+        // On another device, any failed refresh leads to a new sign-in: auth() may have refused to
+        // start one for a server without the authorization code flow, which the device grant needs not.
+        if (!(err instanceof NeedsSignIn) && this.#opts.settings.grant !== 'device_code') throw err;
         this.#opts.log.info(err instanceof ClientForgotten ? err.message : 'the stored sign-in has expired; a new sign-in is needed');
       }
     }

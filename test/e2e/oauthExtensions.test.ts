@@ -38,7 +38,9 @@ describe('machine and enterprise sign-in', () => {
       writeFileSync(keyFile, pem);
       const clientId = `m2m-${alg}`;
       s.as.addClient({ client_id: clientId, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ ...pair.publicJwk, kid: `k-${alg}`, alg }] }, grant_types: ['client_credentials'] });
-      const b = await bridge(s, ['--client-credentials', '--oauth-client-id', clientId, '--oauth-client-private-key', `@${keyFile}`, '--oauth-client-key-id', `k-${alg}`, '--verbose']);
+      // RS256 named explicitly (an RSA key could also sign PS256); ES256 from the key itself.
+      const algFlag = alg === 'RS256' ? ['--oauth-client-key-alg', 'RS256'] : [];
+      const b = await bridge(s, ['--client-credentials', '--oauth-client-id', clientId, '--oauth-client-private-key', `@${keyFile}`, '--oauth-client-key-id', `k-${alg}`, ...algFlag, '--verbose']);
       expect(await echo(b, alg)).toBe(alg);
       s.as.expireAccessTokens();
       expect(await echo(b, `${alg} again`)).toBe(`${alg} again`);
@@ -148,6 +150,12 @@ describe('machine and enterprise sign-in', () => {
     expect(s.as.stats.assertions[1]!.payload!.jti).toBe(second);
     expect(s.as.stats.rejected).toEqual([]);
     expect(b.stderr()).not.toContain(readFileSync(tokenFile, 'utf8'));
+
+    // The same from an environment variable (another store: a bridge of its own).
+    const third = mint();
+    const fromEnv = await bridge(s, ['--workload-token-env', 'WL_TOKEN'], { WL_TOKEN: readFileSync(tokenFile, 'utf8'), MCP_TETHER_HOME: setupDir() });
+    expect(await echo(fromEnv, 'from env')).toBe('from env');
+    expect(s.as.stats.assertions[2]!.payload!.jti).toBe(third);
   });
 });
 
