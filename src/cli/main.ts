@@ -71,7 +71,7 @@ function withAuthOptions(cmd: Command): Command {
     .option('--oauth-resource <url>', 'the resource (RFC 8707) to ask tokens for, if not the one the server advertises')
     .option('--oauth-callback-host <host>', 'where the sign-in callback listens', '127.0.0.1')
     .option('--oauth-callback-port <port>', 'the callback port (default: a stable port derived from the server; 0: any free port)')
-    .option('--oauth-timeout <seconds>', 'how long to wait for a browser sign-in', String(DEFAULT_OAUTH_TIMEOUT_S))
+    .option('--oauth-timeout <seconds>', 'how long to wait for a sign-in in the browser or on another device', String(DEFAULT_OAUTH_TIMEOUT_S))
     .option('--oauth-client-private-key <pem|@file>', "private_key_jwt: sign the client's token requests with this key (PEM or JWK) instead of a secret; needs --oauth-client-id")
     .option('--oauth-client-key-id <kid>', 'the key id (kid) the authorization server knows that key by')
     .option('--oauth-client-key-alg <alg>', 'the signing algorithm: ES256, ES384, RS256 or PS256 (default: from the key)')
