@@ -28,7 +28,8 @@ export interface BrowserSignInContext {
  * The authorization code flow in the browser: the callback listens first, the browser opens (or,
  * if it cannot, the URL on stderr is the way, and the sign-in keeps waiting all the same), the
  * response is checked (state, then RFC 9207 `iss` before its code or error is acted on), and the
- * code is redeemed. A server that says it does not know the client id ("Unrecognized client_id"
+ * code is redeemed. (The SDK's auth() never sees the authorization response, only the code it is
+ * handed, so it checks no `iss`: that check is made here, before the code goes anywhere.) A server that says it does not know the client id ("Unrecognized client_id"
  * and the like, at the authorization endpoint or the token endpoint) gets one fresh registration
  * and sign-in, by itself.
  */

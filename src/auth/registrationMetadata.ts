@@ -12,7 +12,8 @@ const GRANT_TYPES: Record<GrantMode, string[]> = {
 
 /**
  * The client metadata mcp-tether registers with (dynamic registration, RFC 7591), for the way it
- * signs in; the user's --oauth-client-metadata on top. Pure.
+ * signs in; the user's --oauth-client-metadata on top. The SDK's registerClient sends what the
+ * provider gives as it is and adds no `application_type`, hence it is set here. Pure.
  */
 export function registrationMetadata(opts: { grant: GrantMode; redirectUrl: string | undefined; version: string; scope?: string; extra?: Partial<OAuthClientMetadata> }): OAuthClientMetadata {
   const browser = opts.grant === 'authorization_code';

@@ -17,7 +17,9 @@ export function scopeUnion(...scopes: Array<string | undefined>): string | undef
  * The scope of a first sign-in: the challenge's (authoritative for the operation), else the
  * resource's `scopes_supported`, else the user's `--oauth-scope`; plus `offline_access` where the
  * authorization server lists it (a refresh token, so the browser opens once; the spec's Refresh
- * Tokens section), never where it does not; plus `openid` for `--use-id-token`.
+ * Tokens section), never where it does not; plus `openid` for `--use-id-token`. The SDK's auth()
+ * picks the challenge's or the resource's scope but never adds `offline_access` (it only adds
+ * prompt=consent when the scope has it), so the bridge works the scope out and hands it over.
  */
 export function signInScope(opts: {
   challenge?: string;
