@@ -230,6 +230,10 @@ export class TetherAuthProvider implements OAuthClientProvider {
     if (this.#opts.grant === 'jwt_bearer') return { client_id: '' };
     const client = this.#client;
     if (!client) return undefined;
+    // The spec's order puts a client ID metadata document before dynamic registration: a server
+    // that supports them now gets the document's URL, even where a registration was made before.
+    const cimd = metadataField(this.#discovery?.authorizationServerMetadata, 'client_id_metadata_document_supported') === true;
+    if (this.clientMetadataUrl && cimd && client.client_id !== this.clientMetadataUrl) return undefined;
     // Registered for another callback port (the usual ones were busy): register anew rather than
     // send a redirect URI the authorization server would refuse.
     const redirect = this.#redirectUrl;

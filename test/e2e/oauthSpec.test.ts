@@ -10,13 +10,14 @@ import { bridge, cleanups, echo, freePort, runCleanups, setup, storedTokens, sto
 afterEach(runCleanups);
 
 describe('2026-07-28 authorization MUSTs', () => {
-  it('registers as a native application (SEP-837), checks the iss it is sent (RFC 9207), asks for offline_access where the AS lists it, and files the sign-in under its issuer (SEP-2352)', async () => {
+  it('registers as a native application (SEP-837), checks the iss it is sent (RFC 9207), asks for offline_access where the AS lists it, files the sign-in under its issuer (SEP-2352), and prefers a client ID metadata document once the server supports them', async () => {
     const s = await setup({ as: { issParam: true, advertiseIss: true, scopes: ['mcp', 'mcp:admin', 'offline_access'] } });
     // A metadata document URL the server does not support: dynamic registration, as a fallback.
-    const b = await bridge(s, ['--oauth-client-metadata-url', 'https://client.example/mcp-tether.json']);
+    const port = String(await freePort());
+    const b = await bridge(s, ['--oauth-client-metadata-url', 'https://client.example/mcp-tether.json', '--oauth-callback-port', port]);
     expect(await echo(b, 'native')).toBe('native');
     expect(s.as.stats.registered).toHaveLength(1);
-    expect(s.as.stats.registered[0]).toMatchObject({ application_type: 'native', redirect_uris: [expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/oauth\/callback$/)] });
+    expect(s.as.stats.registered[0]).toMatchObject({ application_type: 'native', redirect_uris: [`http://127.0.0.1:${port}/oauth/callback`] });
     expect(s.as.stats.authorizations[0]!.scope).toBe('mcp offline_access');
     expect(s.browserLines().find((l) => l.startsWith('location:'))).toContain(`iss=${encodeURIComponent(s.as.issuer)}`);
     expect(s.as.stats.grants).toEqual(['authorization_code']);
@@ -26,6 +27,16 @@ describe('2026-07-28 authorization MUSTs', () => {
     const slot = dirname(storeFiles(s.home).find((f) => f.path.endsWith('tokens.json'))!.path);
     expect(slot).toMatch(/as-127\.0\.0\.1_\d+-[0-9a-f]{12}$/);
     expect(storeFiles(s.home).some((f) => f.path === `${slot}/client.json`)).toBe(true);
+    await b.close();
+
+    // The server supports client ID metadata documents now: the next sign-in uses the document,
+    // preferred to the registration made before (Client Registration's order).
+    s.as.options.clientIdMetadataDocuments = true;
+    rmSync(`${slot}/tokens.json`);
+    const again = await bridge(s, ['--oauth-client-metadata-url', 'https://client.example/mcp-tether.json', '--oauth-callback-port', port]);
+    expect(await echo(again, 'cimd')).toBe('cimd');
+    expect(s.as.stats.authorizations[1]!.client_id).toBe('https://client.example/mcp-tether.json');
+    expect(s.as.stats.registrations).toBe(1);
   });
 
   it('refuses an authorization response with a wrong iss, even from a server that does not advertise iss; its code is never redeemed', async () => {
