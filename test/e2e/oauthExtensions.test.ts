@@ -226,12 +226,13 @@ describe('sign-ins users ask for', () => {
   });
 
   it('--header-command: run at start, again on a 401 and before the expiry it states; its output never logged', async () => {
-    let valid = new Set(['hc-token-1-abcdef']);
+    // Tokens numbered by the command's runs; the server takes those from `firstValid` on.
+    let firstValid = 1;
     let unauthorized = 0;
     const server = await startStreamableHttpServer({
       guard: (req: { headers: Record<string, string | undefined> }, res: { writeHead: (s: number) => { end: () => void } }) => {
-        const token = req.headers.authorization?.replace(/^Bearer /, '');
-        if (token && valid.has(token)) return false;
+        const n = Number(/^Bearer hc-token-(\d+)-abcdef$/.exec(req.headers.authorization ?? '')?.[1] ?? 0);
+        if (n >= firstValid) return false;
         unauthorized += 1;
         res.writeHead(401).end();
         return true;
@@ -241,24 +242,31 @@ describe('sign-ins users ask for', () => {
     const dir = setupDir();
     const script = join(dir, 'print-token.mjs');
     const counter = join(dir, 'count');
+    const lifetime = join(dir, 'expires-in');
     writeFileSync(counter, '0');
+    writeFileSync(lifetime, '3600');
     writeFileSync(
       script,
-      `import { readFileSync, writeFileSync } from 'node:fs';\nconst n = Number(readFileSync(process.argv[2], 'utf8')) + 1;\nwriteFileSync(process.argv[2], String(n));\nprocess.stdout.write(JSON.stringify({ token: 'hc-token-' + n + '-abcdef', expires_in: 2 }));\n`,
+      `import { readFileSync, writeFileSync } from 'node:fs';\nconst n = Number(readFileSync(process.argv[2], 'utf8')) + 1;\nwriteFileSync(process.argv[2], String(n));\n` +
+        `process.stdout.write(JSON.stringify({ token: 'hc-token-' + n + '-abcdef', expires_in: Number(readFileSync(process.argv[3], 'utf8')) }));\n`,
     );
-    const b = await connectThroughBridge(server.url, ['--header-command', `${JSON.stringify(process.execPath)} ${JSON.stringify(script)} ${JSON.stringify(counter)}`, '--verbose'], { env: {} });
+    const command = [process.execPath, script, counter, lifetime].map((a) => JSON.stringify(a)).join(' ');
+    const b = await connectThroughBridge(server.url, ['--header-command', command, '--verbose'], { env: {} });
     cleanups.push(() => b.close());
     expect(await echo(b, 'one')).toBe('one');
     expect(unauthorized).toBe(0);
+    expect(readFileSync(counter, 'utf8')).toBe('1');
     // The credential is revoked: the 401 runs the command again, and the call goes through.
-    valid = new Set(['hc-token-2-abcdef', 'hc-token-3-abcdef']);
+    firstValid = 2;
+    writeFileSync(lifetime, '1');
     expect(await echo(b, 'two')).toBe('two');
     expect(unauthorized).toBe(1);
-    expect(readFileSync(counter, 'utf8')).toBe('2');
-    // Past half its stated life: run again before the request, no 401.
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const afterTwo = Number(readFileSync(counter, 'utf8'));
+    expect(afterTwo).toBeGreaterThanOrEqual(2);
+    // Past half its stated life (1 s): run again before the request, no 401.
+    await new Promise((resolve) => setTimeout(resolve, 700));
     expect(await echo(b, 'three')).toBe('three');
-    expect(readFileSync(counter, 'utf8')).toBe('3');
+    expect(Number(readFileSync(counter, 'utf8'))).toBeGreaterThan(afterTwo);
     expect(unauthorized).toBe(1);
     expect(b.stderr()).not.toMatch(/hc-token-\d/);
     expect(b.stderr()).toContain('--header-command gave Authorization');
