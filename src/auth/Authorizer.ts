@@ -150,8 +150,9 @@ export class Authorizer {
         this.#opts.log.debug('using the tokens another mcp-tether process stored');
         return;
       }
-      await this.#discover(challenge, { force: false });
-      await this.#obtain(challenge, silent);
+      // A discovery made just now needs no second one before a person is asked.
+      const fetched = await this.#discover(challenge, { force: false });
+      await this.#obtain(challenge, silent, { discovered: fetched });
     });
   }
 
@@ -257,11 +258,13 @@ export class Authorizer {
     });
   }
 
-  async #discover(challenge: Challenge, opts: { force: boolean }): Promise<void> {
+  /** ensureDiscovery; answers whether the discovery was made just now. */
+  async #discover(challenge: Challenge, opts: { force: boolean }): Promise<boolean> {
     const { provider, log, url, settings } = this.#opts;
-    await ensureDiscovery({ provider, log, url, fetchFn: this.#oauthFetch, tokenEndpoint: settings.tokenEndpoint }, challenge, opts);
+    const fetched = await ensureDiscovery({ provider, log, url, fetchFn: this.#oauthFetch, tokenEndpoint: settings.tokenEndpoint }, challenge, opts);
     // Filed under their authorization server now (the store moved them into its folder).
     if (provider.discovery) this.#held.adopted = undefined;
+    return fetched;
   }
 
   /** One call of the SDK's auth(), with the provider set up for it, on a checked discovery. */

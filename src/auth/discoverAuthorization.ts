@@ -75,17 +75,18 @@ export function metadataField(metadata: OAuthDiscoveryState['authorizationServer
 /**
  * Makes sure the provider holds a checked discovery (`force`: made afresh), and tells about an
  * authorization server that changed (SEP-2352: the provider's store switches to that issuer's
- * own registration and tokens). A pre-registered client cannot follow: that is an error to show,
+ * own registration and tokens); answers whether it was made now. A pre-registered client cannot follow: that is an error to show,
  * as the spec says, not a registration to make behind the user's back.
  */
 export async function ensureDiscovery(
   ctx: { provider: TetherAuthProvider; log: Logger; url: URL; fetchFn: FetchLike; tokenEndpoint?: string },
   challenge: { resourceMetadataUrl?: URL },
   opts: { force: boolean },
-): Promise<void> {
+): Promise<boolean> {
   const { provider, log, url } = ctx;
   const before = provider.discovery;
-  if (!before || opts.force) {
+  const fetch = !before || opts.force;
+  if (fetch) {
     const found = await discoverAuthorization({
       serverUrl: url,
       resourceMetadataUrl: challenge.resourceMetadataUrl ?? (before?.resourceMetadataUrl ? new URL(before.resourceMetadataUrl) : undefined),
@@ -103,4 +104,5 @@ export async function ensureDiscovery(
     await provider.useDiscovery(found);
   }
   await provider.ensureDpopKey();
+  return fetch;
 }

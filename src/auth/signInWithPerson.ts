@@ -19,7 +19,7 @@ export interface PersonSignInContext {
   /** One SDK auth() pass (the Authorizer's). */
   authorize: (opts: { interactive: boolean; redirectUrl?: string; code?: string; scope?: string; hideTokens?: boolean }) => Promise<'AUTHORIZED' | 'REDIRECT'>;
   /** The Authorizer's discovery step (ensureDiscovery). */
-  discover: (challenge: Challenge, opts: { force: boolean }) => Promise<void>;
+  discover: (challenge: Challenge, opts: { force: boolean }) => Promise<unknown>;
 }
 
 /**
