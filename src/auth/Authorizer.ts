@@ -2,21 +2,29 @@ import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from '../log/Logger.js';
 import { loadAuth } from '../sdk/loadAuth.js';
 import { signInFailedBody } from '../transport/classifyFailure.js';
-import { NeedsSignIn, type TetherAuthProvider } from './TetherAuthProvider.js';
+import { isMachineGrant, type AuthConfig } from './AuthConfig.js';
+import { forgetRegistration } from './browserSignIn.js';
+import { canResend, readChallenge, readSmall, refusalWith, type Challenge } from './challenge.js';
+import { ensureDiscovery } from './discoverAuthorization.js';
+import { dpopTokenFetch } from './dpopTokenFetch.js';
+import { isForgottenClient } from './forgottenClient.js';
+import { HeldTokens } from './HeldTokens.js';
+import { TokenPresenter, type Credential } from './presentToken.js';
+import { signInScope, withExtras } from './scopes.js';
+import { signInWithPerson } from './signInWithPerson.js';
+import { StepUpBudget } from './StepUpBudget.js';
+import { ClientForgotten, NeedsSignIn, type TetherAuthProvider } from './TetherAuthProvider.js';
 import type { StoredClient, StoredTokens, TokenStore } from './TokenStore.js';
+
+/** The settings of the sign-in the Authorizer acts on (from AuthConfig). */
+export type SignInSettings = Pick<AuthConfig, 'key' | 'grant' | 'scope' | 'callbackHost' | 'callbackPort' | 'callbackPath' | 'successUrl' | 'authorizeParams' | 'tokenEndpoint' | 'useIdToken' | 'timeoutMs'>;
 
 export interface AuthorizerOptions {
   url: URL;
   store: TokenStore;
   provider: TetherAuthProvider;
   log: Logger;
-  /** Where the sign-in callback listens: host, and the preferred port (0: any). */
-  callbackHost: string;
-  callbackPort: number;
-  /** How long a browser sign-in may take. */
-  timeoutMs: number;
-  /** Machine-to-machine: tokens come from the client credentials grant, never a browser. */
-  clientCredentials: boolean;
+  settings: SignInSettings;
   /** False where no person is at hand (`check`): refresh silently, never open a browser. */
   interactive?: boolean;
   /** The requests to the resource server (the transports' requests, with the token added). */
@@ -31,26 +39,20 @@ export interface AuthorizerOptions {
   openBrowser: (url: string) => Promise<boolean>;
 }
 
-/** Refresh this long before the access token expires (at most), so no request meets the expiry. */
-const REFRESH_AHEAD_MS = 60_000;
-/** Step-up sign-ins one request may cause before its 403 is passed on. */
-const MAX_STEP_UPS = 2;
-/** After a browser sign-in failed, requests fail at once for this long instead of opening another. */
+/** After a sign-in failed, requests fail at once for this long instead of starting another. */
 const SIGN_IN_COOLDOWN_MS = 15_000;
 
-interface Challenge {
-  resourceMetadataUrl?: URL;
-  scope?: string;
-  error?: string;
-}
+/** What a renewal that joined another one under way resolves to. */
+const JOINED = Symbol('joined');
 
 /**
  * Makes OAuth as invisible as the session: every HTTP request to the server goes through
- * `fetch`, which adds the access token, refreshes it before it expires, and on a 401 (or a 403
- * asking for more scope) renews the sign-in and sends the same request again, so the transport
- * above never sees the 401. The SDK's `auth()` does discovery, registration, PKCE, the code
- * exchange and refresh; this class decides when, and involves a person only when a refresh
- * cannot do.
+ * `fetch`, which adds the credential (Bearer, or DPoP with a fresh proof), refreshes it before it
+ * expires, and on a 401 (or a 403 asking for more scope) renews the sign-in and sends the same
+ * request again, so the transport above never sees the 401. The SDK's `auth()` does
+ * registration, PKCE, the code exchange and refresh; this class decides when, and involves a
+ * person only when a refresh cannot do. The checks the SDK lacks are made around it:
+ * discoverAuthorization (the metadata's issuer), browserSignIn (RFC 9207 `iss`).
  *
  * Why not the SDK transports' own `authProvider`: they give up with UnauthorizedError where a
  * browser is needed instead of waiting for it, the legacy SSE transport handles a 401 only when
@@ -61,250 +63,271 @@ export class Authorizer {
   readonly #opts: AuthorizerOptions;
   readonly #baseFetch: FetchLike;
   readonly #oauthFetch: FetchLike;
+  readonly #presenter: TokenPresenter;
+  readonly #held: HeldTokens;
+  readonly #stepUps = new StepUpBudget();
+  readonly #machine: boolean;
   #loaded: Promise<void> | undefined;
   /** The renewal under way, if any; `interactive` when it may involve a person. */
-  #running: { promise: Promise<void>; interactive: boolean } | undefined;
+  #running: { promise: Promise<unknown>; interactive: boolean } | undefined;
   #signInFailedAt = -Infinity;
 
   constructor(opts: AuthorizerOptions) {
     this.#opts = opts;
     this.#baseFetch = opts.baseFetch ?? ((input, init) => fetch(input, init));
-    this.#oauthFetch = opts.oauthFetch ?? this.#baseFetch;
+    const provider = opts.provider;
+    this.#oauthFetch = dpopTokenFetch(opts.oauthFetch ?? this.#baseFetch, {
+      tokenEndpoint: () => provider.discovery?.authorizationServerMetadata?.token_endpoint,
+      key: () => provider.dpopKey,
+    });
+    this.#presenter = new TokenPresenter(() => provider.dpopKey);
+    this.#held = new HeldTokens(provider, opts.settings.useIdToken ?? false);
+    this.#machine = isMachineGrant(opts.settings.grant);
   }
 
   /** A `fetch` with the sign-in taken care of; hand it to the transports. */
-  readonly fetch: FetchLike = (input: string | URL, init?: RequestInit) => this.#fetchWith(this.#baseFetch, input, init);
+  readonly fetch: FetchLike = (input: string | URL, init?: RequestInit) => this.#fetchWith(input, init);
 
-  async #fetchWith(base: FetchLike, input: string | URL, init: RequestInit | undefined): Promise<Response> {
-    let token = await this.#accessToken();
-    let response = await this.#send(base, input, init, token);
-    let renewed = false;
-    let stepUps = 0;
+  async #fetchWith(input: string | URL, init: RequestInit | undefined): Promise<Response> {
+    let credential = await this.#freshCredential();
+    const resendable = canResend(init);
+    let response = await this.#presenter.send(this.#baseFetch, input, init, credential, resendable);
+    let renewals = 0;
     for (;;) {
       const status = response.status;
-      if (status !== 401 && status !== 403) return response;
-      if (!canResend(init)) return response;
+      if ((status !== 401 && status !== 403) || !resendable) return response;
       const challenge = await readChallenge(response);
-      if (status === 403 && (challenge.error !== 'insufficient_scope' || stepUps >= MAX_STEP_UPS)) return response;
-      if (status === 401 && renewed) return response;
-      await response.body?.cancel().catch(() => undefined);
+      if (status === 403 && challenge.error !== 'insufficient_scope') return response;
+      if (status === 401 && renewals >= 2) return response;
+      const body = await readSmall(response);
       try {
         if (status === 401) {
-          renewed = true;
-          await this.#renew(token, challenge);
+          // The first renewal refreshes or signs in; a second means the server refused a token
+          // just issued: the authorization server it names may have changed.
+          if (renewals === 0) await this.#renew(credential?.token, challenge);
+          else await this.#afterRefusal(challenge);
+          renewals += 1;
         } else {
-          stepUps += 1;
-          await this.#stepUp(challenge);
+          const refused = await this.#stepUp(challenge, credential?.token);
+          if (refused) {
+            this.#opts.log.warn(`${this.#opts.url.origin} asks for more scope, but no step-up is tried: ${refused}`);
+            return refusalWith(response, body, body);
+          }
         }
       } catch (err) {
         const reason = (err as Error).message;
         this.#opts.log.warn(`sign-in to ${this.#opts.url.origin} failed: ${reason}`);
         // The server's refusal goes up as it was, but with the reason in place of its body.
-        const headers = new Headers(response.headers);
-        headers.delete('content-length');
-        headers.set('content-type', 'text/plain');
-        return new Response(signInFailedBody(this.#opts.url, reason), { status, statusText: response.statusText, headers });
+        return refusalWith(response, body, signInFailedBody(this.#opts.url, reason));
       }
-      token = this.#opts.provider.currentTokens?.access_token;
-      response = await this.#send(base, input, init, token);
+      credential = this.#held.credential;
+      response = await this.#presenter.send(this.#baseFetch, input, init, credential, resendable);
     }
   }
 
-  #send(base: FetchLike, input: string | URL, init: RequestInit | undefined, token: string | undefined): Promise<Response> {
-    if (!token) return base(input, init);
-    return base(input, { ...init, headers: withAuthorization(init?.headers, `Bearer ${token}`) });
-  }
-
-  /** Loads the stored sign-in; on first use of a server, adopts one made elsewhere, if any. */
-  async #load(): Promise<void> {
-    const { provider, store, log } = this.#opts;
-    await provider.reload();
-    if (provider.currentTokens || !this.#opts.adoptSignIn) return;
-    const adopted = await this.#opts.adoptSignIn().catch(() => undefined);
-    if (!adopted) return;
-    // Copied, never moved: the other tool's files stay as they were.
-    if (adopted.client && !provider.clientInformation()) await store.saveClient(adopted.client);
-    await store.writeTokens(adopted.tokens);
-    await provider.reload();
-    log.info(`reusing the sign-in mcp-remote stored for this server (${adopted.from}); no new browser sign-in needed`);
-  }
-
-  /** The access token to send, refreshed first if it is about to expire. */
-  async #accessToken(): Promise<string | undefined> {
+  /** The credential to send, refreshed first if it is about to expire. */
+  async #freshCredential(): Promise<Credential | undefined> {
     // A store that cannot be read (permissions) means "not signed in", not a broken bridge.
-    this.#loaded ??= this.#load().catch((err: Error) => this.#opts.log.warn(`cannot read the stored sign-in: ${err.message}`));
+    this.#loaded ??= this.#held.load(this.#opts.store, this.#opts.log, this.#opts.adoptSignIn).catch((err: Error) => this.#opts.log.warn(`cannot read the stored sign-in: ${err.message}`));
     await this.#loaded;
-    const tokens = this.#opts.provider.currentTokens;
-    if (tokens && expiresSoon(tokens) && (tokens.refresh_token || this.#opts.clientCredentials)) {
+    const tokens = this.#held.tokens;
+    if (tokens && this.#held.expiresSoon(tokens) && (tokens.refresh_token || this.#machine)) {
       // Silent only: if it fails, the request goes with what it has and a 401 takes over.
-      await this.#renew(tokens.access_token, {}, { silent: true }).catch((err: Error) =>
-        this.#opts.log.debug(`early token refresh failed: ${err.message}`),
-      );
+      await this.#renew(this.#held.tokenOf(tokens), {}, { silent: true }).catch((err: Error) => this.#opts.log.debug(`early token refresh failed: ${err.message}`));
     }
-    return this.#opts.provider.currentTokens?.access_token;
+    return this.#held.credential;
   }
 
   /**
    * Gets a token other than `rejected`: one another bridge stored meanwhile, a refreshed one, or
    * (unless `silent`) a new sign-in. One at a time per process, and per server across processes.
    */
-  #renew(rejected: string | undefined, challenge: Challenge, opts: { silent?: boolean } = {}): Promise<void> {
+  async #renew(rejected: string | undefined, challenge: Challenge, opts: { silent?: boolean } = {}): Promise<void> {
     const silent = opts.silent === true || this.#opts.interactive === false;
-    return this.#exclusive(!silent, async () => {
-      const { provider } = this.#opts;
-      await provider.reload();
-      const fresh = provider.currentTokens;
-      if (fresh?.access_token && fresh.access_token !== rejected && !expiresSoon(fresh)) {
+    await this.#exclusive(!silent, async () => {
+      await this.#opts.provider.reload();
+      if (this.#held.usable(this.#opts.provider.currentTokens, rejected)) {
         this.#opts.log.debug('using the tokens another mcp-tether process stored');
         return;
       }
-      if (this.#opts.clientCredentials) {
-        await this.#authorize({ interactive: false, challenge });
-        return;
-      }
-      if (fresh?.refresh_token) {
-        try {
-          await this.#authorize({ interactive: false, challenge });
-          this.#opts.log.debug('access token refreshed');
-          return;
-        } catch (err) {
-          if (!(err instanceof NeedsSignIn)) throw err;
-          this.#opts.log.info('the stored sign-in has expired; a new sign-in is needed');
-        }
-      }
-      if (silent) throw new NeedsSignIn();
-      await this.#browserSignIn(challenge, false);
+      // A discovery made just now needs no second one before a person is asked.
+      const fetched = await this.#discover(challenge, { force: false });
+      await this.#obtain(challenge, silent, { discovered: fetched });
     });
   }
 
   /**
-   * Runs one renewal at a time in this process (and, through the lock, across processes); callers
-   * that come meanwhile share its outcome. A caller that may involve a person does not settle for
-   * a silent refresh's failure: it waits for it, then runs its own (which first looks at what the
-   * refresh stored).
+   * The server refused a token its authorization server issued moments ago: the discovery kept
+   * may be stale (the resource names another authorization server now), so it is made again.
+   * Signing in again at the same server would not help and is not tried.
    */
-  async #exclusive(interactive: boolean, work: () => Promise<void>): Promise<void> {
+  async #afterRefusal(challenge: Challenge): Promise<void> {
+    const silent = this.#opts.interactive === false;
+    await this.#exclusive(!silent, async () => {
+      const { provider, log, url } = this.#opts;
+      const before = provider.discovery?.authorizationServerUrl;
+      log.info(`${url.origin} refuses the token its authorization server has just issued; looking up its authorization server again`);
+      await this.#discover(challenge, { force: true });
+      if (provider.discovery?.authorizationServerUrl === before) throw new Error(`${url.origin} refuses the tokens ${before ?? 'its authorization server'} issues for it`);
+      if (this.#held.usable(provider.currentTokens)) return;
+      await this.#obtain(challenge, silent, { discovered: true });
+    });
+  }
+
+  /** New tokens from the current authorization server: a machine grant, a refresh, or a person's sign-in. */
+  async #obtain(challenge: Challenge, silent: boolean, opts: { discovered?: boolean } = {}): Promise<void> {
+    if (this.#machine) {
+      await this.#authorize({ interactive: false, scope: this.#baseScope(challenge) });
+      return;
+    }
+    if (this.#opts.provider.currentTokens?.refresh_token) {
+      try {
+        await this.#authorize({ interactive: false });
+        this.#opts.log.debug('access token refreshed');
+        return;
+      } catch (err) {
+        // On another device, any failed refresh leads to a new sign-in: auth() may have refused to
+        // start one for a server without the authorization code flow, which the device grant needs not.
+        if (!(err instanceof NeedsSignIn) && this.#opts.settings.grant !== 'device_code') throw err;
+        this.#opts.log.info(err instanceof ClientForgotten ? err.message : 'the stored sign-in has expired; a new sign-in is needed');
+      }
+    }
+    if (silent) throw new NeedsSignIn();
+    await this.#personSignIn(challenge, { scope: () => this.#withExtras(this.#baseScope(challenge)), stepUp: false, discovered: opts.discovered });
+  }
+
+  /**
+   * A 403 insufficient_scope (SEP-2350): signs in again for the union of the scopes requested,
+   * granted and challenged, unless the step-up budget of this sign-in is spent or it cannot help.
+   * Answers the reason when no step-up is made; undefined when the request may be sent again.
+   */
+  async #stepUp(challenge: Challenge, rejected: string | undefined): Promise<string | undefined> {
+    const personal = !this.#machine && this.#opts.interactive !== false;
+    const outcome = await this.#exclusive(personal, async () => {
+      const { provider, log } = this.#opts;
+      await provider.reload();
+      const tokens = provider.currentTokens;
+      // Another request (or process) stepped up meanwhile: try with its token first.
+      if (this.#held.tokenOf(tokens) && this.#held.tokenOf(tokens) !== rejected) return undefined;
+      const decision = this.#stepUps.decide({ requested: tokens?.requested_scope, granted: tokens?.scope, challenge: challenge.scope });
+      if ('refused' in decision) return decision.refused;
+      const scope = this.#withExtras(decision.scope);
+      log.info(`the server asks for more access${scope ? ` (scope "${scope}")` : ''}; signing in again`);
+      if (this.#machine) await this.#authorize({ interactive: false, scope, hideTokens: true });
+      else if (!personal) throw new NeedsSignIn();
+      else await this.#personSignIn(challenge, { scope: () => scope, stepUp: true });
+      return undefined;
+    });
+    return outcome === JOINED ? undefined : outcome;
+  }
+
+  async #personSignIn(challenge: Challenge, opts: { scope: () => string | undefined; stepUp: boolean; discovered?: boolean }): Promise<void> {
+    if (performance.now() - this.#signInFailedAt < SIGN_IN_COOLDOWN_MS) {
+      throw new Error(`the last sign-in failed moments ago; retry shortly or run \`mcp-tether auth ${this.#opts.url.href}\` in a terminal`);
+    }
+    const { provider, log, url, settings } = this.#opts;
+    try {
+      await signInWithPerson(
+        {
+          provider, log, url, settings, held: this.#held, fetchFn: this.#oauthFetch, openBrowser: this.#opts.openBrowser,
+          authorize: (o) => this.#authorize(o),
+          discover: (c, o) => this.#discover(c, o),
+        },
+        challenge,
+        opts,
+      );
+      if (!opts.stepUp) this.#stepUps.reset();
+    } catch (err) {
+      this.#signInFailedAt = performance.now();
+      throw err;
+    }
+  }
+
+  /** The scope of a sign-in (Scope Selection Strategy): the challenge's, the resource's, or --oauth-scope. */
+  #baseScope(challenge: Challenge): string | undefined {
+    const discovery = this.#opts.provider.discovery;
+    return signInScope({ challenge: challenge.scope, resourceScopes: discovery?.resourceMetadata?.scopes_supported, configured: this.#opts.settings.scope, wantsRefreshToken: false });
+  }
+
+  /** offline_access where the authorization server lists it (person sign-ins only), openid for --use-id-token. */
+  #withExtras(scope: string | undefined): string | undefined {
+    return withExtras(scope, {
+      authorizationServerScopes: this.#opts.provider.discovery?.authorizationServerMetadata?.scopes_supported,
+      wantsRefreshToken: !this.#machine,
+      wantsIdToken: this.#opts.settings.useIdToken,
+    });
+  }
+
+  /** ensureDiscovery; answers whether the discovery was made just now. */
+  async #discover(challenge: Challenge, opts: { force: boolean }): Promise<boolean> {
+    const { provider, log, url, settings } = this.#opts;
+    const fetched = await ensureDiscovery({ provider, log, url, fetchFn: this.#oauthFetch, tokenEndpoint: settings.tokenEndpoint }, challenge, opts);
+    // Filed under their authorization server now (the store moved them into its folder).
+    if (provider.discovery) this.#held.adopted = undefined;
+    return fetched;
+  }
+
+  /** One call of the SDK's auth(), with the provider set up for it, on a checked discovery. */
+  async #authorize(opts: { interactive: boolean; redirectUrl?: string; code?: string; scope?: string; hideTokens?: boolean }, retried = false): Promise<'AUTHORIZED' | 'REDIRECT'> {
+    const sdk = await loadAuth();
+    const { provider } = this.#opts;
+    await this.#discover({}, { force: false });
+    provider.prepare({ interactive: opts.interactive, redirectUrl: opts.redirectUrl, hideTokens: opts.hideTokens, scope: opts.scope });
+    try {
+      return await sdk.auth(provider, {
+        serverUrl: this.#opts.url,
+        authorizationCode: opts.code,
+        resourceMetadataUrl: provider.discovery?.resourceMetadataUrl ? new URL(provider.discovery.resourceMetadataUrl) : undefined,
+        scope: opts.scope,
+        fetchFn: this.#oauthFetch,
+      });
+    } catch (err) {
+      // "Unrecognized client_id" under another error code than invalid_client (which auth()
+      // handles itself): the registration is dropped and made again.
+      const code = (err as { errorCode?: string }).errorCode;
+      if (!retried && code !== undefined && opts.code === undefined && isForgottenClient(code, (err as Error).message) && (await forgetRegistration(provider, this.#opts.log))) {
+        if (!opts.interactive && !this.#machine) throw new ClientForgotten();
+        return this.#authorize(opts, true);
+      }
+      throw err;
+    } finally {
+      provider.settle();
+    }
+  }
+
+  /**
+   * Runs one renewal at a time in this process (and, through the lock, across processes); callers
+   * that come meanwhile share its outcome (JOINED). A caller that may involve a person does not
+   * settle for a silent refresh's failure: it waits for it, then runs its own (which first looks
+   * at what the refresh stored).
+   */
+  async #exclusive<T>(interactive: boolean, work: () => Promise<T>): Promise<T | typeof JOINED> {
     const running = this.#running;
     if (running) {
-      if (running.interactive || !interactive) return running.promise;
+      if (running.interactive || !interactive) return running.promise.then(() => JOINED);
       await running.promise.catch(() => undefined);
       return this.#exclusive(interactive, work);
     }
-    const promise: Promise<void> = this.#underLock(work).finally(() => {
+    const promise = this.#underLock(work).finally(() => {
       if (this.#running?.promise === promise) this.#running = undefined;
     });
     this.#running = { promise, interactive };
     return promise;
   }
 
-  /** A 403 insufficient_scope: sign in again for the scope asked, with the scope held so far. */
-  #stepUp(challenge: Challenge): Promise<void> {
-    const held = this.#opts.provider.currentTokens?.scope?.split(' ') ?? [];
-    const wanted = challenge.scope?.split(' ') ?? [];
-    const scope = [...new Set([...held, ...wanted])].filter(Boolean).join(' ') || undefined;
-    this.#opts.log.info(`the server asks for more access${scope ? ` (scope "${scope}")` : ''}; signing in again`);
-    if (this.#opts.clientCredentials) {
-      return this.#exclusive(false, async () => {
-        await this.#authorize({ interactive: false, challenge: { ...challenge, scope }, hideTokens: true });
-      });
-    }
-    return this.#exclusive(true, () => this.#browserSignIn({ ...challenge, scope }, true));
-  }
-
-  async #browserSignIn(challenge: Challenge, hideTokens: boolean): Promise<void> {
-    if (performance.now() - this.#signInFailedAt < SIGN_IN_COOLDOWN_MS) {
-      throw new Error(`the last sign-in failed moments ago; retry shortly or run \`mcp-tether auth ${this.#opts.url.href}\` in a terminal`);
-    }
-    const { log, provider } = this.#opts;
-    // Listening before the browser opens: a fast authorization server could otherwise redirect to nothing.
-    // Loaded here, not at start-up: node:http costs every bridge ~1.5 ms that few ever need.
-    const { CallbackServer } = await import('./CallbackServer.js');
-    const callback = await CallbackServer.listen(this.#opts.callbackHost, this.#opts.callbackPort);
-    try {
-      const result = await this.#authorize({ interactive: true, challenge, redirectUrl: callback.redirectUrl, hideTokens });
-      if (result === 'AUTHORIZED') return;
-      const url = provider.authorizationUrl;
-      const state = provider.expectedState;
-      if (!url || !state) throw new Error('the sign-in did not produce an authorization URL');
-      const waiting = callback.waitForCode(state, this.#opts.timeoutMs);
-      const opened = await this.#opts.openBrowser(url.href);
-      log.info(
-        `sign-in needed for ${this.#opts.url.origin}: ${opened ? 'your browser has been opened; if it did not show up, ' : ''}open this URL to sign in:\n  ${url.href}`,
-      );
-      const { code } = await waiting;
-      log.redactor.add(code);
-      const exchanged = await this.#authorize({ interactive: true, challenge, redirectUrl: callback.redirectUrl, code });
-      if (exchanged !== 'AUTHORIZED') throw new Error('the authorization server did not issue tokens for the sign-in');
-      log.info(`signed in to ${this.#opts.url.origin}`);
-    } catch (err) {
-      this.#signInFailedAt = performance.now();
-      throw err;
-    } finally {
-      await callback.close();
-    }
-  }
-
-  /** One call of the SDK's auth(), with the provider set up for it. */
-  async #authorize(opts: { interactive: boolean; challenge: Challenge; redirectUrl?: string; code?: string; hideTokens?: boolean }): Promise<'AUTHORIZED' | 'REDIRECT'> {
-    const sdk = await loadAuth();
-    const { provider } = this.#opts;
-    provider.prepare({ interactive: opts.interactive, redirectUrl: opts.redirectUrl, hideTokens: opts.hideTokens });
-    try {
-      return await sdk.auth(provider, {
-        serverUrl: this.#opts.url,
-        authorizationCode: opts.code,
-        resourceMetadataUrl: opts.challenge.resourceMetadataUrl,
-        scope: opts.challenge.scope,
-        fetchFn: this.#oauthFetch,
-      });
-    } finally {
-      provider.settle();
-    }
-  }
-
-  async #underLock(work: () => Promise<void>): Promise<void> {
-    const { store } = this.#opts;
+  async #underLock<T>(work: () => Promise<T>): Promise<T> {
+    const { store, log, settings, url } = this.#opts;
     await store.ensureDir();
     const lock = store.lock();
-    // Held through a browser sign-in, so it may take that long; a holder that died frees it at once.
-    await lock.acquire({ staleMs: this.#opts.timeoutMs + 60_000, waitMs: this.#opts.timeoutMs + 30_000 });
+    // Held through a sign-in, so it may take that long; a holder that died frees it at once.
+    await lock.acquire({
+      waitMs: settings.timeoutMs + 30_000,
+      onWait: () => log.info(`another mcp-tether process is signing in to ${url.origin}; waiting for it`),
+    });
     try {
-      await work();
+      return await work();
     } finally {
       await lock.release();
     }
   }
-}
-
-function expiresSoon(tokens: StoredTokens): boolean {
-  if (tokens.expires_at === undefined) return false;
-  // Short-lived tokens are renewed in the second half of their life, not before every request.
-  const lead = typeof tokens.expires_in === 'number' ? Math.min(REFRESH_AHEAD_MS, (tokens.expires_in * 1000) / 2) : REFRESH_AHEAD_MS;
-  return tokens.expires_at - Date.now() < lead;
-}
-
-/** The request's headers with Authorization set (a plain record stays one: no Headers object per request). */
-function withAuthorization(headers: RequestInit['headers'], value: string): RequestInit['headers'] {
-  if (headers === undefined || (typeof headers === 'object' && !Array.isArray(headers) && typeof (headers as Headers).get !== 'function')) {
-    const plain: Record<string, string> = {};
-    for (const [name, v] of Object.entries((headers ?? {}) as Record<string, string>)) if (name.toLowerCase() !== 'authorization') plain[name] = v;
-    plain.authorization = value;
-    return plain;
-  }
-  const copy = new Headers(headers);
-  copy.set('authorization', value);
-  return copy;
-}
-
-/** A request whose body can be sent twice (the transports send strings; streams cannot be). */
-function canResend(init: RequestInit | undefined): boolean {
-  const body = init?.body;
-  return body === undefined || body === null || typeof body === 'string';
-}
-
-async function readChallenge(response: Response): Promise<Challenge> {
-  if (!response.headers.get('www-authenticate')) return {};
-  const sdk = await loadAuth();
-  const { resourceMetadataUrl, scope, error } = sdk.extractWWWAuthenticateParams(response);
-  return { resourceMetadataUrl, scope, error };
 }

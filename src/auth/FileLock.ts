@@ -1,23 +1,36 @@
-import { open, readFile, rm, stat } from 'node:fs/promises';
+import { open, readFile, rm, stat, utimes } from 'node:fs/promises';
+import { hostname } from 'node:os';
 
 export interface FileLockOptions {
-  /** A lock older than this is taken over (its holder hung or its clock is wrong). */
-  staleMs: number;
   /** Give up waiting after this long. */
   waitMs: number;
+  /** A lock whose holder has not shown life for this long is taken over (default 10 s). */
+  staleMs?: number;
   /** How often to look again while another process holds it. */
   pollMs?: number;
+  /** Called once when this process starts to wait for another. */
+  onWait?: () => void;
 }
 
+/** How often a holder shows it is alive, by touching the file. */
+export const HEARTBEAT_MS = 2000;
+const DEFAULT_STALE_MS = 10_000;
+
 /**
- * A lock between processes: a file created exclusively, holding the owner's pid. Two bridges for
- * one server (desktop apps often start a server twice) use it so that only one opens a browser or
- * spends a refresh token; the other waits, then reads what the first stored. A lock whose owner
- * has died is taken over at once.
+ * A lock between processes: a file created exclusively (`wx`, which every platform's file system
+ * does atomically: no POSIX-only `flock`), holding the owner's pid and host. Two bridges for one
+ * server (desktop apps often start a server twice) use it so that only one opens a browser or
+ * spends a refresh token; the other waits, then reads what the first stored.
+ *
+ * The holder touches the file every 2 s while it holds it (a sign-in in the browser may take
+ * minutes): a lock not touched for `staleMs` belonged to a process that was killed, froze, or ran
+ * in another container (whose pids mean nothing here), and is taken over. A holder on this host
+ * whose pid is gone is taken over at once.
  */
 export class FileLock {
   readonly #path: string;
   #held = false;
+  #heartbeat: NodeJS.Timeout | undefined;
 
   constructor(path: string) {
     this.#path = path;
@@ -32,11 +45,12 @@ export class FileLock {
     let waited = false;
     for (;;) {
       if (await this.#tryCreate()) return !waited;
-      if (await this.#isStale(opts.staleMs)) {
+      if (await this.#isStale(opts.staleMs ?? DEFAULT_STALE_MS)) {
         await rm(this.#path, { force: true });
         continue;
       }
       if (Date.now() >= deadline) throw new Error(`another mcp-tether process has held ${this.#path} for too long`);
+      if (!waited) opts.onWait?.();
       waited = true;
       await new Promise((resolve) => setTimeout(resolve, opts.pollMs ?? 200));
     }
@@ -45,15 +59,23 @@ export class FileLock {
   async release(): Promise<void> {
     if (!this.#held) return;
     this.#held = false;
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
     await rm(this.#path, { force: true });
   }
 
   async #tryCreate(): Promise<boolean> {
     try {
       const handle = await open(this.#path, 'wx', 0o600);
-      await handle.writeFile(JSON.stringify({ pid: process.pid, at: Date.now() }));
+      await handle.writeFile(JSON.stringify({ pid: process.pid, host: hostname(), at: Date.now() }));
       await handle.close();
       this.#held = true;
+      this.#heartbeat = setInterval(() => {
+        const now = new Date();
+        utimes(this.#path, now, now).catch(() => undefined);
+      }, HEARTBEAT_MS);
+      // A sign-in keeps the process busy by itself; the heartbeat alone must not.
+      this.#heartbeat.unref();
       return true;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
@@ -65,8 +87,8 @@ export class FileLock {
     try {
       const [text, info] = await Promise.all([readFile(this.#path, 'utf8'), stat(this.#path)]);
       if (Date.now() - info.mtimeMs > staleMs) return true;
-      const { pid } = JSON.parse(text) as { pid?: number };
-      return typeof pid === 'number' && pid !== process.pid && !isAlive(pid);
+      const { pid, host } = JSON.parse(text) as { pid?: number; host?: string };
+      return typeof pid === 'number' && host === hostname() && pid !== process.pid && !isAlive(pid);
     } catch (err) {
       // Gone meanwhile: free. Half-written by its creator: not stale yet.
       return (err as NodeJS.ErrnoException).code === 'ENOENT';
@@ -74,6 +96,7 @@ export class FileLock {
   }
 }
 
+/** Signal 0 tests for a process without touching it; on Windows too. */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

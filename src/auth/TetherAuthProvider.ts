@@ -1,10 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import type { OAuthClientProvider, OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
-import type { StoredClient, StoredTokens, TokenStore } from './TokenStore.js';
+import { isMachineGrant, type GrantMode } from './AuthConfig.js';
+import type { ClientKey } from './clientAssertion.js';
+import { addClientAuthentication } from './clientAuthentication.js';
+import { DEFAULT_CALLBACK_PATH } from './callbackPorts.js';
+import { metadataField } from './discoverAuthorization.js';
+import { DpopKey, pickDpopAlg } from './DpopKey.js';
+import { addAuthorizeParams } from './addAuthorizeParams.js';
+import { registrationMetadata } from './registrationMetadata.js';
+import { canonicalServerUrl } from './serverKey.js';
+import type { IssuerStore, StoredClient, StoredTokens, TokenStore } from './TokenStore.js';
 
 export interface TetherAuthProviderOptions {
   store: TokenStore;
+  /** The MCP server (the default resource). */
+  serverUrl: URL;
   /** A pre-registered client (--oauth-client-id/-secret/-info); never replaced by registration. */
   staticClient?: StoredClient;
   /** Extra client metadata for dynamic registration (--oauth-client-metadata). */
@@ -15,8 +26,15 @@ export interface TetherAuthProviderOptions {
   scope?: string;
   /** The RFC 8707 resource to ask tokens for, instead of the one the server's metadata gives. */
   resource?: string;
-  /** Machine-to-machine: the client credentials grant, no browser. */
-  clientCredentials?: boolean;
+  /** No `resource` parameter at all (--disable-resource-parameter). */
+  disableResourceParameter?: boolean;
+  grant: GrantMode;
+  /** private_key_jwt (--oauth-client-private-key). */
+  clientKey?: ClientKey;
+  /** Extra authorization request parameters (--authorize-param). */
+  authorizeParams?: Array<[string, string]>;
+  /** The token request of a machine grant (client credentials, JWT bearer). */
+  machineGrant?: (scope: string | undefined) => Promise<URLSearchParams>;
   /** Called with every secret value as it appears (tokens, verifier, client secret), for the log redactor. */
   onSecret: (value: string) => void;
   version: string;
@@ -24,57 +42,111 @@ export interface TetherAuthProviderOptions {
 
 /** Raised instead of redirecting while only a silent refresh is allowed. */
 export class NeedsSignIn extends Error {
-  constructor() {
-    super('a sign-in in the browser is needed');
+  constructor(message = 'a sign-in in the browser is needed') {
+    super(message);
   }
 }
 
+/** The authorization server no longer knows the registration: a new one and a sign-in are needed. */
+export class ClientForgotten extends NeedsSignIn {
+  constructor() {
+    super('the authorization server no longer knows this client; registering again');
+  }
+}
+
+/** What the authorization request was sent with, checked when its response comes back. */
+export interface PendingAuthorization {
+  url: URL;
+  state: string;
+  /** The issuer of the validated metadata, recorded before the redirect (RFC 9207). */
+  issuer: string | undefined;
+  /** `authorization_response_iss_parameter_supported`. */
+  issAdvertised: boolean;
+}
+
+/** The placeholder a refresh-only pass shows the SDK; never used to redirect. */
+const PLACEHOLDER_REDIRECT = `http://127.0.0.1${DEFAULT_CALLBACK_PATH}`;
+
 /**
  * What the SDK's `auth()` leaves to the application, for one server: where the sign-in is kept
- * (a TokenStore on disk), which client this is, and what "redirect" means. It does not open the
- * browser itself; it records the authorization URL, and the Authorizer decides when a person is
- * to be involved.
+ * (a TokenStore on disk, per authorization server), which client this is, how it authenticates,
+ * and what "redirect" means. It does not open the browser itself; it records the authorization
+ * request, and the Authorizer decides when a person is to be involved. (Past 300 lines for a
+ * reason: it is the SDK's OAuthClientProvider, a method or two per hook; the decisions it makes
+ * live in small modules of their own.)
  */
 export class TetherAuthProvider implements OAuthClientProvider {
   readonly #opts: TetherAuthProviderOptions;
+  #slot: IssuerStore | undefined;
   #tokens: StoredTokens | undefined;
   #client: StoredClient | undefined;
   #discovery: OAuthDiscoveryState | undefined;
+  #dpop: DpopKey | undefined;
   #verifier: string | undefined;
   #state: string | undefined;
   #redirectUrl: string | undefined;
+  #requestScope: string | undefined;
   /** While false, `auth()` may refresh but not start a browser sign-in. */
   #interactive = false;
   /** While true, stored tokens are hidden from `auth()`, so it signs in afresh (step-up). */
   #hideTokens = false;
-  authorizationUrl: URL | undefined;
+  pending: PendingAuthorization | undefined;
   readonly clientMetadataUrl?: string;
 
   constructor(opts: TetherAuthProviderOptions) {
     this.#opts = opts;
     this.clientMetadataUrl = opts.clientMetadataUrl;
     if (opts.staticClient?.client_secret) opts.onSecret(opts.staticClient.client_secret);
-    if (opts.resource) {
+    if (opts.disableResourceParameter) {
+      // Microsoft Entra refuses RFC 8707's parameter (AADSTS9010010): none is sent.
+      this.validateResourceURL = async () => undefined;
+    } else if (opts.resource) {
       const resource = new URL(opts.resource);
       this.validateResourceURL = async () => resource;
     }
-    if (opts.clientCredentials) {
-      this.prepareTokenRequest = (scope?: string) => {
-        const params = new URLSearchParams({ grant_type: 'client_credentials' });
-        if (scope) params.set('scope', scope);
-        return params;
-      };
+    if (opts.machineGrant) {
+      const grant = opts.machineGrant;
+      // The SDK passes clientMetadata.scope; the scope of this pass (a step-up's union) is ours.
+      this.prepareTokenRequest = () => grant(this.#requestScope);
     }
   }
 
   validateResourceURL?: (serverUrl: string | URL, resource?: string) => Promise<URL | undefined>;
-  prepareTokenRequest?: (scope?: string) => URLSearchParams;
+  prepareTokenRequest?: (scope?: string) => Promise<URLSearchParams>;
 
-  /** Re-reads what is on disk: another bridge may have refreshed or signed in. */
+  /** Re-reads what is on disk: another bridge may have refreshed, signed in, or found another authorization server. */
   async reload(): Promise<void> {
-    const store = this.#opts.store;
-    [this.#tokens, this.#client, this.#discovery] = await Promise.all([store.readTokens(), store.readClient(), store.readDiscovery()]);
+    this.#discovery = await this.#opts.store.readDiscovery();
+    await this.#loadSlot(this.#discovery?.authorizationServerUrl);
+  }
+
+  /** Switches to a discovery just made (another authorization server, maybe), and stores it. */
+  async useDiscovery(state: OAuthDiscoveryState): Promise<void> {
+    this.#discovery = state;
+    await this.#opts.store.saveDiscovery(state);
+    await this.#loadSlot(state.authorizationServerUrl);
+  }
+
+  async forgetDiscovery(): Promise<void> {
+    this.#discovery = undefined;
+    await this.#opts.store.forgetDiscovery();
+  }
+
+  async #loadSlot(issuer: string | undefined): Promise<void> {
+    this.#slot = issuer === undefined ? undefined : this.#opts.store.issuer(issuer);
+    const slot = this.#slot;
+    [this.#tokens, this.#client] = slot ? await Promise.all([slot.readTokens(), slot.readClient()]) : [undefined, undefined];
+    this.#dpop = slot ? DpopKey.fromStored(await slot.readDpopKey()) : undefined;
     this.#noteTokens(this.#tokens);
+  }
+
+  get discovery(): OAuthDiscoveryState | undefined {
+    return this.#discovery;
+  }
+
+  /** Whether the authorization server `issuer` holds tokens for this resource (to prefer it). */
+  async hasTokensWith(issuer: string): Promise<boolean> {
+    return this.#opts.store.issuer(issuer).hasOwnTokens();
   }
 
   /** The tokens in hand (as last loaded or saved), whatever `auth()` is being shown. */
@@ -82,12 +154,45 @@ export class TetherAuthProvider implements OAuthClientProvider {
     return this.#tokens;
   }
 
-  /** Sets up the next `auth()` call: may it start a sign-in, and from which redirect URI. */
-  prepare(opts: { interactive: boolean; redirectUrl?: string; hideTokens?: boolean }): void {
+  /** The DPoP key of the current authorization server, if it binds tokens. */
+  get dpopKey(): DpopKey | undefined {
+    return this.#dpop;
+  }
+
+  /** The registration made by the bridge (not the user's own client), if any. */
+  get registeredClient(): StoredClient | undefined {
+    return this.#opts.staticClient ? undefined : this.#client;
+  }
+
+  get isStaticClient(): boolean {
+    return this.#opts.staticClient !== undefined;
+  }
+
+  /**
+   * Makes a DPoP key for the current authorization server when its metadata offers DPoP (RFC
+   * 9449 §5.1) and none is kept yet; it is stored before any token request binds tokens to it.
+   */
+  async ensureDpopKey(): Promise<void> {
+    const alg = pickDpopAlg(metadataField(this.#discovery?.authorizationServerMetadata, 'dpop_signing_alg_values_supported') as string[] | undefined);
+    if (!alg || this.#dpop || !this.#slot) return;
+    const key = DpopKey.generate(alg);
+    await this.#slot.saveDpopKey(key.toStored());
+    this.#dpop = key;
+  }
+
+  /** The resource the tokens are for: the user's, the metadata's, or the server URL. */
+  get resource(): string | undefined {
+    if (this.#opts.disableResourceParameter) return undefined;
+    return this.#opts.resource ?? this.#discovery?.resourceMetadata?.resource ?? canonicalServerUrl(this.#opts.serverUrl);
+  }
+
+  /** Sets up the next `auth()` call: may it start a sign-in, from which redirect URI, for which scope. */
+  prepare(opts: { interactive: boolean; redirectUrl?: string; hideTokens?: boolean; scope?: string }): void {
     this.#interactive = opts.interactive;
     this.#redirectUrl = opts.redirectUrl;
     this.#hideTokens = opts.hideTokens ?? false;
-    this.authorizationUrl = undefined;
+    this.#requestScope = opts.scope;
+    this.pending = undefined;
   }
 
   /** After an `auth()` call: nothing may start a sign-in until the next prepare(). */
@@ -97,26 +202,20 @@ export class TetherAuthProvider implements OAuthClientProvider {
   }
 
   get redirectUrl(): string | undefined {
-    if (this.#opts.clientCredentials) return undefined;
-    // auth() treats "no redirect URL" as a non-interactive grant, so a refresh-only pass still
-    // needs one; it is never used to redirect (redirectToAuthorization throws NeedsSignIn).
-    return this.#redirectUrl ?? 'http://127.0.0.1/oauth/callback';
+    if (isMachineGrant(this.#opts.grant)) return undefined;
+    // auth() treats "no redirect URL" as a non-interactive grant, so a refresh-only pass (and the
+    // device flow's refresh) still needs one; it is never used to redirect.
+    return this.#redirectUrl ?? PLACEHOLDER_REDIRECT;
   }
 
   get clientMetadata(): OAuthClientMetadata {
-    const redirect = this.redirectUrl;
-    return {
-      client_name: 'mcp-tether',
-      software_id: 'mcp-tether',
-      software_version: this.#opts.version,
-      redirect_uris: redirect ? [redirect] : [],
-      grant_types: this.#opts.clientCredentials ? ['client_credentials'] : ['authorization_code', 'refresh_token'],
-      response_types: this.#opts.clientCredentials ? [] : ['code'],
-      // A desktop bridge cannot keep a secret from its user: a public client, as RFC 8252 says.
-      token_endpoint_auth_method: this.#opts.clientCredentials ? 'client_secret_basic' : 'none',
-      ...(this.#opts.scope ? { scope: this.#opts.scope } : {}),
-      ...this.#opts.clientMetadata,
-    };
+    return registrationMetadata({
+      grant: this.#opts.grant,
+      redirectUrl: this.redirectUrl,
+      version: this.#opts.version,
+      scope: this.#requestScope ?? this.#opts.scope,
+      extra: this.#opts.clientMetadata,
+    });
   }
 
   state(): string {
@@ -124,31 +223,31 @@ export class TetherAuthProvider implements OAuthClientProvider {
     return this.#state;
   }
 
-  /** The `state` sent with the latest authorization request, which the callback must carry back. */
-  get expectedState(): string | undefined {
-    return this.#state;
-  }
-
   clientInformation(): OAuthClientInformationMixed | undefined {
     if (this.#opts.staticClient) return this.#opts.staticClient;
+    // Workload identity federation needs no client at all (the assertion is the credential); an
+    // empty id keeps the SDK from registering one, and authenticates as nobody.
+    if (this.#opts.grant === 'jwt_bearer') return { client_id: '' };
     const client = this.#client;
     if (!client) return undefined;
-    // Registered for another callback port (the usual one was busy): register anew rather than
+    // The spec's order puts a client ID metadata document before dynamic registration: a server
+    // that supports them now gets the document's URL, even where a registration was made before.
+    const cimd = metadataField(this.#discovery?.authorizationServerMetadata, 'client_id_metadata_document_supported') === true;
+    if (this.clientMetadataUrl && cimd && client.client_id !== this.clientMetadataUrl) return undefined;
+    // Registered for another callback port (the usual ones were busy): register anew rather than
     // send a redirect URI the authorization server would refuse.
     const redirect = this.#redirectUrl;
-    if (this.#interactive && redirect && client.redirect_uris && !client.redirect_uris.includes(redirect)) return undefined;
+    if (this.#interactive && redirect && client.redirect_uris && !client.redirect_uris.includes(redirect) && !client.client_id.startsWith('https://')) return undefined;
     return client;
   }
 
   async saveClientInformation(info: OAuthClientInformationMixed): Promise<void> {
+    // A pre-registered client is the user's, not ours to store (nor to stamp: auth() would take a
+    // stamp for another server's as a reason to register with it, where the spec says to stop).
+    if (this.#opts.staticClient || this.#opts.grant === 'jwt_bearer') return;
     if ((info as StoredClient).client_secret) this.#opts.onSecret((info as StoredClient).client_secret!);
-    if (this.#opts.staticClient) {
-      // Only the issuer the SDK binds it to; a pre-registered client is the user's, not ours to store.
-      this.#opts.staticClient = { ...this.#opts.staticClient, ...info };
-      return;
-    }
     this.#client = info as StoredClient;
-    await this.#opts.store.saveClient(this.#client);
+    await this.#requireSlot().saveClient(this.#client);
   }
 
   tokens(): OAuthTokens | undefined {
@@ -157,7 +256,11 @@ export class TetherAuthProvider implements OAuthClientProvider {
 
   async saveTokens(tokens: OAuthTokens): Promise<void> {
     this.#noteTokens(tokens);
-    this.#tokens = await this.#opts.store.saveTokens(tokens);
+    const previous = this.#tokens;
+    const next: OAuthTokens & { requested_scope?: string } = { ...tokens, requested_scope: this.#requestScope ?? previous?.requested_scope };
+    // A refresh that brings no new ID token keeps the one in hand (--use-id-token).
+    if (!next.id_token && previous?.id_token) next.id_token = previous.id_token;
+    this.#tokens = await this.#requireSlot().saveTokens(next);
     this.#hideTokens = false;
   }
 
@@ -165,11 +268,18 @@ export class TetherAuthProvider implements OAuthClientProvider {
     if (!this.#interactive) throw new NeedsSignIn();
     // PKCE with S256 or nothing (MCP authorization spec): the SDK sends S256 regardless, so a
     // server whose metadata does not list it would ignore the challenge and leave codes unbound.
-    const methods = this.#discovery?.authorizationServerMetadata?.code_challenge_methods_supported;
-    if (this.#discovery?.authorizationServerMetadata && !methods?.includes('S256')) {
+    const metadata = this.#discovery?.authorizationServerMetadata;
+    const methods = metadata?.code_challenge_methods_supported;
+    if (metadata && !methods?.includes('S256')) {
       throw new Error('the authorization server does not support PKCE with S256 (code_challenge_methods_supported), which MCP requires; refusing to sign in');
     }
-    this.authorizationUrl = authorizationUrl;
+    addAuthorizeParams(authorizationUrl, this.#opts.authorizeParams ?? [], this.#dpop?.thumbprint);
+    this.pending = {
+      url: authorizationUrl,
+      state: this.#state ?? '',
+      issuer: typeof metadata?.issuer === 'string' ? metadata.issuer : undefined,
+      issAdvertised: metadataField(metadata, 'authorization_response_iss_parameter_supported') === true,
+    };
   }
 
   saveCodeVerifier(codeVerifier: string): void {
@@ -183,29 +293,50 @@ export class TetherAuthProvider implements OAuthClientProvider {
   }
 
   async saveDiscoveryState(state: OAuthDiscoveryState): Promise<void> {
-    this.#discovery = state;
-    await this.#opts.store.saveDiscovery(state);
+    // The Authorizer hands auth() a discovery it checked; auth() only re-saves that one enriched.
+    if (state.authorizationServerUrl !== this.#discovery?.authorizationServerUrl) return;
+    this.#discovery = { ...this.#discovery, ...state };
+    await this.#opts.store.saveDiscovery(this.#discovery);
   }
 
   discoveryState(): OAuthDiscoveryState | undefined {
     return this.#discovery;
   }
 
+  /** Client authentication at the token endpoint, for every grant (RFC 6749 §2.3, RFC 7523 §2.2). */
+  addClientAuthentication = (headers: Headers, params: URLSearchParams, url: string | URL, metadata?: { issuer?: string; token_endpoint_auth_methods_supported?: string[] }): void => {
+    const client = this.#opts.staticClient ?? (this.#opts.grant === 'jwt_bearer' ? undefined : this.#client);
+    addClientAuthentication(headers, params, {
+      client,
+      supported: metadata?.token_endpoint_auth_methods_supported,
+      key: this.#opts.clientKey,
+      audience: metadata?.issuer ?? this.#discovery?.authorizationServerUrl ?? String(url),
+    });
+  };
+
   async invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery'): Promise<void> {
-    const store = this.#opts.store;
+    const slot = this.#slot;
     if (scope === 'all' || scope === 'tokens') {
       this.#tokens = undefined;
-      await store.forget('tokens');
+      await slot?.forget('tokens');
     }
-    if ((scope === 'all' || scope === 'client') && !this.#opts.staticClient) {
+    const forgetsClient = (scope === 'all' || scope === 'client') && !this.#opts.staticClient && this.#client !== undefined;
+    if (forgetsClient) {
       this.#client = undefined;
-      await store.forget('client');
+      await slot?.forget('client');
     }
-    if (scope === 'all' || scope === 'discovery') {
-      this.#discovery = undefined;
-      await store.forget('discovery');
-    }
+    // 'all' comes from auth() after invalid_client; the discovery stays: it was checked here, and
+    // auth() would otherwise run its own, unchecked one.
+    if (scope === 'discovery') await this.forgetDiscovery();
     if (scope === 'all' || scope === 'verifier') this.#verifier = undefined;
+    // A registration the server forgot, met on a silent pass: auth() would register again with a
+    // placeholder redirect URI; the Authorizer's sign-in registers with the real one instead.
+    if (scope === 'all' && forgetsClient && !this.#interactive && !isMachineGrant(this.#opts.grant)) throw new ClientForgotten();
+  }
+
+  #requireSlot(): IssuerStore {
+    if (!this.#slot) throw new Error('no authorization server chosen yet');
+    return this.#slot;
   }
 
   #noteTokens(tokens: OAuthTokens | undefined): void {

@@ -60,7 +60,11 @@ export async function runAuth(config: BridgeConfig): Promise<number> {
       log.info(`${config.url.origin} needs no sign-in: it answered without one (HTTP ${response.status}); nothing was stored, and the bridge will connect as it is`);
       return 0;
     }
-    log.info(`${config.url.origin} accepts the sign-in; it is stored for mcp-tether and refreshed by itself`);
+    log.info(
+      config.auth.headerCommand
+        ? `${config.url.origin} accepts the credential --header-command prints`
+        : `${config.url.origin} accepts the sign-in; it is stored for mcp-tether and refreshed by itself`,
+    );
     return 0;
   } catch (err) {
     log.error(`could not sign in to ${config.url.origin}: ${(err as Error).message}`);

@@ -7,6 +7,8 @@ export interface AuthIdentity {
   resource?: string;
   scope?: string;
   clientCredentials?: boolean;
+  /** Options added later that change identity (grant, no resource): appended only when set, so older keys stay as they were. */
+  extra?: string;
 }
 
 /**
@@ -24,6 +26,7 @@ export function serverKey(url: URL, identity: AuthIdentity = {}): string {
     identity.scope ?? '',
     identity.clientCredentials ? 'client_credentials' : '',
   ];
+  if (identity.extra) parts.push(identity.extra);
   const digest = createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 16);
   // The host first, so a person listing the directory can tell the servers apart.
   const host = u.host.replace(/[^A-Za-z0-9.-]/g, '_');

@@ -39,7 +39,8 @@ Coming from mcp-remote: replace "mcp-remote" with "mcp-tether" in the args; its 
                  --static-oauth-client-info/-metadata → --oauth-client-info/-metadata,
                  --resource → --oauth-resource, --auth-timeout → --oauth-timeout
   already on     --keep-alive (mcp-tether pings an idle session every 30 s)
-  ignored        OAuth extras mcp-tether does not have, with a notice: --callback-path, --device-code…
+  same here too  --callback-path, --auth-success-url, --token-endpoint, --authorize-param, --device-code,
+                 --use-id-token, --disable-resource-parameter (the sign-in options)
 
 Help on a command: mcp-tether help check (or mcp-tether check --help).`;
 
@@ -88,8 +89,25 @@ function withAuthOptions(cmd: Command): Command {
     .option('--oauth-resource <url>', 'the resource (RFC 8707) to ask tokens for, if not the one the server advertises')
     .option('--oauth-callback-host <host>', 'where the sign-in callback listens', '127.0.0.1')
     .option('--oauth-callback-port <port>', 'the callback port (default: a stable port derived from the server; 0: any free port)')
-    .option('--oauth-timeout <seconds>', 'how long to wait for a browser sign-in', String(DEFAULT_OAUTH_TIMEOUT_S))
-    .option('--client-credentials', 'machine-to-machine: the client credentials grant with --oauth-client-id/--oauth-client-secret, no browser')
+    .option('--oauth-timeout <seconds>', 'how long to wait for a sign-in in the browser or on another device', String(DEFAULT_OAUTH_TIMEOUT_S))
+    .option('--oauth-client-private-key <pem|@file>', "private_key_jwt: sign the client's token requests with this key (PEM or JWK) instead of a secret; needs --oauth-client-id")
+    .option('--oauth-client-key-id <kid>', 'the key id (kid) the authorization server knows that key by')
+    .option('--oauth-client-key-alg <alg>', 'the signing algorithm: ES256, ES384, RS256 or PS256 (default: from the key)')
+    .option('--client-credentials', 'machine-to-machine: the client credentials grant with --oauth-client-id and its secret or key, no browser')
+    .option('--device-code', 'sign in on another device (RFC 8628): a code and a URL on stderr, no browser here (SSH, WSL, containers)')
+    .option('--workload-token-file <path>', "workload identity: the JWT bearer grant with the platform's token in this file (re-read as it rotates), no browser")
+    .option('--workload-token-env <var>', 'workload identity: the same with the token in this environment variable')
+    .option('--idp-token-endpoint <url>', "enterprise-managed sign-in: your identity provider's token endpoint (the ID token is exchanged there for an ID-JAG)")
+    .option('--idp-id-token <token|@file>', 'enterprise-managed sign-in: your ID token from the identity provider (${VAR} expanded; @file re-read each time)')
+    .option('--idp-client-id <id>', "enterprise-managed sign-in: this client's id at the identity provider")
+    .option('--idp-client-secret <secret>', 'enterprise-managed sign-in: its secret there, if it wants one (${VAR} expanded)')
+    .option('--authorize-param <name=value>', 'an extra authorization request parameter (prompt=consent, access_type=offline, audience=…); repeatable', collect, [])
+    .option('--token-endpoint <url>', "use this token endpoint instead of the one in the authorization server's metadata")
+    .option('--use-id-token', 'send the ID token instead of the access token to the server (Cognito, AgentCore)')
+    .option('--disable-resource-parameter', 'send no RFC 8707 resource parameter (Microsoft Entra refuses it)')
+    .option('--auth-success-url <url>', 'where the browser goes once the sign-in worked (default: a page of mcp-tether\'s)')
+    .option('--callback-path <path>', 'the path of the sign-in callback (default /oauth/callback)')
+    .option('--header-command <command>', 'a command that prints the credential (a token, "Name: value" lines, or JSON with an expiry), run at start, on a 401 and before it expires; OAuth is then off')
     .option('--no-oauth', 'never sign in; a 401 is reported as it is')
     .option('--no-import-mcp-remote-auth', "don't reuse a sign-in mcp-remote stored for this server (~/.mcp-auth; read, never changed)");
 }

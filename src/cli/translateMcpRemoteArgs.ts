@@ -7,6 +7,10 @@ const OURS_WITH_VALUE = new Set([
   '--connect-timeout', '--headers-timeout', '--body-timeout', '--ignore-tool', '--only-tool', '--protocol',
   '--oauth-callback-host', '--oauth-callback-port', '--oauth-client-info', '--oauth-client-metadata', '--oauth-resource', '--oauth-timeout',
   '--oauth-client-id', '--oauth-client-secret', '--oauth-client-metadata-url', '--oauth-scope',
+  '--oauth-client-private-key', '--oauth-client-key-id', '--oauth-client-key-alg', '--workload-token-file', '--workload-token-env',
+  '--idp-token-endpoint', '--idp-id-token', '--idp-client-id', '--idp-client-secret', '--header-command',
+  // mcp-remote's sign-in options, the same here.
+  '--callback-path', '--auth-success-url', '--token-endpoint', '--authorize-param',
 ]);
 
 /** mcp-remote 0.15.1 options that mean the same as one of ours under another name. */
@@ -22,25 +26,13 @@ const RENAMED: Record<string, string> = {
 /** mcp-remote's `--transport` strategies, as ours. */
 const TRANSPORTS: Record<string, string> = { 'http-first': 'auto', 'sse-first': 'auto', 'http-only': 'http', 'sse-only': 'sse' };
 
-/** mcp-remote options with nothing to do in mcp-tether: accepted, with a notice, and dropped. */
-const UNSUPPORTED_WITH_VALUE: Record<string, string> = {
-  '--callback-path': 'the OAuth callback path is fixed',
-  '--auth-success-url': 'the OAuth success page is built in',
-  '--token-endpoint': "the token endpoint is taken from the authorization server's metadata",
-  '--authorize-param': 'extra authorization parameters are not supported',
-};
-const UNSUPPORTED: Record<string, string> = {
-  '--device-code': 'the device grant is not supported',
-  '--use-id-token': 'the access token is always the credential',
-  '--disable-resource-parameter': 'the resource parameter follows the spec',
-};
 /** Accepted silently: mcp-tether already does this by default. */
 const DEFAULT_ALREADY = new Set(['--keep-alive']);
 
 export interface TranslatedArgs {
   /** The arguments for mcp-tether's own parser. */
   args: string[];
-  /** One line per mcp-remote option that changed meaning or is ignored, for stderr. */
+  /** One line per mcp-remote option whose meaning changed (`--transport sse-first`), for stderr. */
   notices: string[];
 }
 
@@ -49,7 +41,7 @@ export interface TranslatedArgs {
  * into mcp-tether's, so switching is a one-word change. Options whose meaning is the same keep
  * their names; renamed ones get ours (`--host` → `--oauth-callback-host`…); the callback port,
  * a bare number after the URL, becomes `--oauth-callback-port`; transport strategies become our
- * modes; options that make no sense here are dropped with a notice, never a startup failure.
+ * modes; every other mcp-remote option has the same name and meaning here.
  * Pure, and a no-op on a command line that is already mcp-tether's.
  */
 export function translateMcpRemoteArgs(input: readonly string[]): TranslatedArgs {
@@ -87,11 +79,6 @@ export function translateMcpRemoteArgs(input: readonly string[]): TranslatedArgs
       const mapped = value !== undefined ? TRANSPORTS[value] : undefined;
       if (value === 'sse-first') notices.push('--transport sse-first: mcp-tether tries Streamable HTTP first and falls back to legacy SSE (the spec\'s rule, as with http-first); use --transport sse to insist on SSE');
       args.push('--transport', ...(value !== undefined ? [mapped ?? value] : []));
-    } else if (UNSUPPORTED_WITH_VALUE[name] !== undefined) {
-      takeValue();
-      notices.push(`${name} (an mcp-remote option) is ignored: ${UNSUPPORTED_WITH_VALUE[name]} in mcp-tether`);
-    } else if (UNSUPPORTED[name] !== undefined) {
-      notices.push(`${name} (an mcp-remote option) is ignored: ${UNSUPPORTED[name]} in mcp-tether`);
     } else if (DEFAULT_ALREADY.has(name)) {
       // mcp-tether pings an idle session by default (--ping-interval); nothing to add.
     } else {

@@ -2,64 +2,20 @@
 // real MCP server protected by a real authorization server (fixtures/authServer.mjs), with a
 // headless "browser" named by BROWSER (fixtures/browser.mjs) that approves and delivers the callback.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startAuthServer } from '../fixtures/authServer.mjs';
-import { startLegacySseServer, startStreamableHttpServer, type TestServer } from '../fixtures/servers.mjs';
 import { BIN, connectThroughBridge, initializeLine, spawnRaw, type BridgedClient } from '../helpers/bridge.js';
+import { bridge, cleanups, echo, freePort, runCleanups, setup, storedTokens, storeFiles, type Setup } from '../helpers/oauth.js';
 
-const BROWSER = fileURLToPath(new URL('../fixtures/browser.mjs', import.meta.url));
 const MCP_REMOTE = fileURLToPath(new URL('../../node_modules/mcp-remote/dist/proxy.js', import.meta.url));
 const run = promisify(execFile);
 
-type AuthServer = Awaited<ReturnType<typeof startAuthServer>>;
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-interface Setup {
-  as: AuthServer;
-  mcp: TestServer;
-  guard: ReturnType<AuthServer['guard']>;
-  home: string;
-  browserLog: string;
-  env: Record<string, string>;
-  visits(): string[];
-}
-
-async function setup(opts: { as?: Parameters<typeof startAuthServer>[0]; scopeForTool?: Record<string, string>; sse?: boolean } = {}): Promise<Setup> {
-  const as = await startAuthServer(opts.as);
-  cleanups.push(() => as.close());
-  const guard = as.guard({ resourcePath: opts.sse ? '/sse' : '/mcp', scopeForTool: opts.scopeForTool });
-  const mcp = opts.sse ? await startLegacySseServer({ guard }) : await startStreamableHttpServer({ guard });
-  cleanups.push(() => mcp.close());
-  const home = mkdtempSync(join(tmpdir(), 'tether-home-'));
-  cleanups.push(() => rmSync(home, { recursive: true, force: true }));
-  const browserLog = join(home, 'browser.log');
-  return {
-    as,
-    mcp,
-    guard,
-    home,
-    browserLog,
-    env: { MCP_TETHER_HOME: home, BROWSER, TETHER_TEST_BROWSER_LOG: browserLog },
-    visits: () => (existsSync(browserLog) ? readFileSync(browserLog, 'utf8').split('\n').filter((l) => l.startsWith('http')) : []),
-  };
-}
-
-async function bridge(s: Setup, args: string[] = [], env: Record<string, string> = {}): Promise<BridgedClient> {
-  const b = await connectThroughBridge(s.mcp.url, ['--oauth-callback-port', '0', ...args], { env: { ...s.env, ...env } });
-  cleanups.push(() => b.close());
-  return b;
-}
+afterEach(runCleanups);
 
 /** The real mcp-remote 0.15.1, from its installed bin, as a desktop app would run it. */
 async function connectThroughMcpRemote(s: Setup, configDir: string): Promise<BridgedClient> {
@@ -76,39 +32,6 @@ async function connectThroughMcpRemote(s: Setup, configDir: string): Promise<Bri
   const b: BridgedClient = { client, transport, stderr: () => stderr, pid: transport.pid ?? -1, close: () => client.close() };
   cleanups.push(() => b.close());
   return b;
-}
-
-async function echo(b: BridgedClient, text: string): Promise<string> {
-  const r = await b.client.callTool({ name: 'echo', arguments: { text } });
-  return (r.content as Array<{ text: string }>)[0]!.text;
-}
-
-/** Every file under the store, with its mode. */
-function storeFiles(home: string): Array<{ path: string; mode: number; dir: boolean }> {
-  const out: Array<{ path: string; mode: number; dir: boolean }> = [];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const p = join(dir, name);
-      const st = statSync(p);
-      out.push({ path: p, mode: st.mode & 0o777, dir: st.isDirectory() });
-      if (st.isDirectory()) walk(p);
-    }
-  };
-  walk(join(home, 'auth'));
-  return out;
-}
-
-function storedTokens(home: string): { access_token: string; refresh_token?: string } {
-  const file = storeFiles(home).find((f) => f.path.endsWith('tokens.json'))!;
-  return JSON.parse(readFileSync(file.path, 'utf8'));
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
 }
 
 describe('OAuth sign-in', () => {
@@ -248,17 +171,17 @@ describe('OAuth sign-in', () => {
     expect(s.as.stats.authorizations[1]!.scope!.split(' ').sort()).toEqual(['mcp', 'mcp:admin']);
   });
 
-  it('two bridges for one server share one sign-in: one browser, one registration', async () => {
+  it('three bridges for one server share one sign-in: one browser, one registration, one refresh', async () => {
     const s = await setup();
-    const [a, b] = await Promise.all([bridge(s), bridge(s)]);
-    expect(await echo(a, 'a')).toBe('a');
-    expect(await echo(b, 'b')).toBe('b');
+    const [a, b, c] = await Promise.all([bridge(s), bridge(s), bridge(s)]);
+    expect(await Promise.all([echo(a, 'a'), echo(b, 'b'), echo(c, 'c')])).toEqual(['a', 'b', 'c']);
     expect(s.visits()).toHaveLength(1);
     expect(s.as.stats.registrations).toBe(1);
     // And concurrent refreshes do not spend the same (rotating) refresh token twice.
     s.as.expireAccessTokens();
-    const [x, y] = await Promise.all([echo(a, 'x'), echo(b, 'y')]);
-    expect([x, y]).toEqual(['x', 'y']);
+    const [x, y, z] = await Promise.all([echo(a, 'x'), echo(b, 'y'), echo(c, 'z')]);
+    expect([x, y, z]).toEqual(['x', 'y', 'z']);
+    expect(s.as.stats.grants.filter((g) => g === 'refresh_token')).toHaveLength(1);
     expect(s.as.stats.rejected).toEqual([]);
     expect(s.visits()).toHaveLength(1);
   });

@@ -1,11 +1,13 @@
 // The sign-in's pure decisions and its small I/O pieces (store, lock, callback listener), without
 // an authorization server: those are covered end to end in test/e2e/oauth.test.ts.
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { hostname, tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { callbackPortCandidates } from '../../src/auth/callbackPorts.js';
 import { CallbackServer } from '../../src/auth/CallbackServer.js';
 import { FileLock } from '../../src/auth/FileLock.js';
 import { browserCommand, browserUrlProblem } from '../../src/auth/openBrowser.js';
@@ -124,7 +126,8 @@ describe('resolveAuthOptions', () => {
 
   it('is on by default, with a stable callback port and a 5-minute sign-in', () => {
     const { auth } = resolveAuthOptions(url, {}, ctx());
-    expect(auth).toMatchObject({ home: '/h', key: serverKey(url), callbackHost: '127.0.0.1', callbackPort: preferredCallbackPort(serverKey(url)), timeoutMs: 300_000, clientCredentials: false });
+    expect(auth).toMatchObject({ home: '/h', key: serverKey(url), callbackHost: '127.0.0.1', callbackPort: undefined, callbackPath: '/oauth/callback', timeoutMs: 300_000, grant: 'authorization_code' });
+    expect(callbackPortCandidates({ key: auth!.key, host: '127.0.0.1' })[0]).toBe(preferredCallbackPort(serverKey(url)));
   });
 
   it('is off with --no-oauth or an Authorization header of the user\'s own', () => {
@@ -139,9 +142,50 @@ describe('resolveAuthOptions', () => {
     expect(r.auth!.key).toBe(serverKey(url, { clientId: 'cid' }));
   });
 
+  it('resolves the sign-in options: grants, key, enterprise IdP, authorize params, paths; secrets kept secret', () => {
+    const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const files: Record<string, string> = { '/k.pem': pem };
+    const r = resolveAuthOptions(
+      url,
+      {
+        oauthClientId: 'cid', oauthClientPrivateKey: '@/k.pem', oauthClientKeyId: 'k1',
+        idpTokenEndpoint: 'https://idp.example/token', idpIdToken: '${IDT}', idpClientId: 'idp-c', idpClientSecret: '${IDS}',
+        authorizeParam: ['prompt=consent', 'audience=a=b'], tokenEndpoint: 'http://127.0.0.1:9/token',
+      },
+      ctx({ env: { IDT: 'the-id-token', IDS: 'the-idp-secret' }, readText: (p) => files[p]! }),
+    );
+    expect(r.auth).toMatchObject({
+      grant: 'id_jag', clientKey: { alg: 'ES256', kid: 'k1' }, tokenEndpoint: 'http://127.0.0.1:9/token',
+      authorizeParams: [['prompt', 'consent'], ['audience', 'a=b']],
+      enterprise: { tokenEndpoint: 'https://idp.example/token', idToken: { value: 'the-id-token' }, clientId: 'idp-c', clientSecret: 'the-idp-secret' },
+      mcpRemote: undefined,
+    });
+    expect(r.secrets).toEqual(expect.arrayContaining(['the-id-token', 'the-idp-secret', pem.trim()]));
+    expect(r.auth!.key).not.toBe(serverKey(url, { clientId: 'cid' }));
+    expect(resolveAuthOptions(url, { deviceCode: true }, ctx()).auth!.grant).toBe('device_code');
+    expect(resolveAuthOptions(url, { callbackPath: '/cb', authSuccessUrl: 'https://ok.example/', useIdToken: true }, ctx()).auth).toMatchObject({ callbackPath: '/cb', successUrl: 'https://ok.example/', useIdToken: true });
+    expect(resolveAuthOptions(url, { workloadTokenEnv: 'TOK' }, ctx()).auth).toMatchObject({ grant: 'jwt_bearer', workloadToken: { env: 'TOK' } });
+    // A header command turns OAuth off, even with --no-oauth or a header of the user's own.
+    expect(resolveAuthOptions(url, { headerCommand: 'gcloud auth print-access-token', oauth: false }, ctx()).auth!.headerCommand).toEqual({ command: 'gcloud auth print-access-token', timeoutMs: 30_000 });
+  });
+
   it.each([
     ['a secret without a client', { oauthClientSecret: 'x' }],
     ['client credentials without a secret', { clientCredentials: true, oauthClientId: 'a' }],
+    ['two ways to sign in at once', { clientCredentials: true, deviceCode: true, oauthClientId: 'a', oauthClientSecret: 's' }],
+    ['a private key without a client id', { oauthClientPrivateKey: 'x' }],
+    ['a private key that is not one', { oauthClientId: 'a', oauthClientPrivateKey: 'not a key' }],
+    ['a key id without a key', { oauthClientKeyId: 'k1' }],
+    ['an authorize param without =', { authorizeParam: ['prompt'] }],
+    ['an authorize param the sign-in sets itself', { authorizeParam: ['redirect_uri=x'] }],
+    ['an http token endpoint off loopback', { tokenEndpoint: 'http://as.example/token' }],
+    ['a callback path without /', { callbackPath: 'cb' }],
+    ['a success URL that is not http(s)', { authSuccessUrl: 'javascript:alert(1)' }],
+    ['both workload sources', { workloadTokenFile: '/t', workloadTokenEnv: 'T' }],
+    ['enterprise sign-in without its IdP client', { idpTokenEndpoint: 'https://idp.example/token', idpIdToken: 'x' }],
+    ['a header command with a grant', { headerCommand: 'echo x', clientCredentials: true, oauthClientId: 'a', oauthClientSecret: 's' }],
+    ['resource and no resource', { oauthResource: 'https://example.com/mcp', disableResourceParameter: true }],
+    ['--use-id-token with a machine grant', { useIdToken: true, clientCredentials: true, oauthClientId: 'a', oauthClientSecret: 's' }],
     ['client info without client_id', { oauthClientInfo: '{"x":1}' }],
     ['client info that is not JSON', { oauthClientInfo: 'nope' }],
     ['an http metadata URL', { oauthClientMetadataUrl: 'http://c.example/m.json' }],
@@ -158,20 +202,23 @@ describe('TokenStore', () => {
     const home = tempHome();
     const url = new URL('https://example.com/mcp');
     const store = new TokenStore(home, serverKey(url), url);
+    const slot = store.issuer('https://as.example');
     const before = Date.now();
-    const saved = await store.saveTokens({ access_token: 'a', token_type: 'Bearer', expires_in: 60, refresh_token: 'r' });
+    const saved = await slot.saveTokens({ access_token: 'a', token_type: 'Bearer', expires_in: 60, refresh_token: 'r' });
     expect(saved.expires_at).toBeGreaterThanOrEqual(before + 60_000);
-    expect(await store.readTokens()).toEqual(saved);
+    expect(await slot.readTokens()).toEqual(saved);
     expect(statSync(store.dir).mode & 0o777).toBe(0o700);
-    for (const f of readdirSync(store.dir)) expect(statSync(join(store.dir, f)).mode & 0o777).toBe(0o600);
-    expect(readdirSync(store.dir).sort()).toEqual(['server.json', 'tokens.json']);
+    expect(statSync(slot.dir).mode & 0o777).toBe(0o700);
+    for (const f of readdirSync(slot.dir)) expect(statSync(join(slot.dir, f)).mode & 0o777).toBe(0o600);
+    expect(readdirSync(store.dir).sort()).toEqual([basename(slot.dir), 'server.json']);
+    expect(readdirSync(slot.dir)).toEqual(['tokens.json']);
 
     // A file edited into nonsense reads as "not signed in", not as a crash.
-    writeFileSync(join(store.dir, 'tokens.json'), '{not json');
-    expect(await store.readTokens()).toBeUndefined();
+    writeFileSync(join(slot.dir, 'tokens.json'), '{not json');
+    expect(await slot.readTokens()).toBeUndefined();
 
     const other = new TokenStore(home, serverKey(url, { clientId: 'x' }), url);
-    await other.saveClient({ client_id: 'x' });
+    await other.issuer('https://as.example').saveClient({ client_id: 'x' });
     expect(await forgetServer(home, new URL('https://example.com/other'))).toEqual([]);
     expect((await forgetServer(home, url)).length).toBe(2);
     expect(existsSync(store.dir)).toBe(false);
@@ -197,14 +244,14 @@ describe('FileLock', () => {
 
     // A lock left by a process that no longer exists.
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
-    writeFileSync(path, JSON.stringify({ pid: Number(dead), at: Date.now() }));
+    writeFileSync(path, JSON.stringify({ pid: Number(dead), host: hostname(), at: Date.now() }));
     expect(await new FileLock(path).acquire({ staleMs: 60_000, waitMs: 0 })).toBe(true);
     expect(JSON.parse(readFileSync(path, 'utf8')).pid).toBe(process.pid);
   });
 
   it('gives up after waitMs while a live process holds it', async () => {
     const path = join(tempHome(), 'lock');
-    writeFileSync(path, JSON.stringify({ pid: process.ppid, at: Date.now() }));
+    writeFileSync(path, JSON.stringify({ pid: process.ppid, host: hostname(), at: Date.now() }));
     await expect(new FileLock(path).acquire({ staleMs: 60_000, waitMs: 100, pollMs: 20 })).rejects.toThrow(/too long/);
   });
 });

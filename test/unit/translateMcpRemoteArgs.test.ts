@@ -40,11 +40,11 @@ describe('translateMcpRemoteArgs', () => {
     expect(translateMcpRemoteArgs([URL_, '--keep-alive', '--ping-interval', '20'])).toEqual({ args: [URL_, '--ping-interval', '20'], notices: [] });
   });
 
-  it('drops what makes no sense here with one notice each, values included', () => {
-    const { args, notices } = translateMcpRemoteArgs([URL_, '--callback-path', '/cb', '--device-code', '--authorize-param', 'audience=x', '--ipv4', '--debug']);
-    expect(args).toEqual([URL_, '--ipv4', '--debug']);
-    expect(notices).toHaveLength(3);
-    expect(notices[0]).toMatch(/^--callback-path \(an mcp-remote option\) is ignored/);
+  it("passes mcp-remote's sign-in options through as ours, values included", () => {
+    const theirs = [URL_, '--callback-path', '/cb', '--device-code', '--authorize-param', 'audience=x', '--authorize-param=prompt=consent', '--token-endpoint', 'https://as/t', '--auth-success-url', 'https://ok', '--use-id-token', '--disable-resource-parameter'];
+    expect(translateMcpRemoteArgs(theirs)).toEqual({ args: theirs, notices: [] });
+    // A value that looks like a URL after an option that takes one is not the positional port/URL.
+    expect(translateMcpRemoteArgs([URL_, '--callback-path', '9696']).args).toEqual([URL_, '--callback-path', '9696']);
   });
 
   it('keeps --ipv4 and --disable-cookies, which mean the same here', () => {
