@@ -194,7 +194,7 @@ describe('sign-ins users ask for', () => {
     cleanups.push(() => raw.kill());
     raw.write(initializeLine(1));
     await until(() => raw.stderr().includes('no browser could be opened here'), 15_000, 'the URL on stderr');
-    const url = /\n {2}(http\S+\/authorize\?\S+)/.exec(raw.stderr())![1]!;
+    const url = /\n +(http\S+\/authorize\?\S+)/.exec(raw.stderr())![1]!;
     // Someone opens it on another machine, a while later: the bridge is still waiting.
     await new Promise((resolve) => setTimeout(resolve, 300));
     await openAsPerson(url, s.env);
