@@ -19,3 +19,18 @@ export function parseKeepingText(text: string): unknown {
 export function wireText(message: unknown): string {
   return (message !== null && typeof message === 'object' && texts.get(message)) || JSON.stringify(message);
 }
+
+/**
+ * Gives a message built by the bridge the text it is to leave as (an edit of the text it came
+ * from: see modern/jsonText.ts), so it is not serialized again. The text must be the message's
+ * exact JSON, on one line.
+ */
+export function keepText<T extends object>(message: T, text: string): T {
+  if (text.indexOf('\n') === -1 && text.indexOf('\r') === -1) texts.set(message, text);
+  return message;
+}
+
+/** The text a message arrived as, when it was kept (undefined for messages the bridge built). */
+export function keptText(message: unknown): string | undefined {
+  return message !== null && typeof message === 'object' ? texts.get(message) : undefined;
+}

@@ -1,0 +1,71 @@
+// npm run bench:startup — spawn → initialize answer of the built bridge, for a legacy desktop (an
+// `initialize` line on stdin) in front of a legacy-era server (SDK 1.x McpServer with sessions, in
+// a child process) and a modern-era one (v2 McpServer, modern-only), each with an empty tether
+// home (first start: no era known yet) and with the home of the previous start (the era cached).
+// Rounds interleave the four cases so that a noisy neighbour hurts them alike; medians of 15.
+// Loopback only; every wait is bounded.
+//   node bench/startup.mjs [rounds]
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startModernServer } from '../test/fixtures/modernServers.mjs';
+import { killServer, spawnServer } from '../test/fixtures/spawnServer.mjs';
+
+const TETHER = fileURLToPath(new URL('../bin/mcp-tether.js', import.meta.url));
+const ROUNDS = Number(process.argv[2] ?? 15);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const scratch = mkdtempSync(join(tmpdir(), 'tether-startup-'));
+
+/** One start: ms from spawn to the initialize answer on stdout. */
+function startOnce(url, home) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [TETHER, url, '--ping-interval', '0', '--silent'], { env: { ...process.env, MCP_TETHER_HOME: home, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'ignore'] });
+    let out = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('no initialize answer within 20 s'));
+    }, 20_000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (!out.includes('\n')) return;
+      const ms = performance.now() - started;
+      clearTimeout(timer);
+      if (!out.includes('"result"')) reject(new Error(`initialize failed: ${out}`));
+      // Ended by stdin EOF, as a desktop ends it: the era is written by then.
+      child.once('exit', () => resolve(ms));
+      child.stdin.end();
+    });
+    child.stdin.write(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } }) + '\n');
+  });
+}
+
+const legacy = await spawnServer('http');
+const modern = await startModernServer({ posture: 'modern' });
+const cases = [
+  { name: 'legacy server, first start', url: legacy.url, warm: false },
+  { name: 'legacy server, era cached', url: legacy.url, warm: true },
+  { name: 'modern server, first start', url: modern.url, warm: false },
+  { name: 'modern server, era cached', url: modern.url, warm: true },
+];
+for (const c of cases) {
+  c.ms = [];
+  c.home = mkdtempSync(join(scratch, 'home-'));
+  if (c.warm) await startOnce(c.url, c.home); // the start that caches the era
+}
+try {
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const c of cases) {
+      const home = c.warm ? c.home : mkdtempSync(join(scratch, 'cold-'));
+      c.ms.push(await startOnce(c.url, home));
+    }
+  }
+  console.log(`spawn → initialize answer, median of ${ROUNDS} (ms), Node ${process.version}`);
+  for (const c of cases) console.log(`  ${c.name.padEnd(30)} ${median(c.ms).toFixed(1)}`);
+} finally {
+  await killServer(legacy.child);
+  await modern.close();
+  rmSync(scratch, { recursive: true, force: true });
+}

@@ -1,0 +1,66 @@
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage, JSONRPCRequest } from '../protocol/jsonrpc.js';
+import { asUpstreamError } from '../transport/UpstreamError.js';
+import { boundExceptSignIn, type SignIns } from '../modern/boundExceptSignIn.js';
+import { classifyProbe, type ProbeVerdict } from '../modern/classifyProbe.js';
+import { endStraySession, postModern } from '../modern/postModern.js';
+import { requestHeaders } from '../modern/requestHeaders.js';
+import { stampMeta, type Envelope } from '../modern/stampMeta.js';
+
+/** How long the probe may take (a sign-in inside it not counted) before the server counts as not answering. */
+export const PROBE_TIMEOUT_MS = 10_000;
+
+export interface EraProbeOptions {
+  url: URL;
+  headers: Record<string, string>;
+  fetch?: FetchLike;
+  /** What goes in the probe's `_meta`: the desktop's client info and capabilities. */
+  envelope: Envelope;
+  /**
+   * The probe to send instead of one of our own: a modern desktop's own `server/discover`, as it
+   * wrote it. Its answer is then the desktop's (`reply`).
+   */
+  request?: JSONRPCRequest;
+  /** Sign-ins under way do not count against the bound (see boundExceptSignIn). */
+  signIns?: SignIns;
+  timeoutMs?: number;
+}
+
+export interface EraProbeOutcome {
+  verdict: ProbeVerdict;
+  /** The server's answer to the probe, when it was a JSON-RPC one (with its text kept). */
+  reply?: JSONRPCMessage;
+  /** Resolves once a session the server minted for the probe is ended again (see endStraySession). */
+  cleanup: Promise<void>;
+}
+
+/**
+ * Asks the remote which era it speaks, the way the spec tells a dual-era HTTP client to
+ * (basic/versioning; streamable-http, "Backward Compatibility"): a modern `server/discover` POST,
+ * judged by classifyProbe. On -32022 that lists our revision it is sent once more (the SHOULD of
+ * "Protocol Version Negotiation"). A stateful python-sdk 1.x server answers it 400 "Missing
+ * session ID" *and* mints a session it never expires: any session id on the answer is DELETEd,
+ * so a probe leaves nothing behind. Never throws: an unreachable server or one that does not
+ * answer within the bound gets the verdict `unknown`.
+ */
+export async function runEraProbe(opts: EraProbeOptions): Promise<EraProbeOutcome> {
+  const cleanups: Array<Promise<unknown>> = [];
+  const done = (verdict: ProbeVerdict, reply?: JSONRPCMessage): EraProbeOutcome => ({ verdict, reply, cleanup: Promise.all(cleanups).then(() => undefined) });
+  const request = opts.request ?? stampMeta({ jsonrpc: '2.0', id: 'mcp-tether-probe', method: 'server/discover', params: {} }, { ...opts.envelope, logLevel: undefined });
+  for (let attempt = 0; ; attempt++) {
+    const bound = boundExceptSignIn(opts.timeoutMs ?? PROBE_TIMEOUT_MS, opts.signIns);
+    let answer;
+    try {
+      answer = await postModern({ url: opts.url, fetch: opts.fetch, headers: { ...opts.headers, ...requestHeaders(request) }, message: request, signal: bound.signal });
+    } catch (err) {
+      const why = bound.signal.aborted ? `no answer within ${(opts.timeoutMs ?? PROBE_TIMEOUT_MS) / 1000} s` : asUpstreamError(err).detail;
+      return done({ era: 'unknown', detail: why });
+    } finally {
+      bound.clear();
+    }
+    if (answer.sessionId) cleanups.push(endStraySession({ url: opts.url, fetch: opts.fetch, headers: opts.headers, sessionId: answer.sessionId }));
+    const verdict = classifyProbe({ status: answer.status, message: answer.reply });
+    if (verdict.era !== 'retry') return done(verdict, answer.reply as JSONRPCMessage | undefined);
+    if (attempt >= 1) return done({ era: 'unknown', detail: `the server refused server/discover twice with -32022 although it lists ${String(requestHeaders(request)['mcp-protocol-version'])}` });
+  }
+}
