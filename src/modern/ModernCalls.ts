@@ -233,10 +233,10 @@ export class ModernCalls {
     this.#opts.deliver(message);
   }
 
-  #deliver(entry: InFlight, reply: object, result?: unknown): void {
+  #deliver(entry: InFlight, reply: object, dropTools?: ReadonlySet<number>): void {
     if (this.#inflight.get(entry.request.id) !== entry) return;
     this.#inflight.delete(entry.request.id);
-    this.#opts.deliver(replyForDesktop(reply as JSONRPCMessage, entry.request.id, this.#opts.desktop, result));
+    this.#opts.deliver(replyForDesktop(reply as JSONRPCMessage, entry.request.id, this.#opts.desktop, dropTools));
   }
 
   #fail(entry: InFlight, error: UpstreamError): void {

@@ -12,6 +12,8 @@ export interface ToolHeadersOptions {
   newId(): string;
 }
 
+const NONE: ReadonlySet<number> = new Set();
+
 /** Pages of tools/list the table reads on its own at most. */
 const MAX_PAGES = 20;
 
@@ -50,16 +52,16 @@ export class ToolHeaders {
   }
 
   /**
-   * Reads a tools/list result on its way to the desktop: learns the tools, and returns the result
-   * without the invalid ones (the same object when none was dropped).
+   * Reads a tools/list result on its way to the desktop: learns the tools, and says which are to
+   * be left out (their positions in `tools`; empty when none).
    */
-  learn(result: unknown): unknown {
-    if (!result || typeof result !== 'object') return result;
-    const { kept, learned } = this.#read(result as { tools?: unknown[] });
+  learn(result: unknown): ReadonlySet<number> {
+    if (!result || typeof result !== 'object') return NONE;
+    const { dropped, learned } = this.#read(result as { tools?: unknown[] });
     const cursor = (result as { nextCursor?: unknown }).nextCursor;
     // A first page replaces what was known; later pages add to it.
     this.#params = cursor === undefined && !this.#params ? learned : new Map([...(this.#params ?? []), ...learned]);
-    return kept;
+    return dropped;
   }
 
   async #load(like: JSONRPCRequest): Promise<void> {
@@ -83,22 +85,23 @@ export class ToolHeaders {
     await this.#loading.catch((err: unknown) => this.#opts.log.debug(`could not list the tools for their headers: ${asUpstreamError(err).detail}`));
   }
 
-  #read(result: { tools?: unknown[] }): { kept: unknown; learned: Map<string, HeaderParam[]> } {
+  #read(result: { tools?: unknown[] }): { dropped: ReadonlySet<number>; learned: Map<string, HeaderParam[]> } {
     const learned = new Map<string, HeaderParam[]>();
-    if (!Array.isArray(result.tools)) return { kept: result, learned };
-    const tools = result.tools.filter((tool) => {
+    if (!Array.isArray(result.tools)) return { dropped: NONE, learned };
+    const dropped = new Set<number>();
+    result.tools.forEach((tool, n) => {
       const t = tool as { name?: unknown; inputSchema?: unknown };
       const read = headerParamsOf(t.inputSchema);
       if (!read.ok) {
+        dropped.add(n);
         if (!this.#rejected.has(String(t.name))) {
           this.#rejected.add(String(t.name));
           this.#opts.log.warn(`tool "${String(t.name)}" left out of tools/list: ${read.reason} (the spec requires HTTP clients to reject it)`);
         }
-        return false;
+        return;
       }
       learned.set(String(t.name), read.params);
-      return true;
     });
-    return { kept: tools.length === result.tools.length ? result : { ...result, tools }, learned };
+    return { dropped, learned };
   }
 }

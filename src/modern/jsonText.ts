@@ -94,6 +94,32 @@ export function membersOf(t: string, open: number): Member[] {
   }
 }
 
+/** The spans of the elements of the array whose `[` is at `open`, in order. */
+export function elementsOf(t: string, open: number): Array<{ start: number; end: number }> {
+  if (t.charCodeAt(open) !== 0x5b) throw new JsonTextError(open);
+  const out: Array<{ start: number; end: number }> = [];
+  let i = skipWs(t, open + 1);
+  if (t.charCodeAt(i) === 0x5d) return out;
+  for (;;) {
+    const end = skipValue(t, i);
+    out.push({ start: i, end });
+    i = skipWs(t, end);
+    const c = t.charCodeAt(i);
+    if (c === 0x5d) return out;
+    if (c !== 0x2c) throw new JsonTextError(i);
+    i = skipWs(t, i + 1);
+  }
+}
+
+/** The text of `t` without the elements at `drop` of the array at `open`. */
+export function removeElements(t: string, drop: ReadonlySet<number>, open: number): string {
+  const elements = elementsOf(t, open);
+  if (!elements.some((_, n) => drop.has(n))) return t;
+  const close = skipWs(t, elements[elements.length - 1]!.end);
+  const kept = elements.filter((_, n) => !drop.has(n)).map((e) => t.slice(e.start, e.end));
+  return `${t.slice(0, open)}[${kept.join(',')}]${t.slice(close + 1)}`;
+}
+
 /** The text of `t` with the top-level member `key` set to `valueText` (replaced in place, or added last). */
 export function setMember(t: string, key: string, valueText: string, open = skipWs(t, 0)): string {
   const members = membersOf(t, open);

@@ -1,6 +1,6 @@
 import type { JSONRPCMessage, RequestId } from '../protocol/jsonrpc.js';
 import { keepText, keptText } from '../protocol/wireText.js';
-import { memberValueAt, removeMembers, setMember } from './jsonText.js';
+import { memberValueAt, removeElements, removeMembers, setMember } from './jsonText.js';
 
 /**
  * Result fields only the modern era has (basic/index "ResultType"; changelog: SEP-2549 cache
@@ -33,22 +33,28 @@ export function resultTypeProblem(result: unknown, known: ReadonlySet<string>): 
 /**
  * A modern server's reply, for the desktop's request `id`: as it came for a modern desktop (the
  * same object, so the same text, when the id is the desktop's already), and without the
- * modern-only result fields for a legacy one. Edits keep the rest of the text as the server
- * wrote it (schemas, results), and `result` may replace the result (a tools/list without the
- * tools the desktop must not see).
+ * modern-only result fields for a legacy one; `dropTools` leaves tools out of a tools/list result
+ * (by position). Edits keep the rest of the text as the server wrote it (schemas, results).
  */
-export function replyForDesktop(reply: JSONRPCMessage, id: RequestId, desktop: 'legacy' | 'modern', result?: unknown): JSONRPCMessage {
+export function replyForDesktop(reply: JSONRPCMessage, id: RequestId, desktop: 'legacy' | 'modern', dropTools: ReadonlySet<number> = NO_DROP): JSONRPCMessage {
   const r = reply as { id?: unknown; result?: unknown };
-  const replaced = result !== undefined && result !== r.result;
-  const strip = desktop === 'legacy' && hasModernFields(replaced ? result : r.result);
-  if (r.id === id && !strip && !replaced) return reply;
-  let value = replaced ? result : r.result;
-  if (strip) value = withoutModernFields(value as Record<string, unknown>);
-  const next = { ...(reply as object), id, ...(value !== undefined ? { result: value } : {}) } as JSONRPCMessage;
+  const strip = desktop === 'legacy' && hasModernFields(r.result);
+  const drop = dropTools.size > 0 && Array.isArray((r.result as { tools?: unknown } | undefined)?.tools);
+  if (r.id === id && !strip && !drop) return reply;
+  let result = r.result;
+  if (strip) result = withoutModernFields(result as Record<string, unknown>);
+  if (drop) result = { ...(result as object), tools: ((result as { tools: unknown[] }).tools).filter((_, n) => !dropTools.has(n)) };
+  const next = { ...(reply as object), id, ...(result !== undefined ? { result } : {}) } as JSONRPCMessage;
   const text = keptText(reply);
-  if (text === undefined || replaced) return next;
+  if (text === undefined) return next;
   try {
     let edited = text;
+    if (drop) {
+      const at = memberValueAt(edited, 'result');
+      const tools = at === undefined ? undefined : memberValueAt(edited, 'tools', at);
+      if (tools === undefined) return next;
+      edited = removeElements(edited, dropTools, tools);
+    }
     const at = strip ? memberValueAt(edited, 'result') : undefined;
     if (at !== undefined) edited = removeMembers(edited, MODERN_ONLY, at);
     if (r.id !== id) edited = setMember(edited, 'id', JSON.stringify(id));
@@ -57,6 +63,8 @@ export function replyForDesktop(reply: JSONRPCMessage, id: RequestId, desktop: '
     return next;
   }
 }
+
+const NO_DROP: ReadonlySet<number> = new Set();
 
 function hasModernFields(result: unknown): boolean {
   if (!result || typeof result !== 'object') return false;

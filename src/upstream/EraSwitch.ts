@@ -142,8 +142,9 @@ export class EraSwitch implements Upstream {
       this.#unconfirmed = cached === 'legacy';
       return this.#adopt(this.#create(cached));
     }
-    // A modern desktop's own server/discover is the probe: its answer is the desktop's too.
-    const own = this.#desktop === 'modern' && request?.method === 'server/discover' ? request : undefined;
+    // A modern desktop's own server/discover is the probe (its answer is the desktop's too), when
+    // it asks in our revision: in another, a -32022 would be the desktop's to negotiate.
+    const own = this.#desktop === 'modern' && request?.method === 'server/discover' && envelope?.protocolVersion === MODERN_PROTOCOL_VERSION ? request : undefined;
     const outcome = await this.#probe(own);
     const verdict = outcome.verdict;
     const remote: Era = verdict.era === 'modern' || verdict.era === 'modern-unsupported' ? 'modern' : 'legacy';
