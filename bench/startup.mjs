@@ -3,8 +3,9 @@
 // a child process) and a modern-era one (v2 McpServer, modern-only), each with an empty tether
 // home (first start: no era known yet) and with the home of the previous start (the era cached).
 // Rounds interleave the four cases so that a noisy neighbour hurts them alike; medians of 15.
-// Loopback only; every wait is bounded.
-//   node bench/startup.mjs [rounds]
+// With --compare <bin>, another build (e.g. the one before a change) is measured in the same
+// rounds, interleaved with this one. Loopback only; every wait is bounded.
+//   node bench/startup.mjs [rounds] [--compare path/to/other/bin/mcp-tether.js]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,15 +15,19 @@ import { startModernServer } from '../test/fixtures/modernServers.mjs';
 import { killServer, spawnServer } from '../test/fixtures/spawnServer.mjs';
 
 const TETHER = fileURLToPath(new URL('../bin/mcp-tether.js', import.meta.url));
-const ROUNDS = Number(process.argv[2] ?? 15);
+const args = process.argv.slice(2);
+const compareAt = args.indexOf('--compare');
+const OTHER = compareAt === -1 ? undefined : args.splice(compareAt, 2)[1];
+const ROUNDS = Number(args[0] ?? 15);
+const builds = [{ label: 'this build', bin: TETHER }, ...(OTHER ? [{ label: 'compared', bin: OTHER }] : [])];
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const scratch = mkdtempSync(join(tmpdir(), 'tether-startup-'));
 
 /** One start: ms from spawn to the initialize answer on stdout. */
-function startOnce(url, home) {
+function startOnce(bin, url, home) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [TETHER, url, '--ping-interval', '0', '--silent'], { env: { ...process.env, MCP_TETHER_HOME: home, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, [bin, url, '--ping-interval', '0', '--silent'], { env: { ...process.env, MCP_TETHER_HOME: home, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'ignore'] });
     let out = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -44,26 +49,29 @@ function startOnce(url, home) {
 
 const legacy = await spawnServer('http');
 const modern = await startModernServer({ posture: 'modern' });
-const cases = [
-  { name: 'legacy server, first start', url: legacy.url, warm: false },
-  { name: 'legacy server, era cached', url: legacy.url, warm: true },
-  { name: 'modern server, first start', url: modern.url, warm: false },
-  { name: 'modern server, era cached', url: modern.url, warm: true },
-];
+const cases = [];
+for (const build of builds) {
+  cases.push(
+    { build, name: 'legacy server, first start', url: legacy.url, warm: false },
+    { build, name: 'legacy server, era cached', url: legacy.url, warm: true },
+    { build, name: 'modern server, first start', url: modern.url, warm: false },
+    { build, name: 'modern server, era cached', url: modern.url, warm: true },
+  );
+}
 for (const c of cases) {
   c.ms = [];
   c.home = mkdtempSync(join(scratch, 'home-'));
-  if (c.warm) await startOnce(c.url, c.home); // the start that caches the era
+  if (c.warm) await startOnce(c.build.bin, c.url, c.home); // the start that caches the era
 }
 try {
   for (let r = 0; r < ROUNDS; r++) {
     for (const c of cases) {
       const home = c.warm ? c.home : mkdtempSync(join(scratch, 'cold-'));
-      c.ms.push(await startOnce(c.url, home));
+      c.ms.push(await startOnce(c.build.bin, c.url, home));
     }
   }
   console.log(`spawn → initialize answer, median of ${ROUNDS} (ms), Node ${process.version}`);
-  for (const c of cases) console.log(`  ${c.name.padEnd(30)} ${median(c.ms).toFixed(1)}`);
+  for (const c of cases) console.log(`  ${(builds.length > 1 ? `${c.build.label}: ` : '') + c.name}`.padEnd(46) + median(c.ms).toFixed(1));
 } finally {
   await killServer(legacy.child);
   await modern.close();

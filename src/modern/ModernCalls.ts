@@ -1,6 +1,9 @@
 import type { Logger } from '../log/Logger.js';
 import { errorReply, isRequest, type JSONRPCMessage, type JSONRPCRequest, type RequestId } from '../protocol/jsonrpc.js';
+import { keepText, keptText } from '../protocol/wireText.js';
 import { asUpstreamError, UpstreamError } from '../transport/UpstreamError.js';
+import { ReplayPolicy } from '../upstream/ReplayPolicy.js';
+import { setMember } from './jsonText.js';
 import { isModernError } from './classifyProbe.js';
 import { LEGACY_VERSIONS, ModernErrors, MODERN_PROTOCOL_VERSION } from './MetaKeys.js';
 import { MrtrFlow } from './MrtrFlow.js';
@@ -41,11 +44,15 @@ interface InFlight {
   task?: TaskRun;
   headerRetried: boolean;
   versionRetried: boolean;
+  /** Sent again once after its answer stream broke. */
+  reissued: boolean;
 }
 
 /** Requests that may be answered `input_required` (basic/patterns/mrtr, "Supported Requests"). */
 const MRTR_METHODS = new Set(['tools/call', 'prompts/get', 'resources/read']);
 const SPOKEN_LEGACY = new Set<string>(LEGACY_VERSIONS);
+/** Modern requests that change nothing, beside what ReplayPolicy knows. */
+const HARMLESS = new Set(['server/discover', 'tasks/get']);
 
 /**
  * The desktop's requests to a modern server while they run: one POST each (its cancellation is
@@ -62,6 +69,8 @@ export class ModernCalls {
   readonly #inflight = new Map<RequestId, InFlight>();
   /** Questions put to a legacy desktop (MRTR rounds, task input): their id → the desktop request they serve. */
   readonly #asks = new Map<string, RequestId>();
+  /** Which requests are safe to send again (tool annotations learned from tools/list). */
+  readonly #policy = new ReplayPolicy();
 
   constructor(opts: ModernCallsOptions) {
     this.#opts = opts;
@@ -75,6 +84,11 @@ export class ModernCalls {
     return this.#asks.size;
   }
 
+  /** A tools/list result the bridge read itself: the tools' annotations say which calls are safe to repeat. */
+  learnTools(result: unknown): void {
+    this.#policy.learnTools(result);
+  }
+
   start(request: JSONRPCRequest): void {
     const legacy = this.#opts.desktop === 'legacy';
     const entry: InFlight = {
@@ -83,6 +97,7 @@ export class ModernCalls {
       flow: legacy && MRTR_METHODS.has(request.method) ? new MrtrFlow(request, { maxRounds: this.#opts.maxRounds, idPrefix: `mcp-tether-ask-${String(request.id)}-` }) : undefined,
       headerRetried: false,
       versionRetried: false,
+      reissued: false,
     };
     this.#inflight.set(request.id, entry);
     this.#exchange(entry, request).catch((err: unknown) => this.#fail(entry, asUpstreamError(err)));
@@ -145,12 +160,19 @@ export class ModernCalls {
   async #exchange(entry: InFlight, wire: JSONRPCRequest): Promise<void> {
     const legacy = this.#opts.desktop === 'legacy';
     const stamped = legacy ? this.#opts.stamp(wire) : wire;
-    const answer = await this.#opts.post(stamped, entry.abort.signal, (m) => this.#relay(m));
+    let answer: PostAnswer;
+    try {
+      answer = await this.#opts.post(stamped, entry.abort.signal, (m) => this.#relay(m));
+    } catch (err) {
+      const error = asUpstreamError(err);
+      if (error.mayHaveReachedServer && !entry.abort.signal.aborted) return this.#streamBroke(entry, wire, error.detail);
+      throw error;
+    }
     if (this.#inflight.get(entry.request.id) !== entry) return; // cancelled or timed out meanwhile
     const reply = answer.reply as { result?: unknown; error?: { code?: number; message?: string; data?: { supported?: unknown } }; id?: unknown } | undefined;
     if (!reply) {
       if (answer.status >= 400) return this.#legacyOrFail(entry, answer);
-      return this.#fail(entry, new UpstreamError({ kind: 'session-lost', reason: 'outcome-unknown', mayHaveReachedServer: true, detail: `the server closed the stream for ${wire.method} without an answer; the outcome is unknown` }));
+      return this.#streamBroke(entry, wire, 'the server closed the stream without an answer');
     }
     if (reply.error) {
       // A legacy server refuses with its own 4xx (id null, no modern code): the era changed.
@@ -196,8 +218,29 @@ export class ModernCalls {
       }
     }
     if (legacy && wire.method === 'tools/call' && TaskTracker.isTask(reply.result)) return this.#driveTask(entry, reply.result);
-    if (wire.method === 'tools/list') return this.#deliver(entry, reply, this.#opts.tools.learn(reply.result));
+    if (wire.method === 'tools/list') {
+      this.#policy.learnTools(reply.result);
+      return this.#deliver(entry, reply, this.#opts.tools.learn(reply.result));
+    }
     this.#deliver(entry, reply);
+  }
+
+  /**
+   * The answer stream broke after the request went out: the request is lost (streams are not
+   * resumable), and the changelog's rule is to issue it again as a new request with a new id. Done
+   * once, for a request that changes nothing when repeated (ReplayPolicy: reads, lists, tools
+   * annotated read-only or idempotent); any other gets "outcome unknown" rather than run twice.
+   */
+  #streamBroke(entry: InFlight, wire: JSONRPCRequest, why: string): Promise<void> | void {
+    if (this.#inflight.get(entry.request.id) !== entry) return;
+    const harmless = HARMLESS.has(wire.method) || this.#policy.isHarmlessToRepeat(wire);
+    if (harmless && !entry.reissued) {
+      entry.reissued = true;
+      const id = this.#opts.newId();
+      this.#opts.log.debug(`${wire.method} #${String(entry.request.id)}: ${why}; sending it again as a new request (${id})`);
+      return this.#exchange(entry, withId(wire, id));
+    }
+    this.#fail(entry, new UpstreamError({ kind: 'session-lost', reason: 'outcome-unknown', mayHaveReachedServer: true, detail: `${why} for ${wire.method}; the outcome is unknown, and it was not sent again` }));
   }
 
   /** A legacy desktop's call became a task: polled here until it ends, the desktop none the wiser. */
@@ -262,6 +305,18 @@ export class ModernCalls {
     }
     const text = answer.text ? `: ${answer.text.slice(0, 200)}` : '';
     this.#fail(entry, new UpstreamError({ kind: answer.status === 401 || answer.status === 403 ? 'auth' : 'protocol', reason: `http-${answer.status}`, status: answer.status, mayHaveReachedServer: false, detail: `the server answered HTTP ${answer.status}${text}` }));
+  }
+}
+
+/** `request` on another id, its text (when kept) edited rather than serialized again. */
+function withId(request: JSONRPCRequest, id: string): JSONRPCRequest {
+  const again = { ...request, id };
+  const text = keptText(request);
+  if (text === undefined) return again;
+  try {
+    return keepText(again, setMember(text, 'id', JSON.stringify(id)));
+  } catch {
+    return again;
   }
 }
 

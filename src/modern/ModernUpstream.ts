@@ -66,7 +66,12 @@ export class ModernUpstream implements Upstream {
     this.#log = opts.log;
     this.#discover = opts.discover;
     if (opts.discover) this.#lastOkAt = performance.now();
-    this.#tools = new ToolHeaders({ log: opts.log, newId: () => this.#ownId(), list: (request) => this.#bounded((signal) => this.#post(request, signal)) });
+    this.#tools = new ToolHeaders({
+      log: opts.log,
+      newId: () => this.#ownId(),
+      list: (request) => this.#bounded((signal) => this.#post(request, signal)),
+      onPage: (result) => this.#calls.learnTools(result),
+    });
     this.#calls = new ModernCalls({
       log: opts.log,
       desktop: opts.desktop,

@@ -10,6 +10,8 @@ export interface ToolHeadersOptions {
   /** Posts one of the table's own tools/list requests (headers added by the owner), bounded. */
   list(request: JSONRPCRequest): Promise<PostAnswer>;
   newId(): string;
+  /** Each tools/list page the table reads on its own (for the replay policy's annotations). */
+  onPage?(result: unknown): void;
 }
 
 const NONE: ReadonlySet<number> = new Set();
@@ -76,6 +78,7 @@ export class ToolHeaders {
         const answer = await this.#opts.list(request);
         const result = (answer.reply as { result?: { tools?: unknown[]; nextCursor?: unknown } } | undefined)?.result;
         if (!result) break;
+        this.#opts.onPage?.(result);
         for (const [name, params] of this.#read(result).learned) seen.set(name, params);
         cursor = result.nextCursor;
         if (!cursor) break;

@@ -85,6 +85,21 @@ describe('every modern request carries what the spec requires', () => {
   });
 });
 
+describe('a broken answer stream (the changelog: re-issue it as a new request with a new id)', () => {
+  it('a call that is safe to repeat is sent again on a new id; one that is not gets "outcome unknown"', async () => {
+    await d.client.listTools(); // echo is annotated readOnlyHint, add is not
+    s.cutOnce('echo');
+    expect(toolText(await d.client.callTool({ name: 'echo', arguments: { text: 'again' } }))).toBe('again');
+    const echoes = s.record.requests.filter((r: any) => r.method === 'tools/call' && r.params.arguments?.text === 'again');
+    expect(echoes).toHaveLength(2);
+    expect(echoes[0].id).not.toEqual(echoes[1].id);
+    s.cutOnce('add');
+    const lost = await d.client.callTool({ name: 'add', arguments: { a: 1, b: 2 } }).catch((e: { code?: number }) => e);
+    expect(lost).toMatchObject({ code: -32010 });
+    expect(s.record.requests.filter((r: any) => r.method === 'tools/call' && r.params.name === 'add')).toHaveLength(1);
+  });
+});
+
 describe('MRTR client rules, for a legacy desktop', () => {
   it('each retry goes out on a new JSON-RPC id, with the requestState byte for byte, and parallel calls keep their states apart', async () => {
     const [a, b] = await Promise.all([d.client.callTool({ name: 'twice', arguments: { tag: 'A' } }), d.client.callTool({ name: 'twice', arguments: { tag: 'B' } })]);
