@@ -18,6 +18,8 @@ export interface PostOptions {
   signal?: AbortSignal;
   /** Every message on an SSE answer before the final response (progress, logs, listen notifications). */
   onMessage?: (message: JSONRPCMessage) => void;
+  /** Called as soon as the answer's headers name a session (see PostAnswer.sessionId), before its body is read. */
+  onSessionId?: (sessionId: string) => void;
 }
 
 export interface PostAnswer {
@@ -59,6 +61,7 @@ export async function postModern(opts: PostOptions): Promise<PostAnswer> {
   const type = response.headers.get('content-type') ?? '';
   const id = (opts.message as { id?: unknown }).id;
   const sessionId = response.headers.get('mcp-session-id') ?? undefined;
+  if (sessionId) opts.onSessionId?.(sessionId);
   const answer = (fields: Omit<PostAnswer, 'status' | 'sessionId'>): PostAnswer => (sessionId ? { status: response.status, sessionId, ...fields } : { status: response.status, ...fields });
   try {
     if (type.includes('text/event-stream')) return answer({ reply: await readReply(response, id, opts.onMessage) });

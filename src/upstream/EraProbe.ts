@@ -1,6 +1,7 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, JSONRPCRequest } from '../protocol/jsonrpc.js';
-import { asUpstreamError } from '../transport/UpstreamError.js';
+import { classifyFailure, SIGN_IN_FAILED } from '../transport/classifyFailure.js';
+import { asUpstreamError, UpstreamError } from '../transport/UpstreamError.js';
 import { boundExceptSignIn, type SignIns } from '../modern/boundExceptSignIn.js';
 import { classifyProbe, type ProbeVerdict } from '../modern/classifyProbe.js';
 import { endStraySession, postModern } from '../modern/postModern.js';
@@ -35,6 +36,11 @@ export interface EraProbeOutcome {
   reply?: JSONRPCMessage;
   /** Resolves once a session the server minted for the probe is ended again (see endStraySession). */
   cleanup: Promise<void>;
+  /**
+   * The sign-in the probe's 401 started failed: initialize would meet the same wall (and the
+   * sign-in's cool-down), so the desktop is told why at once.
+   */
+  authFailure?: UpstreamError;
 }
 
 /**
@@ -48,21 +54,25 @@ export interface EraProbeOutcome {
  */
 export async function runEraProbe(opts: EraProbeOptions): Promise<EraProbeOutcome> {
   const cleanups: Array<Promise<unknown>> = [];
-  const done = (verdict: ProbeVerdict, reply?: JSONRPCMessage): EraProbeOutcome => ({ verdict, reply, cleanup: Promise.all(cleanups).then(() => undefined) });
+  const done = (verdict: ProbeVerdict, reply?: JSONRPCMessage, authFailure?: UpstreamError): EraProbeOutcome => ({ verdict, reply, cleanup: Promise.all(cleanups).then(() => undefined), ...(authFailure ? { authFailure } : {}) });
+  // Ended at once, even while the answer is still being read (a stream that never ends).
+  const onSessionId = (sessionId: string): void => void cleanups.push(endStraySession({ url: opts.url, fetch: opts.fetch, headers: opts.headers, sessionId }));
   const request = opts.request ?? stampMeta({ jsonrpc: '2.0', id: 'mcp-tether-probe', method: 'server/discover', params: {} }, { ...opts.envelope, logLevel: undefined });
   for (let attempt = 0; ; attempt++) {
     const bound = boundExceptSignIn(opts.timeoutMs ?? PROBE_TIMEOUT_MS, opts.signIns);
     let answer;
     try {
-      answer = await postModern({ url: opts.url, fetch: opts.fetch, headers: { ...opts.headers, ...requestHeaders(request) }, message: request, signal: bound.signal });
+      answer = await postModern({ url: opts.url, fetch: opts.fetch, headers: { ...opts.headers, ...requestHeaders(request) }, message: request, signal: bound.signal, onSessionId });
     } catch (err) {
       const why = bound.signal.aborted ? `no answer within ${(opts.timeoutMs ?? PROBE_TIMEOUT_MS) / 1000} s` : asUpstreamError(err).detail;
       return done({ era: 'unknown', detail: why });
     } finally {
       bound.clear();
     }
-    if (answer.sessionId) cleanups.push(endStraySession({ url: opts.url, fetch: opts.fetch, headers: opts.headers, sessionId: answer.sessionId }));
     const verdict = classifyProbe({ status: answer.status, message: answer.reply });
+    if ((answer.status === 401 || answer.status === 403) && answer.text?.startsWith(SIGN_IN_FAILED)) {
+      return done(verdict, undefined, new UpstreamError(classifyFailure({ status: answer.status, body: answer.text, hadSession: false })));
+    }
     if (verdict.era !== 'retry') return done(verdict, answer.reply as JSONRPCMessage | undefined);
     if (attempt >= 1) return done({ era: 'unknown', detail: `the server refused server/discover twice with -32022 although it lists ${String(requestHeaders(request)['mcp-protocol-version'])}` });
   }

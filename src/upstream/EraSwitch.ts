@@ -146,6 +146,7 @@ export class EraSwitch implements Upstream {
     // it asks in our revision: in another, a -32022 would be the desktop's to negotiate.
     const own = this.#desktop === 'modern' && request?.method === 'server/discover' && envelope?.protocolVersion === MODERN_PROTOCOL_VERSION ? request : undefined;
     const outcome = await this.#probe(own);
+    if (outcome.authFailure) throw this.#cannotConnect(outcome.authFailure);
     const verdict = outcome.verdict;
     const remote: Era = verdict.era === 'modern' || verdict.era === 'modern-unsupported' ? 'modern' : 'legacy';
     this.#log.debug(`protocol eras: client ${this.#desktop}, server ${remote} (probe: ${describe(verdict)})`);
@@ -167,7 +168,8 @@ export class EraSwitch implements Upstream {
    * there, and gets one more probe.
    */
   async #modernFirst(initialize: JSONRPCRequest): Promise<Upstream> {
-    const { verdict } = await this.#probe();
+    const { verdict, authFailure } = await this.#probe();
+    if (authFailure) throw this.#cannotConnect(authFailure);
     if (verdict.era === 'modern') {
       this.#log.debug(`protocol eras: client legacy, server modern (probe: ${describe(verdict)})`);
       this.#remember('modern');
@@ -254,6 +256,11 @@ export class EraSwitch implements Upstream {
     this.#remember('modern');
     await upstream.close();
     return this.#adopt(this.#create('modern', verdict.discover));
+  }
+
+  #cannotConnect(error: UpstreamError): UpstreamError {
+    this.#log.error(`cannot connect to ${this.#opts.url.href}: ${error.detail}`);
+    return error;
   }
 
   #adopt(upstream: Upstream): Upstream {

@@ -160,6 +160,22 @@ describe('the fallback rules', () => {
     await d.close();
   });
 
+  it('a session named on a probe answer that never ends is DELETEd at once, not when the probe gives up', async () => {
+    const deleted: string[] = [];
+    const { s } = await legacyServer({
+      also: (req, res, body) => {
+        if (req.method === 'DELETE' && req.headers['mcp-session-id'] === 'stuck-probe') return (deleted.push('stuck-probe'), res.writeHead(200).end(), true);
+        if (req.method !== 'POST' || (body as { method?: string } | undefined)?.method !== 'server/discover') return false;
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'mcp-session-id': 'stuck-probe' });
+        res.write(': open\n\n');
+        return true;
+      },
+    });
+    const d = await legacyDesktop(s.url, { MCP_TETHER_PROBE_TIMEOUT_MS: '400' });
+    expect(toolText(await d.client.callTool({ name: 'echo', arguments: { text: 'after' } }))).toBe('after');
+    expect(deleted).toEqual(['stuck-probe']);
+  });
+
   it('initialize answered 200 with -32601 is probed, not handed to the desktop as a failure', async () => {
     // A remembered legacy era, and a server that answers initialize the way some modern servers
     // answer a method they do not have: 200 and -32601. The bridge probes, and it is modern.

@@ -85,7 +85,8 @@ describe('startup failures', () => {
     expect(error.code).toBe(-32000);
     expect(error.message).toMatch(/HTTP 404.*did you mean \/mcp or \/sse/);
     expect(error.message).toMatch(/legacy SSE also failed/);
-    expect(server.requests.map((r) => r.method)).toEqual(['POST', 'GET']);
+    // The era probe (a modern POST, modern first per the spec), the initialize POST, the legacy SSE GET.
+    expect(server.requests.map((r) => r.method)).toEqual(['POST', 'POST', 'GET']);
   });
 
   it('a server that never answers: initialize times out with -32001 at --request-timeout', async () => {
