@@ -4,8 +4,7 @@ import { keepText, keptText } from '../protocol/wireText.js';
 import { asUpstreamError, UpstreamError } from '../transport/UpstreamError.js';
 import { ReplayPolicy } from '../upstream/ReplayPolicy.js';
 import { setMember } from './jsonText.js';
-import { isModernError } from './classifyProbe.js';
-import { LEGACY_VERSIONS, ModernErrors, MODERN_PROTOCOL_VERSION } from './MetaKeys.js';
+import { modernErrorStep } from './modernErrorStep.js';
 import { MrtrFlow } from './MrtrFlow.js';
 import { endStraySession, type PostAnswer } from './postModern.js';
 import { knownResultTypes, replyForDesktop, resultTypeProblem } from './replyForDesktop.js';
@@ -50,7 +49,6 @@ interface InFlight {
 
 /** Requests that may be answered `input_required` (basic/patterns/mrtr, "Supported Requests"). */
 const MRTR_METHODS = new Set(['tools/call', 'prompts/get', 'resources/read']);
-const SPOKEN_LEGACY = new Set<string>(LEGACY_VERSIONS);
 /** Modern requests that change nothing, beside what ReplayPolicy knows. */
 const HARMLESS = new Set(['server/discover', 'tasks/get']);
 
@@ -175,29 +173,26 @@ export class ModernCalls {
       return this.#streamBroke(entry, wire, 'the server closed the stream without an answer');
     }
     if (reply.error) {
-      // A legacy server refuses with its own 4xx (id null, no modern code): the era changed.
-      if (answer.status >= 400 && reply.id !== stamped.id && !isModernError(reply.error)) return this.#legacyOrFail(entry, answer);
-      if (reply.error.code === ModernErrors.HeaderMismatch && wire.method === 'tools/call' && !entry.headerRetried) {
-        // The spec's remedy: list the tools again (the schema may have changed), then retry once.
-        entry.headerRetried = true;
-        this.#opts.tools.forget();
-        this.#opts.log.debug(`tools/call #${String(entry.request.id)} was refused for its headers (-32020); listing the tools again and retrying once`);
-        return this.#exchange(entry, wire);
-      }
-      if (legacy && reply.error.code === ModernErrors.UnsupportedProtocolVersion) {
-        const supported = Array.isArray(reply.error.data?.supported) ? (reply.error.data.supported as unknown[]) : [];
-        if (supported.includes(MODERN_PROTOCOL_VERSION) && !entry.versionRetried) {
-          // It lists the version we sent: a server mid-redeploy. The SHOULD: retry with it, once.
+      const step = modernErrorStep({ status: answer.status, error: reply.error, replyId: reply.id, sentId: stamped.id, method: wire.method, bridgeVersioned: legacy, headerRetried: entry.headerRetried, versionRetried: entry.versionRetried });
+      switch (step.kind) {
+        case 'legacy-answer':
+          return this.#legacyOrFail(entry, answer);
+        case 'refetch-tools':
+          entry.headerRetried = true;
+          this.#opts.tools.forget();
+          this.#opts.log.debug(`tools/call #${String(entry.request.id)} was refused for its headers (-32020); listing the tools again and retrying once`);
+          return this.#exchange(entry, wire);
+        case 'retry':
           entry.versionRetried = true;
           return this.#exchange(entry, wire);
-        }
-        if (!supported.includes(MODERN_PROTOCOL_VERSION) && supported.some((v) => typeof v === 'string' && SPOKEN_LEGACY.has(v)) && this.#opts.onLegacyAnswer) {
-          // It now speaks only legacy versions we speak too: the legacy era, through initialize.
+        case 'to-legacy':
+          if (!this.#opts.onLegacyAnswer) break;
           this.#inflight.delete(entry.request.id);
-          this.#opts.log.info(`the server refused ${wire.method} with -32022 and supports ${supported.join(', ')}: switching to the legacy era`);
+          this.#opts.log.info(`the server refused ${wire.method} with -32022 and supports ${step.supported.join(', ')}: switching to the legacy era`);
           this.#opts.onLegacyAnswer(entry.request);
           return;
-        }
+        case 'deliver':
+          break;
       }
       return this.#deliver(entry, reply);
     }

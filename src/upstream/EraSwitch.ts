@@ -3,14 +3,14 @@ import { isRequest, type JSONRPCMessage, type JSONRPCRequest, type RequestId } f
 import type { ConnectionOptions } from '../transport/Connection.js';
 import { asUpstreamError, UpstreamError } from '../transport/UpstreamError.js';
 import type { SignIns } from '../modern/boundExceptSignIn.js';
-import type { ProbeVerdict } from '../modern/classifyProbe.js';
 import { LegacyForModern } from '../modern/LegacyForModern.js';
-import { LEGACY_VERSIONS, MODERN_PROTOCOL_VERSION } from '../modern/MetaKeys.js';
+import { MODERN_PROTOCOL_VERSION } from '../modern/MetaKeys.js';
 import { ModernUpstream } from '../modern/ModernUpstream.js';
 import { envelopeOf, type Envelope } from '../modern/stampMeta.js';
 import { eraCacheKey, type EraCache, type KnownEra } from './EraCache.js';
 import { runEraProbe, type EraProbeOutcome } from './EraProbe.js';
 import { EraRedeploy } from './EraRedeploy.js';
+import { describeVerdict, isModernRefusal, unsupported } from './eraVerdicts.js';
 import type { Upstream } from './Upstream.js';
 import type { UpstreamSession } from './UpstreamSession.js';
 
@@ -149,7 +149,7 @@ export class EraSwitch implements Upstream {
     if (outcome.authFailure) throw this.#cannotConnect(outcome.authFailure);
     const verdict = outcome.verdict;
     const remote: Era = verdict.era === 'modern' || verdict.era === 'modern-unsupported' ? 'modern' : 'legacy';
-    this.#log.debug(`protocol eras: client ${this.#desktop}, server ${remote} (probe: ${describe(verdict)})`);
+    this.#log.debug(`protocol eras: client ${this.#desktop}, server ${remote} (probe: ${describeVerdict(verdict)})`);
     if (verdict.era === 'modern') this.#remember('modern');
     else if (verdict.era === 'legacy' && verdict.cacheable) this.#remember('legacy');
     const upstream = this.#adopt(this.#create(remote, verdict.era === 'modern' ? verdict.discover : undefined, verdict.era === 'legacy' && verdict.modernAware === true));
@@ -171,12 +171,12 @@ export class EraSwitch implements Upstream {
     const { verdict, authFailure } = await this.#probe();
     if (authFailure) throw this.#cannotConnect(authFailure);
     if (verdict.era === 'modern') {
-      this.#log.debug(`protocol eras: client legacy, server modern (probe: ${describe(verdict)})`);
+      this.#log.debug(`protocol eras: client legacy, server modern (probe: ${describeVerdict(verdict)})`);
       this.#remember('modern');
       return this.#adopt(this.#create('modern', verdict.discover));
     }
     if (verdict.era === 'modern-unsupported') throw unsupported(verdict.supported);
-    this.#log.debug(`protocol eras: client legacy, server legacy (probe: ${describe(verdict)}); sending the client's initialize`);
+    this.#log.debug(`protocol eras: client legacy, server legacy (probe: ${describeVerdict(verdict)}); sending the client's initialize`);
     const settled = verdict.era === 'legacy';
     return this.#legacyInitialize(initialize, { reprobe: !settled, cacheable: settled && verdict.cacheable, modernAware: settled && verdict.modernAware === true });
   }
@@ -283,57 +283,32 @@ export class EraSwitch implements Upstream {
   }
 
   #create(remote: Era, discover?: Record<string, unknown>, modernAware = false): Upstream {
-    let upstream: Upstream;
-    if (remote === 'modern') {
-      upstream = new ModernUpstream({
-        url: this.#opts.url,
-        headers: this.#opts.headers,
-        fetch: this.#opts.fetch,
-        log: this.#log,
-        desktop: this.#desktop ?? 'legacy',
-        discover,
-        signIns: this.#opts.signIns,
-        onLegacyAnswer: (request) => void this.#redeploy.eraChanged('legacy', [request], this.#closed),
-      });
-    } else {
-      const session = this.#opts.createLegacy((error) => this.#onLegacyTrouble(error), { modernAware });
-      upstream = this.#desktop === 'modern' ? new LegacyForModern(session, this.#log, { inputTimeoutMs: this.#opts.inputTimeoutMs }) : session;
-    }
+    const upstream =
+      remote === 'modern'
+        ? new ModernUpstream({
+            url: this.#opts.url,
+            headers: this.#opts.headers,
+            fetch: this.#opts.fetch,
+            log: this.#log,
+            desktop: this.#desktop ?? 'legacy',
+            discover,
+            signIns: this.#opts.signIns,
+            onLegacyAnswer: (request) => void this.#redeploy.eraChanged('legacy', [request], this.#closed),
+          })
+        : this.#legacyFor(this.#opts.createLegacy((error) => this.#onLegacyTrouble(error), { modernAware }));
     upstream.onmessage = (m) => this.onmessage?.(m);
     upstream.onrequestfailed = (id, error) => this.onrequestfailed?.(id, error);
     return upstream;
+  }
+
+  /** A legacy session as the desktop needs it: as it is, or made to look modern. */
+  #legacyFor(session: UpstreamSession): Upstream {
+    return this.#desktop === 'modern' ? new LegacyForModern(session, this.#log, { inputTimeoutMs: this.#opts.inputTimeoutMs }) : session;
   }
 
   /** A legacy reconnection failed: a server that refuses initialize with a modern error became modern. */
   #onLegacyTrouble(error: UpstreamError): void {
     if (this.#opts.protocol !== 'auto' || this.#closed || !isModernRefusal(error)) return;
     void this.#redeploy.eraChanged('modern', [], this.#closed);
-  }
-}
-
-/** An error whose HTTP answer carried a modern-only JSON-RPC error (see classifyFailure). */
-function isModernRefusal(error: UpstreamError): boolean {
-  return error.reason === 'era-changed' || error.modernError === true;
-}
-
-function unsupported(supported: string[]): UpstreamError {
-  return new UpstreamError({
-    kind: 'protocol',
-    reason: 'unsupported-version',
-    mayHaveReachedServer: false,
-    detail: `the server speaks only protocol versions ${supported.join(', ') || '(none listed)'}; mcp-tether speaks ${MODERN_PROTOCOL_VERSION} and the legacy ${LEGACY_VERSIONS.join(', ')}`,
-  });
-}
-
-function describe(verdict: ProbeVerdict): string {
-  switch (verdict.era) {
-    case 'legacy':
-      return `legacy, ${verdict.why}`;
-    case 'unknown':
-      return `no verdict, ${verdict.detail}`;
-    case 'modern-unsupported':
-      return `modern, versions ${verdict.supported.join(', ')}`;
-    default:
-      return verdict.era;
   }
 }

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { keptText, parseKeepingText, wireText } from '../../src/protocol/wireText.js';
 import type { JSONRPCMessage, JSONRPCRequest } from '../../src/protocol/jsonrpc.js';
 import { elementsOf, membersOf, removeElements, removeMembers, setMember } from '../../src/modern/jsonText.js';
+import { modernErrorStep } from '../../src/modern/modernErrorStep.js';
 import { MrtrFlow } from '../../src/modern/MrtrFlow.js';
 import { knownResultTypes, replyForDesktop, resultTypeProblem } from '../../src/modern/replyForDesktop.js';
 import { encodeHeaderValue, headerText, legacyEraHeaders, requestHeaders } from '../../src/modern/requestHeaders.js';
@@ -58,6 +59,24 @@ describe('header values (streamable-http, "Value Encoding")', () => {
     expect(legacyEraHeaders({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo' } })).toEqual({ 'mcp-method': 'tools/call', 'mcp-name': 'echo' });
     expect(legacyEraHeaders({ jsonrpc: '2.0', method: 'notifications/initialized' })).toEqual({ 'mcp-method': 'notifications/initialized' });
     expect(legacyEraHeaders({ jsonrpc: '2.0', id: 1, result: {} } as JSONRPCMessage)).toBeUndefined();
+  });
+});
+
+describe('what a modern server\'s error leads to (modernErrorStep)', () => {
+  const base = { status: 400, replyId: 1, sentId: 1, method: 'tools/call', bridgeVersioned: true, headerRetried: false, versionRetried: false };
+  it.each([
+    ['a legacy 400 of its own (id null, no modern code)', { replyId: null, error: { code: -32000 } }, { kind: 'legacy-answer' }],
+    ['-32020 on tools/call: refetch the tools, once', { error: { code: -32020 } }, { kind: 'refetch-tools' }],
+    ['-32020 again after the refetch', { error: { code: -32020 }, headerRetried: true }, { kind: 'deliver' }],
+    ['-32020 on another method', { error: { code: -32020 }, method: 'prompts/get' }, { kind: 'deliver' }],
+    ['-32022 naming 2026-07-28: retry once', { error: { code: -32022, data: { supported: ['2026-07-28'] } } }, { kind: 'retry' }],
+    ['-32022 naming 2026-07-28 after the retry', { error: { code: -32022, data: { supported: ['2026-07-28'] } }, versionRetried: true }, { kind: 'deliver' }],
+    ['-32022 naming only a legacy version we speak', { error: { code: -32022, data: { supported: ['2025-11-25'] } } }, { kind: 'to-legacy', supported: ['2025-11-25'] }],
+    ['-32022 naming nothing we speak', { error: { code: -32022, data: { supported: ['2099-01-01'] } } }, { kind: 'deliver' }],
+    ['-32022 to a modern desktop (its own to negotiate)', { error: { code: -32022, data: { supported: ['2026-07-28'] } }, bridgeVersioned: false }, { kind: 'deliver' }],
+    ['a tool error', { status: 200, error: { code: -32602 } }, { kind: 'deliver' }],
+  ])('%s', (_what, facts, step) => {
+    expect(modernErrorStep({ ...base, ...facts } as Parameters<typeof modernErrorStep>[0])).toEqual(step);
   });
 });
 
