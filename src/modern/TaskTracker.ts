@@ -14,13 +14,14 @@ export type TaskStep =
 
 const ASKABLE = new Set(['elicitation/create', 'sampling/createMessage', 'roots/list']);
 const DEFAULT_POLL_MS = 1000;
+/** A floor against a server that says 0; no cap but the timer's own (the interval is the server's to set). */
 const MIN_POLL_MS = 50;
-const MAX_POLL_MS = 30_000;
+const MAX_POLL_MS = 2 ** 31 - 1;
 
 /**
  * The bookkeeping of one task the bridge drives for a legacy desktop, which knows nothing of
  * tasks and waits for one ordinary tools/call answer: each state the server reports says whether
- * to poll again (after the server's `pollIntervalMs`, which clients SHOULD honour, bounded here),
+ * to poll again (after the server's `pollIntervalMs`, which clients SHOULD honour; 50 ms at least),
  * put its input requests to the desktop (each key once: keys are unique over a task's life, and
  * a poll repeats the outstanding ones), or end the call with the result or an error. The task's
  * TTL is a backstop: past `createdAt + ttlMs` without a terminal state, the task is given up.
