@@ -5,7 +5,7 @@
 // leaves a browser sign-in out, and -32022 handled as the SHOULD says. Real servers on 127.0.0.1:
 // the SDK 1.x McpServer (legacy, with sessions), the v2 McpServer (modern), raw answers where a
 // server must answer in a way no SDK does.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -48,6 +48,13 @@ async function legacyDesktop(url: string, env: Record<string, string> = {}, args
   return d;
 }
 
+/** A tether home that remembers `era` for `url`, as an earlier start would have left it. */
+function rememberIn(url: string, era: 'legacy' | 'modern'): string {
+  const home = freshHome();
+  writeFileSync(join(home, 'eras.json'), JSON.stringify({ version: 1, servers: { [url]: { era, at: Date.now() } } }), { mode: 0o600 });
+  return home;
+}
+
 function erasFile(home: string): Record<string, { era: string }> {
   return (JSON.parse(readFileSync(join(home, 'eras.json'), 'utf8')) as { servers: Record<string, { era: string }> }).servers;
 }
@@ -58,6 +65,8 @@ describe('modern first, with the era remembered per server', () => {
     const home = freshHome();
     const first = await legacyDesktop(s.url, { MCP_TETHER_HOME: home });
     expect(toolText(await first.client.callTool({ name: 'echo', arguments: { text: 'one' } }))).toBe('one');
+    // A legacy-only server gets none of the modern request headers (those are for dual-era ones).
+    expect(s.record.lastHeaders['mcp-method']).toBeUndefined();
     await first.close();
     // server/discover first (refused: no session), then initialize exactly as the desktop sent it.
     expect(posts.slice(0, 2)).toEqual(['server/discover', 'initialize']);
@@ -88,45 +97,29 @@ describe('modern first, with the era remembered per server', () => {
   });
 
   it('a remembered legacy era that proves wrong (the server went modern) is forgotten, and the desktop sees nothing', async () => {
-    const { s: legacy } = await legacyServer();
-    const home = freshHome();
-    const before = await legacyDesktop(legacy.url, { MCP_TETHER_HOME: home });
-    await before.close();
-    expect(erasFile(home)[legacy.url]).toMatchObject({ era: 'legacy' });
-    const port = legacy.port;
-    await legacy.close();
-    const modern = await modernServer({ port });
-    const after = await legacyDesktop(modern.url, { MCP_TETHER_HOME: home }, ['--verbose']);
-    expect(toolText(await after.client.callTool({ name: 'echo', arguments: { text: 'moved' } }))).toBe('moved');
-    expect(after.stderr()).toMatch(/initialize refused with a modern error; probe: modern/);
-    await after.close();
+    const modern = await modernServer();
+    const home = rememberIn(modern.url, 'legacy');
+    const d = await legacyDesktop(modern.url, { MCP_TETHER_HOME: home }, ['--verbose']);
+    expect(toolText(await d.client.callTool({ name: 'echo', arguments: { text: 'moved' } }))).toBe('moved');
+    expect(d.stderr()).toMatch(/remembered for .*; no probe/);
+    expect(d.stderr()).toMatch(/initialize refused with a modern error; probe: modern/);
+    await d.close();
     expect(erasFile(home)[modern.url]).toMatchObject({ era: 'modern' });
   });
 
   it('a remembered modern era that proves wrong (the server went legacy) falls back to initialize', async () => {
-    const modern = await modernServer();
-    const home = freshHome();
-    const before = await legacyDesktop(modern.url, { MCP_TETHER_HOME: home });
-    await before.close();
-    const port = modern.port;
-    await modern.close();
-    const { s: legacy, posts } = await legacyServer({ port });
-    const after = await legacyDesktop(legacy.url, { MCP_TETHER_HOME: home });
-    expect(toolText(await after.client.callTool({ name: 'echo', arguments: { text: 'back' } }))).toBe('back');
+    const { s: legacy, posts } = await legacyServer();
+    const home = rememberIn(legacy.url, 'modern');
+    const d = await legacyDesktop(legacy.url, { MCP_TETHER_HOME: home });
+    expect(toolText(await d.client.callTool({ name: 'echo', arguments: { text: 'back' } }))).toBe('back');
     expect(posts.slice(0, 2)).toEqual(['server/discover', 'initialize']);
-    await after.close();
+    await d.close();
     expect(erasFile(home)[legacy.url]).toMatchObject({ era: 'legacy' });
   });
 
   it('a modern desktop on a remembered legacy era that is modern now: probed again, its first request not lost', async () => {
-    const { s: legacy } = await legacyServer();
-    const home = freshHome();
-    const first = await startModernDesktop(legacy.url, { env: { MCP_TETHER_HOME: home } });
-    await first.close();
-    expect(erasFile(home)[legacy.url]).toMatchObject({ era: 'legacy' });
-    const port = legacy.port;
-    await legacy.close();
-    const modern = await modernServer({ port });
+    const modern = await modernServer();
+    const home = rememberIn(modern.url, 'legacy');
     const d = await startModernDesktop(modern.url, { env: { MCP_TETHER_HOME: home } });
     cleanup.push(() => d.close());
     expect(toolText(await d.client.callTool({ name: 'echo', arguments: { text: 'modern now' } }))).toBe('modern now');
@@ -187,9 +180,7 @@ describe('the fallback rules', () => {
         return true;
       },
     });
-    const home = freshHome();
-    const { writeFileSync } = await import('node:fs');
-    writeFileSync(join(home, 'eras.json'), JSON.stringify({ version: 1, servers: { [modern.url]: { era: 'legacy', at: Date.now() } } }), { mode: 0o600 });
+    const home = rememberIn(modern.url, 'legacy');
     const d = await legacyDesktop(modern.url, { MCP_TETHER_HOME: home });
     expect(d.client.getServerVersion()).toMatchObject({ name: 'tether-modern-server' });
     expect(toolText(await d.client.callTool({ name: 'echo', arguments: { text: 'found' } }))).toBe('found');
@@ -212,13 +203,6 @@ describe('the fallback rules', () => {
     expect(s.record.lastHeaders).toMatchObject({ 'mcp-method': 'tools/call', 'mcp-name': 'echo' });
   });
 
-  it('a legacy-only server gets no modern headers on its legacy requests', async () => {
-    const { s } = await legacyServer();
-    const d = await legacyDesktop(s.url);
-    await d.client.callTool({ name: 'echo', arguments: { text: 'plain' } });
-    expect(s.record.lastHeaders['mcp-method']).toBeUndefined();
-  });
-
   it('a probe that times out falls back to initialize, and the desktop\'s first request is not lost', async () => {
     const { s, posts } = await legacyServer({
       also: (req, res, body) => {
@@ -238,12 +222,6 @@ describe('the fallback rules', () => {
     expect(() => erasFile(home)).toThrow();
   });
 
-  it('a modern server refusing a call once with -32022 that names 2026-07-28 gets it again, once', async () => {
-    const s = await modernServer({ refuseVersionOnce: 'echo' });
-    const d = await legacyDesktop(s.url);
-    expect(toolText(await d.client.callTool({ name: 'echo', arguments: { text: 'again' } }))).toBe('again');
-    expect(s.record.requests.filter((r: any) => r.method === 'tools/call')).toHaveLength(2);
-  });
 });
 
 describe('a probe answered 401: the sign-in is not inside its time bound', () => {

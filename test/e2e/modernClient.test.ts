@@ -76,6 +76,12 @@ describe('every modern request carries what the spec requires', () => {
     }
   });
 
+  it('-32022 that names 2026-07-28 (a server mid-redeploy): the call is sent again, once', async () => {
+    s.refuseVersionOnce('add');
+    expect(toolText(await d.client.callTool({ name: 'add', arguments: { a: 2, b: 3 } }))).toBe('5');
+    expect(s.record.requests.filter((r: any) => r.method === 'tools/call' && r.params.name === 'add' && r.params.arguments?.a === 2)).toHaveLength(2);
+  });
+
   it('after -32020 (the server\'s schema changed) the tool list is fetched again and the call retried once', async () => {
     await d.client.listTools();
     s.setMovingHeader(true);
@@ -96,7 +102,7 @@ describe('a broken answer stream (the changelog: re-issue it as a new request wi
     s.cutOnce('add');
     const lost = await d.client.callTool({ name: 'add', arguments: { a: 1, b: 2 } }).catch((e: { code?: number }) => e);
     expect(lost).toMatchObject({ code: -32010 });
-    expect(s.record.requests.filter((r: any) => r.method === 'tools/call' && r.params.name === 'add')).toHaveLength(1);
+    expect(s.record.requests.filter((r: any) => r.method === 'tools/call' && r.params.name === 'add' && r.params.arguments?.a === 1)).toHaveLength(1);
   });
 });
 
