@@ -151,7 +151,9 @@ export class EraSwitch implements Upstream {
     const remote: Era = verdict.era === 'modern' || verdict.era === 'modern-unsupported' ? 'modern' : 'legacy';
     this.#log.debug(`protocol eras: client ${this.#desktop}, server ${remote} (probe: ${describeVerdict(verdict)})`);
     if (verdict.era === 'modern') this.#remember('modern');
-    else if (verdict.era === 'legacy' && verdict.cacheable) this.#remember('legacy');
+    // A dual-era server spoken to in the legacy era is probed at every start: the probe is what
+    // says it wants the modern request headers too.
+    else if (verdict.era === 'legacy' && verdict.cacheable && !verdict.modernAware) this.#remember('legacy');
     const upstream = this.#adopt(this.#create(remote, verdict.era === 'modern' ? verdict.discover : undefined, verdict.era === 'legacy' && verdict.modernAware === true));
     if (own && remote === 'modern' && outcome.reply) {
       this.#consumed = own;
@@ -178,7 +180,8 @@ export class EraSwitch implements Upstream {
     if (verdict.era === 'modern-unsupported') throw unsupported(verdict.supported);
     this.#log.debug(`protocol eras: client legacy, server legacy (probe: ${describeVerdict(verdict)}); sending the client's initialize`);
     const settled = verdict.era === 'legacy';
-    return this.#legacyInitialize(initialize, { reprobe: !settled, cacheable: settled && verdict.cacheable, modernAware: settled && verdict.modernAware === true });
+    const modernAware = settled && verdict.modernAware === true;
+    return this.#legacyInitialize(initialize, { reprobe: !settled, cacheable: settled && verdict.cacheable && !modernAware, modernAware });
   }
 
   /**

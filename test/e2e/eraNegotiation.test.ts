@@ -196,11 +196,15 @@ describe('the fallback rules', () => {
         return true;
       },
     });
-    const d = await legacyDesktop(s.url);
+    const home = freshHome();
+    const d = await legacyDesktop(s.url, { MCP_TETHER_HOME: home });
     expect(toolText(await d.client.callTool({ name: 'echo', arguments: { text: 'dual' } }))).toBe('dual');
     expect(posts.slice(0, 2)).toEqual(['server/discover', 'initialize']);
     // A dual-era server validates Mcp-Method / Mcp-Name whatever the era: the legacy one gets them too.
     expect(s.record.lastHeaders).toMatchObject({ 'mcp-method': 'tools/call', 'mcp-name': 'echo' });
+    // Not remembered as plain legacy: the next start probes again, and so sends the headers again.
+    await d.close();
+    expect(() => erasFile(home)).toThrow();
   });
 
   it('a probe that times out falls back to initialize, and the desktop\'s first request is not lost', async () => {
