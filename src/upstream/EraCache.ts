@@ -31,8 +31,9 @@ const DEFAULT_LEGACY_MAX_AGE_MS = 7 * 24 * 3600_000;
  * SHOULD cache the era per origin and MAY persist it, "re-probing if the cached assumption later
  * fails"), so a restart of the bridge costs no probe round trip. One small JSON file under the
  * tether home, folder 0700, file 0600, replaced atomically (written aside, then renamed), read
- * again before each write so that bridges for other servers do not lose each other's entries.
- * Every failure to read or write is a cache miss, never an error: the probe still works.
+ * again just before each write so that bridges for other servers keep each other's entries (two
+ * writing at the same instant may drop one: that costs one probe at its next start, nothing
+ * else). Every failure to read or write is a cache miss, never an error: the probe still works.
  */
 export class EraCache {
   readonly #file: string;
