@@ -62,7 +62,7 @@ export class EraSwitch implements Upstream {
   #envelope: Envelope = { clientCapabilities: {} };
   /** A message already delivered while choosing (the desktop's initialize or server/discover). */
   #consumed: JSONRPCMessage | undefined;
-  /** Set while an era taken from the cache (modern desktop × cached legacy) is unconfirmed. */
+  /** Set while a legacy era taken without a verdict (remembered, or the probe gave none) is unconfirmed. */
   #unconfirmed = false;
   #recheck: Promise<Upstream> | undefined;
   /** Probes the stray sessions of which are still being ended. */
@@ -155,6 +155,8 @@ export class EraSwitch implements Upstream {
     // says it wants the modern request headers too.
     else if (verdict.era === 'legacy' && verdict.cacheable && !verdict.modernAware) this.#remember('legacy');
     const upstream = this.#adopt(this.#create(remote, verdict.era === 'modern' ? verdict.discover : undefined, verdict.era === 'legacy' && verdict.modernAware === true));
+    // No verdict (a timeout, a 5xx): a modern refusal of the legacy session's initialize may still say modern.
+    this.#unconfirmed = verdict.era === 'unknown';
     if (own && remote === 'modern' && outcome.reply) {
       this.#consumed = own;
       this.onmessage?.(outcome.reply);
