@@ -23,12 +23,18 @@ const builds = [{ label: 'this build', bin: TETHER }, ...(OTHER ? [{ label: 'com
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const scratch = mkdtempSync(join(tmpdir(), 'tether-startup-'));
 
-/** One start: ms from spawn to the initialize answer on stdout. */
+/**
+ * One start: ms from spawn to the initialize answer on stdout, and the bridge's own time for the
+ * initialize (its --verbose trace: request in → answer out, which leaves out Node's start-up and
+ * so most of a busy machine's noise).
+ */
 function startOnce(bin, url, home) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [bin, url, '--ping-interval', '0', '--silent'], { env: { ...process.env, MCP_TETHER_HOME: home, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, [bin, url, '--ping-interval', '0', '--verbose'], { env: { ...process.env, MCP_TETHER_HOME: home, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error('no initialize answer within 20 s'));
@@ -40,7 +46,10 @@ function startOnce(bin, url, home) {
       clearTimeout(timer);
       if (!out.includes('"result"')) reject(new Error(`initialize failed: ${out}`));
       // Ended by stdin EOF, as a desktop ends it: the era is written by then.
-      child.once('exit', () => resolve(ms));
+      child.once('exit', () => {
+        const inBridge = /result\s+#1 .*?([\d.]+) ms/.exec(err);
+        resolve({ ms, inBridge: inBridge ? Number(inBridge[1]) : NaN });
+      });
       child.stdin.end();
     });
     child.stdin.write(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } }) + '\n');
@@ -61,17 +70,20 @@ for (const build of builds) {
 for (const c of cases) {
   c.ms = [];
   c.home = mkdtempSync(join(scratch, 'home-'));
+  c.inBridge = [];
   if (c.warm) await startOnce(c.build.bin, c.url, c.home); // the start that caches the era
 }
 try {
   for (let r = 0; r < ROUNDS; r++) {
     for (const c of cases) {
       const home = c.warm ? c.home : mkdtempSync(join(scratch, 'cold-'));
-      c.ms.push(await startOnce(c.build.bin, c.url, home));
+      const { ms, inBridge } = await startOnce(c.build.bin, c.url, home);
+      c.ms.push(ms);
+      c.inBridge.push(inBridge);
     }
   }
-  console.log(`spawn → initialize answer, median of ${ROUNDS} (ms), Node ${process.version}`);
-  for (const c of cases) console.log(`  ${(builds.length > 1 ? `${c.build.label}: ` : '') + c.name}`.padEnd(46) + median(c.ms).toFixed(1));
+  console.log(`medians of ${ROUNDS} (ms), Node ${process.version}: spawn → initialize answer | initialize in the bridge`);
+  for (const c of cases) console.log(`  ${(builds.length > 1 ? `${c.build.label}: ` : '') + c.name}`.padEnd(46) + `${median(c.ms).toFixed(1).padStart(7)} | ${median(c.inBridge).toFixed(1).padStart(6)}`);
 } finally {
   await killServer(legacy.child);
   await modern.close();
