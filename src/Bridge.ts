@@ -5,12 +5,16 @@ import { Redactor } from './log/Redactor.js';
 import { Tracer } from './log/Tracer.js';
 import { Router } from './router/Router.js';
 import type { ToolFilter } from './router/ToolFilter.js';
+import { join } from 'node:path';
+import { tetherHome } from './home/tetherHome.js';
+import { legacyEraHeaders } from './modern/requestHeaders.js';
 import { Downstream } from './stdio/Downstream.js';
 import { CookieJar } from './transport/CookieJar.js';
 import { createHttpFetch, type HttpFetch, type HttpOptions } from './transport/httpFetch.js';
 import type { TransportMode } from './transport/openConnection.js';
 import { cookieNoted, withCookies } from './transport/withCookies.js';
-import { EraSwitch, type ProtocolMode } from './upstream/EraSwitch.js';
+import { EraCache } from './upstream/EraCache.js';
+import { EraSwitch, type LegacyExtras, type ProtocolMode } from './upstream/EraSwitch.js';
 import type { Upstream } from './upstream/Upstream.js';
 import { UpstreamSession, type UpstreamSessionOptions } from './upstream/UpstreamSession.js';
 
@@ -83,11 +87,12 @@ export class Bridge {
     // The sign-in wraps the plain fetch: its token requests go through the proxy too.
     const authorizer = config.auth ? createAuthorizer(config.url, config.auth, this.log, { baseFetch: base }) : undefined;
     const fetch = authorizer?.fetch ?? base;
-    const createLegacy = (onReconnectFailed?: UpstreamSessionOptions['onReconnectFailed']) =>
+    const createLegacy = (onReconnectFailed?: UpstreamSessionOptions['onReconnectFailed'], extras: LegacyExtras = {}) =>
       new UpstreamSession({
         url: config.url,
         headers: config.headers,
         fetch,
+        messageHeaders: extras.modernAware ? legacyEraHeaders : undefined,
         toolFilter: config.toolFilter,
         mode: config.transport,
         log: this.log,
@@ -98,7 +103,10 @@ export class Bridge {
     // The modern era has no legacy SSE transport: over it the server is legacy, with no probe to
     // spend. The switch stays in front even then, for a modern desktop's sake.
     const protocol = config.transport === 'sse' ? 'legacy' : config.protocol;
-    this.#upstream = new EraSwitch({ url: config.url, headers: config.headers, fetch, protocol, log: this.log, inputTimeoutMs: config.requestTimeoutMs, createLegacy });
+    // The era of each server, remembered across restarts (a restart then costs no probe).
+    const cache = protocol === 'auto' ? new EraCache({ file: join(tetherHome(), 'eras.json') }) : undefined;
+    const signIns = authorizer?.signIns ? () => authorizer.signIns!() : undefined;
+    this.#upstream = new EraSwitch({ url: config.url, headers: config.headers, fetch, protocol, log: this.log, inputTimeoutMs: config.requestTimeoutMs, createLegacy, cache, signIns });
     this.#downstream = new Downstream({
       input: io.input as never,
       output: io.output as never,

@@ -71,6 +71,7 @@ export class Authorizer {
   /** The renewal under way, if any; `interactive` when it may involve a person. */
   #running: { promise: Promise<unknown>; interactive: boolean } | undefined;
   #signInFailedAt = -Infinity;
+  #interactiveStarted = 0;
 
   constructor(opts: AuthorizerOptions) {
     this.#opts = opts;
@@ -83,6 +84,16 @@ export class Authorizer {
     this.#presenter = new TokenPresenter(() => provider.dpopKey);
     this.#held = new HeldTokens(provider, opts.settings.useIdToken ?? false);
     this.#machine = isMachineGrant(opts.settings.grant);
+  }
+
+  /**
+   * Renewals that may involve a person: how many started, and the one under way. For callers
+   * that bound their own time (the era probe): a sign-in inside their request must not count
+   * against it; --oauth-timeout bounds the sign-in.
+   */
+  signIns(): { started: number; underWay: Promise<void> | undefined } {
+    const running = this.#running?.interactive ? this.#running.promise : undefined;
+    return { started: this.#interactiveStarted, underWay: running?.then(() => undefined, () => undefined) };
   }
 
   /** A `fetch` with the sign-in taken care of; hand it to the transports. */
@@ -312,6 +323,7 @@ export class Authorizer {
       if (this.#running?.promise === promise) this.#running = undefined;
     });
     this.#running = { promise, interactive };
+    if (interactive) this.#interactiveStarted += 1;
     return promise;
   }
 

@@ -14,6 +14,8 @@ declare const MCP_TETHER_VERSION: string;
 /** What the transports need of a sign-in: a fetch that carries the credential. */
 export interface RequestAuthorizer {
   readonly fetch: FetchLike;
+  /** Sign-ins that involve a person, for callers that bound their own time (see Authorizer.signIns). */
+  signIns?(): { started: number; underWay: Promise<void> | undefined };
 }
 
 /** Puts together the sign-in for one server from its resolved options. */

@@ -1,4 +1,6 @@
 import type { JSONRPCRequest, RequestId } from '../protocol/jsonrpc.js';
+import { keepText, keptText } from '../protocol/wireText.js';
+import { memberValueAt, removeMembers, setMember } from './jsonText.js';
 
 /** A server→client request the bridge sends the desktop for one `inputRequests` entry. */
 export interface DesktopAsk {
@@ -16,6 +18,8 @@ export type MrtrStep =
   | { kind: 'ask'; asks: DesktopAsk[] }
   /** Stop: too many rounds, or a malformed input_required result. */
   | { kind: 'fail'; message: string };
+
+const ROUND_FIELDS = new Set(['inputResponses', 'requestState']);
 
 /** Methods a server may embed in `inputRequests` (basic/patterns/mrtr, "Core Types"). */
 const ASKABLE = new Set(['elicitation/create', 'sampling/createMessage', 'roots/list']);
@@ -85,13 +89,30 @@ export class MrtrFlow {
     return this.#pending.size === 0;
   }
 
-  /** The retry of the original request, on a fresh id, carrying this round's answers and state. */
+  /**
+   * The retry of the original request (basic/patterns/mrtr, "Client Requirements"): on a fresh
+   * id, with this round's answers, and the server's `requestState` exactly as it came, or none
+   * when it sent none. The original's other params keep the text the desktop wrote.
+   */
   retry(id: RequestId): JSONRPCRequest {
     const params: Record<string, unknown> = { ...((this.original.params ?? {}) as Record<string, unknown>) };
     delete params.inputResponses;
     delete params.requestState;
     if (Object.keys(this.#responses).length > 0) params.inputResponses = this.#responses;
     if (this.#requestState !== undefined) params.requestState = this.#requestState;
-    return { ...this.original, id, params };
+    const retry = { ...this.original, id, params };
+    const text = keptText(this.original);
+    if (text === undefined) return retry;
+    try {
+      let edited = setMember(text, 'id', JSON.stringify(id));
+      const at = memberValueAt(edited, 'params');
+      if (at === undefined) return retry;
+      edited = removeMembers(edited, ROUND_FIELDS, at);
+      if (params.inputResponses !== undefined) edited = setMember(edited, 'inputResponses', JSON.stringify(params.inputResponses), memberValueAt(edited, 'params'));
+      if (params.requestState !== undefined) edited = setMember(edited, 'requestState', JSON.stringify(params.requestState), memberValueAt(edited, 'params'));
+      return keepText(retry, edited);
+    } catch {
+      return retry;
+    }
   }
 }

@@ -1,6 +1,8 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '../protocol/jsonrpc.js';
+import { parseKeepingText, wireText } from '../protocol/wireText.js';
 import { classifyFailure } from '../transport/classifyFailure.js';
+import { discardBody } from '../transport/discardBody.js';
 import { factsFromError } from '../transport/factsFromError.js';
 import { readBody } from '../transport/readBody.js';
 import { SseParser } from '../transport/SseParser.js';
@@ -16,6 +18,8 @@ export interface PostOptions {
   signal?: AbortSignal;
   /** Every message on an SSE answer before the final response (progress, logs, listen notifications). */
   onMessage?: (message: JSONRPCMessage) => void;
+  /** Called as soon as the answer's headers name a session (see PostAnswer.sessionId), before its body is read. */
+  onSessionId?: (sessionId: string) => void;
 }
 
 export interface PostAnswer {
@@ -24,13 +28,22 @@ export interface PostAnswer {
   reply?: JSONRPCMessage & { id?: unknown; result?: unknown; error?: unknown };
   /** The body text of a non-2xx answer that was not JSON-RPC (for messages and era detection). */
   text?: string;
+  /**
+   * An `Mcp-Session-Id` the answer carried. Modern servers mint none; a stateful legacy server
+   * may mint one for a request it refused (python-sdk 1.x: 400 "Missing session ID" plus a new
+   * session it never expires): the caller ends it (endStraySession), or it leaks.
+   */
+  sessionId?: string;
 }
 
 /**
  * One stateless modern-era exchange (spec 2026-07-28, streamable-http): POST one message, read a
  * JSON answer or an SSE stream scoped to it. No session, no GET stream, no resumption. A failure
  * to reach the server throws a classified UpstreamError; any HTTP answer resolves, so the caller
- * can judge it (era, errors). Kept small on purpose: the v2 SDK client would pull zod into start-up.
+ * can judge it (era, errors). The body is the message's own text when it has one (a desktop's
+ * request as it wrote it), and the reply keeps the text it came as (see wireText), so what passes
+ * through unchanged leaves the bridge byte for byte. Kept small on purpose: the v2 SDK client
+ * would pull zod into start-up.
  */
 export async function postModern(opts: PostOptions): Promise<PostAnswer> {
   const fetchFn = opts.fetch ?? ((input, init) => fetch(input, init));
@@ -39,7 +52,7 @@ export async function postModern(opts: PostOptions): Promise<PostAnswer> {
     response = await fetchFn(opts.url, {
       method: 'POST',
       headers: { ...opts.headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-      body: JSON.stringify(opts.message),
+      body: wireText(opts.message),
       signal: opts.signal,
     });
   } catch (err) {
@@ -47,12 +60,15 @@ export async function postModern(opts: PostOptions): Promise<PostAnswer> {
   }
   const type = response.headers.get('content-type') ?? '';
   const id = (opts.message as { id?: unknown }).id;
+  const sessionId = response.headers.get('mcp-session-id') ?? undefined;
+  if (sessionId) opts.onSessionId?.(sessionId);
+  const answer = (fields: Omit<PostAnswer, 'status' | 'sessionId'>): PostAnswer => (sessionId ? { status: response.status, sessionId, ...fields } : { status: response.status, ...fields });
   try {
-    if (type.includes('text/event-stream')) return { status: response.status, reply: await readReply(response, id, opts.onMessage) };
+    if (type.includes('text/event-stream')) return answer({ reply: await readReply(response, id, opts.onMessage) });
     const text = await response.text();
-    const message = text ? parse(text) : undefined;
-    if (message && ('result' in message || 'error' in message)) return { status: response.status, reply: message as PostAnswer['reply'] };
-    return { status: response.status, text };
+    const message = text ? parse(text.trimEnd()) : undefined;
+    if (message && ('result' in message || 'error' in message)) return answer({ reply: message as PostAnswer['reply'] });
+    return answer({ text });
   } catch (err) {
     if (opts.signal?.aborted) throw opts.signal.reason ?? err;
     throw new UpstreamError({ kind: 'network', reason: 'stream-lost', mayHaveReachedServer: true, detail: `the answer stream broke: ${err instanceof Error ? err.message : String(err)}` }, { cause: err });
@@ -90,9 +106,29 @@ function readReply(response: Response, id: unknown, onMessage: PostOptions['onMe
   });
 }
 
+/**
+ * Ends a session a server minted for a request the bridge never meant to open one with (see
+ * PostAnswer.sessionId). Bounded and quiet: a server that ignores DELETE (405) or is gone costs
+ * nothing. Without MCP-Protocol-Version: a 1.x server refuses a version it does not know even on
+ * DELETE, and defaults the header it misses.
+ */
+export async function endStraySession(opts: { url: URL; fetch?: FetchLike; headers: Record<string, string>; sessionId: string; timeoutMs?: number }): Promise<number | undefined> {
+  const fetchFn = opts.fetch ?? ((input, init) => fetch(input, init));
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(opts.headers)) if (name.toLowerCase() !== 'mcp-protocol-version') headers[name] = value;
+  headers['mcp-session-id'] = opts.sessionId;
+  try {
+    const response = await fetchFn(opts.url, { method: 'DELETE', headers, signal: AbortSignal.timeout(opts.timeoutMs ?? 2000) });
+    discardBody(response as never);
+    return response.status;
+  } catch {
+    return undefined;
+  }
+}
+
 function parse(text: string): Record<string, unknown> | undefined {
   try {
-    const value = JSON.parse(text) as unknown;
+    const value = parseKeepingText(text);
     return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;

@@ -1,21 +1,14 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { classifyProbe, type ProbeVerdict } from './classifyProbe.js';
-import { postModern } from './postModern.js';
-import { requestHeaders } from './requestHeaders.js';
-import { stampMeta, type Envelope } from './stampMeta.js';
-
-/** How long the probe may take before the server counts as not answering (no verdict). */
-const PROBE_TIMEOUT_MS = 10_000;
+import { runEraProbe } from '../upstream/EraProbe.js';
+import type { ProbeVerdict } from './classifyProbe.js';
+import type { Envelope } from './stampMeta.js';
 
 /**
- * Asks the remote which era it speaks, the way the spec tells a dual-era HTTP client to: a modern
- * `server/discover` POST, whose answer classifyProbe judges. It creates no session on a legacy
- * server (a stateful one refuses a session-less non-initialize POST). Throws an UpstreamError when
- * the server cannot be reached at all.
+ * The era probe as `check` uses it (see runEraProbe): the verdict, once a session the server
+ * minted for the probe is ended again. `unknown` when the server could not be reached.
  */
 export async function probeEra(opts: { url: URL; headers: Record<string, string>; fetch?: FetchLike; envelope: Envelope }): Promise<ProbeVerdict> {
-  const request = stampMeta({ jsonrpc: '2.0', id: 'mcp-tether-probe', method: 'server/discover', params: {} }, { ...opts.envelope, logLevel: undefined });
-  const signal = AbortSignal.timeout(PROBE_TIMEOUT_MS);
-  const answer = await postModern({ url: opts.url, fetch: opts.fetch, headers: { ...opts.headers, ...requestHeaders(request) }, message: request, signal });
-  return classifyProbe({ status: answer.status, message: answer.reply });
+  const outcome = await runEraProbe(opts);
+  await outcome.cleanup;
+  return outcome.verdict;
 }

@@ -2,9 +2,19 @@ import type { JSONRPCMessage } from '../protocol/jsonrpc.js';
 import type { HeaderParam } from './headerParamsOf.js';
 import { MetaKeys, MODERN_PROTOCOL_VERSION } from './MetaKeys.js';
 
-/** Methods whose name or URI is mirrored into `Mcp-Name`. */
-const NAMED: Record<string, 'name' | 'uri'> = { 'tools/call': 'name', 'prompts/get': 'name', 'resources/read': 'uri' };
-const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+/**
+ * Methods whose body field is mirrored into `Mcp-Name`: the core ones (streamable-http, "Standard
+ * Request Headers") and the tasks extension's (its "Streamable HTTP: Routing Headers": the task id,
+ * so a load balancer can route every request for a task to the instance that holds it).
+ */
+const NAMED: Record<string, 'name' | 'uri' | 'taskId'> = {
+  'tools/call': 'name',
+  'prompts/get': 'name',
+  'resources/read': 'uri',
+  'tasks/get': 'taskId',
+  'tasks/update': 'taskId',
+  'tasks/cancel': 'taskId',
+};
 
 /**
  * The HTTP headers a modern POST must carry, derived from its body (spec: streamable-http,
@@ -19,9 +29,7 @@ export function requestHeaders(message: JSONRPCMessage, toolParams: readonly Hea
   const version = typeof meta[MetaKeys.protocolVersion] === 'string' ? (meta[MetaKeys.protocolVersion] as string) : MODERN_PROTOCOL_VERSION;
   const headers: Record<string, string> = { 'mcp-protocol-version': version };
   if (!m.method) return headers;
-  headers['mcp-method'] = m.method;
-  const field = NAMED[m.method];
-  if (field && typeof params[field] === 'string') headers['mcp-name'] = encodeHeaderValue(params[field] as string);
+  Object.assign(headers, methodHeaders(m.method, params));
   if (m.method === 'tools/call') {
     const args = params.arguments;
     for (const p of toolParams) {
@@ -30,6 +38,15 @@ export function requestHeaders(message: JSONRPCMessage, toolParams: readonly Hea
       if (text !== undefined) headers[`mcp-param-${p.name.toLowerCase()}`] = encodeHeaderValue(text);
     }
   }
+  return headers;
+}
+
+/** `Mcp-Method`, and `Mcp-Name` where the method names something (also sent to dual-era servers in the legacy era). */
+export function methodHeaders(method: string, params: Record<string, unknown> | undefined): Record<string, string> {
+  const headers: Record<string, string> = { 'mcp-method': method };
+  const field = Object.hasOwn(NAMED, method) ? NAMED[method] : undefined;
+  const value = field ? params?.[field] : undefined;
+  if (typeof value === 'string') headers['mcp-name'] = encodeHeaderValue(value);
   return headers;
 }
 
@@ -43,20 +60,40 @@ function valueAt(root: unknown, path: readonly string[]): unknown {
   return at;
 }
 
-/** A primitive argument as header text; null, absent and non-primitive values give no header. */
-function headerText(value: unknown): string | undefined {
+/**
+ * A primitive argument as header text ("Value Encoding", type conversion): strings as they are,
+ * booleans lowercase, numbers in decimal (the schema says integer; a body that breaks it gets the
+ * same text, so the server's own validation answers rather than a header mismatch). Null, absent,
+ * non-primitive values and integers outside the safe range give no header: the spec bounds
+ * annotated integers to it, and a server cannot expect a header it could not compare.
+ */
+export function headerText(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (typeof value === 'number' && Number.isInteger(value) && Math.abs(value) <= MAX_SAFE) return String(value);
+  if (typeof value === 'number' && Number.isFinite(value) && (!Number.isInteger(value) || Number.isSafeInteger(value))) return String(value);
   return undefined;
 }
 
+/** Visible ASCII, with inner spaces: all a header value may carry as it is. */
+const PLAIN = /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/;
+
 /**
- * Header-safe text as is; anything else (non-ASCII, control characters, edge whitespace, or text
- * that looks like the sentinel itself) as `=?base64?…?=` of its UTF-8 bytes (spec: "Value Encoding").
+ * Header-safe text as is; anything else (non-ASCII, any control character, tab included, edge
+ * whitespace, or text that looks like the sentinel itself) as `=?base64?…?=` of its UTF-8 bytes
+ * (streamable-http, "Value Encoding"; the markers are lowercase and exact). The empty string is a
+ * valid field value and stays empty.
  */
 export function encodeHeaderValue(text: string): string {
-  const plain = /^[\x21-\x7e]([\x20-\x7e\t]*[\x21-\x7e])?$/.test(text) && !(text.startsWith('=?base64?') && text.endsWith('?='));
-  if (plain || text === '') return text;
+  if (text === '' || (PLAIN.test(text) && !(text.startsWith('=?base64?') && text.endsWith('?=')))) return text;
   return `=?base64?${Buffer.from(text, 'utf8').toString('base64')}?=`;
+}
+
+/**
+ * The request headers a dual-era server gets in the legacy era too (it validates them whatever
+ * era a request is in): Mcp-Method and Mcp-Name for every message that has a method. Only ever
+ * installed for such a server, so no legacy-only session pays for it.
+ */
+export function legacyEraHeaders(message: JSONRPCMessage): Record<string, string> | undefined {
+  const m = message as { method?: unknown; params?: Record<string, unknown> };
+  return typeof m.method === 'string' ? methodHeaders(m.method, m.params) : undefined;
 }

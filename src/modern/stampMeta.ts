@@ -1,4 +1,6 @@
 import type { JSONRPCRequest } from '../protocol/jsonrpc.js';
+import { keepText, keptText } from '../protocol/wireText.js';
+import { memberValueAt, setMember } from './jsonText.js';
 import { MetaKeys, MODERN_PROTOCOL_VERSION } from './MetaKeys.js';
 
 /** What a legacy desktop told the bridge once, in `initialize`, and the modern era wants every time. */
@@ -11,8 +13,11 @@ export interface Envelope {
 
 /**
  * A copy of `request` whose params carry the modern per-request `_meta` fields (basic/index,
- * "Per-request protocol fields"). Keys the desktop set itself (progressToken, trace context) stay;
- * the reserved ones are the bridge's, since the desktop never saw the modern era.
+ * "Per-request protocol fields": protocolVersion and clientCapabilities on every request,
+ * clientInfo as the desktop gave it). Keys the desktop set itself (progressToken, trace context)
+ * stay; the reserved ones are the bridge's, since the desktop never saw the modern era. When the
+ * request has the text it came as, the copy's text is that text with `_meta` set in it, every
+ * other byte as the desktop wrote it (its arguments reach the server verbatim).
  */
 export function stampMeta(request: JSONRPCRequest, envelope: Envelope): JSONRPCRequest {
   const params = (request.params ?? {}) as Record<string, unknown>;
@@ -21,7 +26,18 @@ export function stampMeta(request: JSONRPCRequest, envelope: Envelope): JSONRPCR
   meta[MetaKeys.clientCapabilities] = envelope.clientCapabilities;
   if (envelope.clientInfo !== undefined) meta[MetaKeys.clientInfo] = envelope.clientInfo;
   if (envelope.logLevel !== undefined) meta[MetaKeys.logLevel] = envelope.logLevel;
-  return { ...request, params: { ...params, _meta: meta } };
+  const stamped = { ...request, params: { ...params, _meta: meta } };
+  const text = keptText(request);
+  if (text !== undefined) {
+    try {
+      const at = memberValueAt(text, 'params');
+      const metaText = JSON.stringify(meta);
+      keepText(stamped, at === undefined ? setMember(text, 'params', `{"_meta":${metaText}}`) : setMember(text, '_meta', metaText, at));
+    } catch {
+      // Params that are not an object (or text the scanner does not follow): serialized as a whole.
+    }
+  }
+  return stamped;
 }
 
 /** The envelope a modern desktop put on its request, or undefined for a legacy-era request. */

@@ -20,16 +20,17 @@ export function wireText(message: unknown): string {
   return (message !== null && typeof message === 'object' && texts.get(message)) || JSON.stringify(message);
 }
 
-/** The text a message arrived as, if it was kept. */
-export function textOf(message: object): string | undefined {
-  return texts.get(message);
+/**
+ * Gives a message built by the bridge the text it is to leave as (an edit of the text it came
+ * from: see modern/jsonText.ts, or an answer whose id was spliced back in: router/IdMap.ts), so it is not serialized again. The text must be the message's
+ * exact JSON, on one line.
+ */
+export function keepText<T extends object>(message: T, text: string): T {
+  if (text.indexOf('\n') === -1 && text.indexOf('\r') === -1) texts.set(message, text);
+  return message;
 }
 
-/**
- * Makes `text` the wire text of the new object `message` (one built by the bridge, e.g. an answer
- * whose id was spliced back in: see protocol/idText.ts). `text` must be one line of JSON.
- */
-export function withText<T extends object>(message: T, text: string): T {
-  texts.set(message, text);
-  return message;
+/** The text a message arrived as, when it was kept (undefined for messages the bridge built). */
+export function keptText(message: unknown): string | undefined {
+  return message !== null && typeof message === 'object' ? texts.get(message) : undefined;
 }

@@ -1,6 +1,6 @@
 import { idSpan, memberSpan, numberIdRoundTrips, splice } from '../protocol/idText.js';
 import type { JSONRPCNotification, JSONRPCRequest, RequestId } from '../protocol/jsonrpc.js';
-import { textOf, withText } from '../protocol/wireText.js';
+import { keepText, keptText } from '../protocol/wireText.js';
 
 /**
  * Ids that start with this are the bridge's own upstream (`mcp-tether:<n>` handshakes and pings,
@@ -44,7 +44,7 @@ export class IdMap {
       if (!id.startsWith(RESERVED_ID_PREFIX)) return undefined;
       return { id, raw: rawToken(request) ?? JSON.stringify(id), key: `s${id}` };
     }
-    const text = textOf(request);
+    const text = keptText(request);
     if (text === undefined ? Number.isFinite(id) : numberIdRoundTrips(id, text)) return undefined;
     const raw = rawToken(request) ?? JSON.stringify(id);
     return { id, raw, key: `n${raw}` };
@@ -87,21 +87,21 @@ export class IdMap {
 /** `message` (a request or an answer) with its id replaced by `id`, written as `token`. */
 export function withId<T extends object>(message: T, id: RequestId | null, token: string): T {
   const copy = { ...message, id } as T;
-  const text = textOf(message) ?? JSON.stringify(message);
+  const text = keptText(message) ?? JSON.stringify(message);
   const span = idSpan(text);
-  return span ? withText(copy, splice(text, span, token)) : copy;
+  return span ? keepText(copy, splice(text, span, token)) : copy;
 }
 
 /** The id's token in the text the request arrived as. */
 function rawToken(request: object): string | undefined {
-  const text = textOf(request);
+  const text = keptText(request);
   if (text === undefined) return undefined;
   const span = idSpan(text);
   return span ? text.slice(span.start, span.end) : undefined;
 }
 
 function rawRequestIdToken(message: object): string | undefined {
-  const text = textOf(message);
+  const text = keptText(message);
   const params = text === undefined ? undefined : memberSpan(text, 'params');
   const span = params ? memberSpan(text!, 'requestId', params.start) : undefined;
   return span ? text!.slice(span.start, span.end) : undefined;

@@ -56,4 +56,10 @@ export interface ConnectionOptions {
    * (auth/Authorizer.ts) on top when OAuth is on; Node's fetch when absent.
    */
   fetch?: FetchLike;
+  /**
+   * Headers derived from each message, added to its POST (Streamable HTTP): Mcp-Method / Mcp-Name
+   * for a dual-era server in the legacy era (see modern/requestHeaders.ts). Absent for every other
+   * server, so the hot path does nothing more.
+   */
+  messageHeaders?: (message: JSONRPCMessage) => Record<string, string> | undefined;
 }

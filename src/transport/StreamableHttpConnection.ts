@@ -48,6 +48,7 @@ export class StreamableHttpConnection implements Connection {
   readonly #url: URL;
   readonly #fetch: NonNullable<ConnectionOptions['fetch']>;
   readonly #extraHeaders: Record<string, string>;
+  readonly #messageHeaders: ConnectionOptions['messageHeaders'];
   readonly #abort = new AbortController();
   readonly #sends = new SendTracker();
   /** Cancels the body readings under way (every open stream), for close(). */
@@ -69,6 +70,7 @@ export class StreamableHttpConnection implements Connection {
     this.#url = opts.url;
     this.#fetch = opts.fetch ?? ((input, init) => fetch(input, init));
     this.#extraHeaders = opts.headers;
+    this.#messageHeaders = opts.messageHeaders;
     // Every request under way listens on this one signal until it is done: as many listeners as
     // concurrent calls, which is no leak, and Node's warning past 10 would reach stderr.
     setMaxListeners(0, this.#abort.signal);
@@ -121,6 +123,7 @@ export class StreamableHttpConnection implements Connection {
 
   async #post(message: JSONRPCMessage): Promise<void> {
     const headers = this.#headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' });
+    if (this.#messageHeaders) Object.assign(headers, this.#messageHeaders(message));
     // The message's own text when it has one: forwarded verbatim, never serialized again.
     const response = await this.#request('POST', headers, wireText(message));
     const sessionId = response.headers.get('mcp-session-id');

@@ -1,17 +1,26 @@
 import type { Logger } from '../log/Logger.js';
 import { isRequest, type JSONRPCMessage, type JSONRPCRequest, type RequestId } from '../protocol/jsonrpc.js';
 import type { ConnectionOptions } from '../transport/Connection.js';
-import { asUpstreamError, type UpstreamError } from '../transport/UpstreamError.js';
-import type { ProbeVerdict } from '../modern/classifyProbe.js';
+import { asUpstreamError, UpstreamError } from '../transport/UpstreamError.js';
+import type { SignIns } from '../modern/boundExceptSignIn.js';
 import { LegacyForModern } from '../modern/LegacyForModern.js';
+import { MODERN_PROTOCOL_VERSION } from '../modern/MetaKeys.js';
 import { ModernUpstream } from '../modern/ModernUpstream.js';
-import { probeEra } from '../modern/probeEra.js';
 import { envelopeOf, type Envelope } from '../modern/stampMeta.js';
+import { eraCacheKey, type EraCache, type KnownEra } from './EraCache.js';
+import { runEraProbe, type EraProbeOutcome } from './EraProbe.js';
+import { EraRedeploy } from './EraRedeploy.js';
+import { describeVerdict, isModernRefusal, unsupported } from './eraVerdicts.js';
 import type { Upstream } from './Upstream.js';
 import type { UpstreamSession } from './UpstreamSession.js';
 
 export type ProtocolMode = 'auto' | 'legacy' | 'modern';
-type Era = 'legacy' | 'modern';
+type Era = KnownEra;
+
+export interface LegacyExtras {
+  /** The server is dual-era: its legacy era gets Mcp-Method / Mcp-Name too (streamable-http, "Standard Request Headers"). */
+  modernAware?: boolean;
+}
 
 export interface EraSwitchOptions extends ConnectionOptions {
   protocol: ProtocolMode;
@@ -19,15 +28,23 @@ export interface EraSwitchOptions extends ConnectionOptions {
   /** How long a legacy call parked for a modern desktop's input (MRTR) waits for its retry. */
   inputTimeoutMs?: number;
   /** A new legacy-era session owner; `onReconnectFailed` lets this switch notice a redeploy. */
-  createLegacy(onReconnectFailed: (error: UpstreamError) => void): UpstreamSession;
+  createLegacy(onReconnectFailed: (error: UpstreamError) => void, extras: LegacyExtras): UpstreamSession;
+  /** The era of each server across restarts; without it every start probes. */
+  cache?: EraCache;
+  /** Sign-ins under way, which the probe's time bound leaves out (auth/Authorizer.ts). */
+  signIns?: SignIns;
 }
 
 /**
  * Picks the protocol era on both sides and the upstream that joins them, then stays out of the
- * way: the desktop's era from its first message (initialize, or a request carrying modern
- * `_meta`), the remote's from a probe per the spec (or --protocol), cached for the process. When
- * the remote changes era across a redeploy, the current upstream notices it as a lost session
- * and this switch moves what waits to a new upstream of the other era; the desktop sees nothing.
+ * way. The desktop's era comes from its first message (initialize, or a request carrying modern
+ * `_meta`); the remote's from --protocol, the era cache, or the spec's probe (basic/versioning,
+ * "Backward Compatibility"): a dual-era client tries a modern request first and falls back to
+ * `initialize` on any answer that does not identify a modern server. The desktop's first message
+ * waits meanwhile and goes to the upstream chosen, never lost. A cached era that proves wrong
+ * (the legacy server refuses initialize as only a modern one does; the modern one answers like a
+ * legacy one) is forgotten and the server probed again. When the remote changes era across a
+ * redeploy later, EraRedeploy moves what waits to an upstream of the other era.
  */
 export class EraSwitch implements Upstream {
   onmessage?: (message: JSONRPCMessage) => void;
@@ -35,25 +52,42 @@ export class EraSwitch implements Upstream {
 
   readonly #opts: EraSwitchOptions;
   readonly #log: Logger;
+  readonly #key: string;
+  readonly #redeploy: EraRedeploy;
   #active: Upstream | undefined;
   /** Set while an upstream is being chosen or replaced: sends wait for it, in order. */
   #pending: Promise<Upstream> | undefined;
   #desktop: Era | undefined;
   #initialize: JSONRPCRequest | undefined;
   #envelope: Envelope = { clientCapabilities: {} };
-  #reprobing = false;
-  /** A message already delivered while choosing (a legacy desktop's initialize). */
+  /** A message already delivered while choosing (the desktop's initialize or server/discover). */
   #consumed: JSONRPCMessage | undefined;
+  /** Set while a legacy era taken without a verdict (remembered, or the probe gave none) is unconfirmed. */
+  #unconfirmed = false;
+  #recheck: Promise<Upstream> | undefined;
+  /** Probes the stray sessions of which are still being ended. */
+  readonly #cleanups = new Set<Promise<void>>();
   #closed = false;
-  #switches = 0;
 
   constructor(opts: EraSwitchOptions) {
     this.#opts = opts;
     this.#log = opts.log;
+    this.#key = eraCacheKey(opts.url);
+    this.#redeploy = new EraRedeploy({
+      log: opts.log,
+      probe: () => this.#probe(),
+      create: (era, discover) => this.#create(era, discover),
+      current: () => this.#active!,
+      setPending: (pending) => (this.#pending = pending),
+      adopt: (upstream) => (this.#active = upstream),
+      replayInitialize: () => (this.#desktop === 'legacy' ? this.#initialize : undefined),
+      fail: (id, error) => this.onrequestfailed?.(id, error),
+      remember: (era) => this.#remember(era),
+    });
   }
 
   stats(): Record<string, number> {
-    return { ...(this.#active?.stats?.() ?? {}), eraSwitches: this.#switches };
+    return { ...(this.#active?.stats?.() ?? {}), eraSwitches: this.#redeploy.switches };
   }
 
   async send(message: JSONRPCMessage): Promise<void> {
@@ -69,7 +103,8 @@ export class EraSwitch implements Upstream {
       this.#consumed = undefined;
       return;
     }
-    return upstream.send(message);
+    if (!this.#unconfirmed) return upstream.send(message);
+    return this.#sendUnconfirmed(upstream, message);
   }
 
   reached(id: RequestId): boolean {
@@ -79,8 +114,10 @@ export class EraSwitch implements Upstream {
   async close(): Promise<void> {
     this.#closed = true;
     const upstream = this.#active ?? (await this.#pending?.catch(() => undefined));
-    await upstream?.close();
+    await Promise.all([upstream?.close(), ...this.#cleanups, this.#opts.cache?.settled()]);
   }
+
+  // ── choosing ────────────────────────────────────────────────────────────────────────────
 
   async #choose(first: JSONRPCMessage): Promise<Upstream> {
     const request = isRequest(first) ? first : undefined;
@@ -90,50 +127,109 @@ export class EraSwitch implements Upstream {
       this.#initialize = request;
       const p = (request.params ?? {}) as Record<string, unknown>;
       this.#envelope = { clientInfo: p.clientInfo, clientCapabilities: (p.capabilities as Record<string, unknown> | undefined) ?? {} };
-      if (this.#opts.protocol === 'auto') return this.#chooseForLegacyDesktop(request);
     } else if (envelope) {
       this.#envelope = envelope;
     }
-    let verdict: ProbeVerdict | undefined;
-    if (this.#opts.protocol === 'auto') verdict = await this.#probe();
-    const remote: Era = this.#opts.protocol === 'modern' || verdict?.era === 'modern' || verdict?.era === 'modern-unsupported' ? 'modern' : 'legacy';
-    if (verdict?.era === 'modern-unsupported') this.#log.error(`the server speaks only protocol versions ${verdict.supported.join(', ')}; mcp-tether speaks 2026-07-28 and the legacy era`);
-    this.#log.debug(`protocol eras: client ${this.#desktop}, server ${remote}${this.#opts.protocol === 'auto' ? ` (probe: ${verdict?.era ?? 'none'})` : ' (--protocol)'}`);
-    return this.#adopt(this.#create(remote, verdict?.era === 'modern' ? verdict.discover : undefined));
+    const mode = this.#opts.protocol;
+    if (mode !== 'auto') {
+      this.#log.debug(`protocol eras: client ${this.#desktop}, server ${mode} (--protocol)`);
+      return this.#adopt(this.#create(mode));
+    }
+    const cached = await this.#opts.cache?.get(this.#key).catch(() => undefined);
+    if (request?.method === 'initialize') {
+      // A cached modern era costs nothing to check: the discover a legacy desktop needs is the probe.
+      return cached === 'legacy' ? this.#legacyInitialize(request, { reprobe: true, cached: true }) : this.#modernFirst(request);
+    }
+    if (cached) {
+      this.#log.debug(`protocol eras: client ${this.#desktop}, server ${cached} (remembered for ${this.#key})`);
+      // Confirmed by the first answer; a modern upstream notices a legacy answer itself (EraRedeploy).
+      this.#unconfirmed = cached === 'legacy';
+      return this.#adopt(this.#create(cached));
+    }
+    // A modern desktop's own server/discover is the probe (its answer is the desktop's too), when
+    // it asks in our revision: in another, a -32022 would be the desktop's to negotiate.
+    const own = this.#desktop === 'modern' && request?.method === 'server/discover' && envelope?.protocolVersion === MODERN_PROTOCOL_VERSION ? request : undefined;
+    const outcome = await this.#probe(own);
+    if (outcome.authFailure) throw this.#cannotConnect(outcome.authFailure);
+    const verdict = outcome.verdict;
+    const remote: Era = verdict.era === 'modern' || verdict.era === 'modern-unsupported' ? 'modern' : 'legacy';
+    this.#log.debug(`protocol eras: client ${this.#desktop}, server ${remote} (probe: ${describeVerdict(verdict)})`);
+    if (verdict.era === 'modern') this.#remember('modern');
+    // A dual-era server spoken to in the legacy era is probed at every start: the probe is what
+    // says it wants the modern request headers too.
+    else if (verdict.era === 'legacy' && verdict.cacheable && !verdict.modernAware) this.#remember('legacy');
+    const upstream = this.#adopt(this.#create(remote, verdict.era === 'modern' ? verdict.discover : undefined, verdict.era === 'legacy' && verdict.modernAware === true));
+    // No verdict (a timeout, a 5xx): a modern refusal of the legacy session's initialize may still say modern.
+    this.#unconfirmed = verdict.era === 'unknown';
+    if (own && remote === 'modern' && outcome.reply) {
+      this.#consumed = own;
+      this.onmessage?.(outcome.reply);
+    }
+    return upstream;
   }
 
   /**
-   * A legacy desktop's initialize goes to the legacy session owner first, so a legacy server (most
-   * of them) costs nothing extra and fails exactly as it always did. Refused with a modern error,
-   * the server is modern-only; accepted, one discover probe (before the desktop gets its answer)
-   * tells a dual-era server, which is then used in the modern era and its legacy session ended.
+   * A legacy desktop's initialize, modern first: the probe (a server/discover with the desktop's
+   * client info and capabilities) is all a modern server needs, since its answer is what the
+   * desktop's initialize is answered from. Anything else falls back to the desktop's initialize
+   * on a legacy session; a server that gave no verdict (timeout, 5xx) may still turn out modern
+   * there, and gets one more probe.
    */
-  async #chooseForLegacyDesktop(initialize: JSONRPCRequest): Promise<Upstream> {
-    const session = this.#create('legacy');
+  async #modernFirst(initialize: JSONRPCRequest): Promise<Upstream> {
+    const { verdict, authFailure } = await this.#probe();
+    if (authFailure) throw this.#cannotConnect(authFailure);
+    if (verdict.era === 'modern') {
+      this.#log.debug(`protocol eras: client legacy, server modern (probe: ${describeVerdict(verdict)})`);
+      this.#remember('modern');
+      return this.#adopt(this.#create('modern', verdict.discover));
+    }
+    if (verdict.era === 'modern-unsupported') throw unsupported(verdict.supported);
+    this.#log.debug(`protocol eras: client legacy, server legacy (probe: ${describeVerdict(verdict)}); sending the client's initialize`);
+    const settled = verdict.era === 'legacy';
+    const modernAware = settled && verdict.modernAware === true;
+    return this.#legacyInitialize(initialize, { reprobe: !settled, cacheable: settled && verdict.cacheable && !modernAware, modernAware });
+  }
+
+  /**
+   * The desktop's initialize on a legacy session, its answer held until the era is settled.
+   * Refused as only a modern server refuses (a modern error), or answered 200 with any JSON-RPC
+   * error (-32601 from a server that does not know initialize): when allowed, forget the cached
+   * era, probe, and go modern if the probe says so; otherwise the desktop gets the answer.
+   */
+  async #legacyInitialize(initialize: JSONRPCRequest, how: { reprobe: boolean; cached?: boolean; cacheable?: boolean; modernAware?: boolean }): Promise<Upstream> {
+    if (how.cached) this.#log.debug(`protocol eras: client legacy, server legacy (remembered for ${this.#key}); no probe`);
+    const session = this.#create('legacy', undefined, how.modernAware);
     let held: JSONRPCMessage | undefined;
     session.onmessage = (m) => {
       if (held === undefined && (m as { id?: unknown }).id === initialize.id) held = m;
       else this.onmessage?.(m);
     };
+    let refusal: UpstreamError | undefined;
     try {
       await session.send(initialize);
     } catch (err) {
-      const error = asUpstreamError(err);
-      const verdict = isModernRefusal(error) ? await this.#probe() : undefined;
-      if (verdict?.era !== 'modern') {
+      refusal = asUpstreamError(err);
+      if (!how.reprobe || !isModernRefusal(refusal)) {
         await session.close();
-        throw error;
+        throw refusal;
       }
-      await session.close();
-      this.#log.debug('protocol eras: client legacy, server modern-only (initialize refused with a modern error)');
-      return this.#adopt(this.#create('modern', verdict.discover));
     }
-    const accepted = (held as { result?: unknown } | undefined)?.result !== undefined;
-    const verdict = accepted ? await this.#probe() : undefined;
-    if (verdict?.era === 'modern') {
-      this.#log.debug('protocol eras: client legacy, server dual-era; using the modern era');
-      await session.close();
-      return this.#adopt(this.#create('modern', verdict.discover));
+    const refusedInBody = held !== undefined && 'error' in held && (held as { result?: unknown }).result === undefined;
+    if (refusal || (refusedInBody && how.reprobe)) {
+      if (how.cached) void this.#opts.cache?.forget(this.#key);
+      const { verdict } = await this.#probe();
+      if (verdict.era === 'modern') {
+        this.#log.debug(`protocol eras: client legacy, server modern (initialize ${refusal ? 'refused with a modern error' : 'answered with an error'}; probe: modern)`);
+        await session.close();
+        this.#remember('modern');
+        return this.#adopt(this.#create('modern', verdict.discover));
+      }
+      if (refusal) {
+        await session.close();
+        throw verdict.era === 'modern-unsupported' ? unsupported(verdict.supported) : refusal;
+      }
+    } else if (held && !refusedInBody && (how.cacheable || how.cached)) {
+      this.#remember('legacy');
     }
     session.onmessage = (m) => this.onmessage?.(m);
     if (held) this.onmessage?.(held);
@@ -142,123 +238,86 @@ export class EraSwitch implements Upstream {
     return this.#adopt(session);
   }
 
+  /**
+   * A modern desktop's requests on a legacy era remembered from an earlier start: refused with a
+   * modern error, the memory was wrong; the server is probed (once, for every request that met
+   * the refusal) and each request sent again where it belongs. The first answer confirms it.
+   */
+  async #sendUnconfirmed(upstream: Upstream, message: JSONRPCMessage): Promise<void> {
+    try {
+      await upstream.send(message);
+      this.#unconfirmed = false;
+    } catch (err) {
+      const error = asUpstreamError(err);
+      if (!isModernRefusal(error) || !isRequest(message)) throw error;
+      this.#recheck ??= this.#recheckRemembered(upstream, error);
+      const next = await this.#recheck;
+      return next.send(message);
+    }
+  }
+
+  async #recheckRemembered(upstream: Upstream, error: UpstreamError): Promise<Upstream> {
+    void this.#opts.cache?.forget(this.#key);
+    const { verdict } = await this.#probe();
+    this.#unconfirmed = false;
+    if (verdict.era !== 'modern') throw error;
+    this.#log.debug('protocol eras: the remembered legacy era was wrong (a modern refusal); the server is modern');
+    this.#remember('modern');
+    await upstream.close();
+    return this.#adopt(this.#create('modern', verdict.discover));
+  }
+
+  #cannotConnect(error: UpstreamError): UpstreamError {
+    this.#log.error(`cannot connect to ${this.#opts.url.href}: ${error.detail}`);
+    return error;
+  }
+
   #adopt(upstream: Upstream): Upstream {
     this.#active = upstream;
     this.#pending = undefined;
     return upstream;
   }
 
-  /** The spec's probe; an unreachable server gets no verdict, and the legacy owner reports it as it always has. */
-  async #probe(): Promise<ProbeVerdict | undefined> {
-    try {
-      return await probeEra({ url: this.#opts.url, headers: this.#opts.headers, fetch: this.#opts.fetch, envelope: this.#envelope });
-    } catch (err) {
-      this.#log.debug(`era probe failed (${asUpstreamError(err).detail}); trying the legacy era`);
-      return undefined;
-    }
+  /** The spec's probe, with the desktop's envelope; the stray session it may leave is ended meanwhile. */
+  async #probe(own?: JSONRPCRequest): Promise<EraProbeOutcome> {
+    const outcome = await runEraProbe({ url: this.#opts.url, headers: this.#opts.headers, fetch: this.#opts.fetch, envelope: this.#envelope, request: own, signIns: this.#opts.signIns });
+    const cleanup = outcome.cleanup.finally(() => this.#cleanups.delete(cleanup));
+    this.#cleanups.add(cleanup);
+    if (outcome.verdict.era === 'unknown') this.#log.debug(`era probe: no verdict (${outcome.verdict.detail}); trying the legacy era`);
+    return outcome;
   }
 
-  #create(remote: Era, discover?: Record<string, unknown>): Upstream {
-    let upstream: Upstream;
-    if (remote === 'modern') {
-      upstream = new ModernUpstream({
-        url: this.#opts.url,
-        headers: this.#opts.headers,
-        fetch: this.#opts.fetch,
-        log: this.#log,
-        desktop: this.#desktop ?? 'legacy',
-        discover,
-        onLegacyAnswer: (request) => void this.#eraChanged('legacy', [request]),
-      });
-    } else {
-      const session = this.#opts.createLegacy((error) => this.#onLegacyTrouble(error));
-      upstream = this.#desktop === 'modern' ? new LegacyForModern(session, this.#log, { inputTimeoutMs: this.#opts.inputTimeoutMs }) : session;
-    }
+  #remember(era: Era): void {
+    if (this.#opts.protocol === 'auto' && !this.#closed) void this.#opts.cache?.set(this.#key, era);
+  }
+
+  #create(remote: Era, discover?: Record<string, unknown>, modernAware = false): Upstream {
+    const upstream =
+      remote === 'modern'
+        ? new ModernUpstream({
+            url: this.#opts.url,
+            headers: this.#opts.headers,
+            fetch: this.#opts.fetch,
+            log: this.#log,
+            desktop: this.#desktop ?? 'legacy',
+            discover,
+            signIns: this.#opts.signIns,
+            onLegacyAnswer: (request) => void this.#redeploy.eraChanged('legacy', [request], this.#closed),
+          })
+        : this.#legacyFor(this.#opts.createLegacy((error) => this.#onLegacyTrouble(error), { modernAware }));
     upstream.onmessage = (m) => this.onmessage?.(m);
     upstream.onrequestfailed = (id, error) => this.onrequestfailed?.(id, error);
     return upstream;
   }
 
+  /** A legacy session as the desktop needs it: as it is, or made to look modern. */
+  #legacyFor(session: UpstreamSession): Upstream {
+    return this.#desktop === 'modern' ? new LegacyForModern(session, this.#log, { inputTimeoutMs: this.#opts.inputTimeoutMs }) : session;
+  }
+
   /** A legacy reconnection failed: a server that refuses initialize with a modern error became modern. */
   #onLegacyTrouble(error: UpstreamError): void {
-    if (this.#opts.protocol !== 'auto' || this.#reprobing || this.#closed || !isModernRefusal(error)) return;
-    void this.#eraChanged('modern', []);
+    if (this.#opts.protocol !== 'auto' || this.#closed || !isModernRefusal(error)) return;
+    void this.#redeploy.eraChanged('modern', [], this.#closed);
   }
-
-  /**
-   * The remote may speak `era` now. Confirmed by a new probe, the current upstream hands over what
-   * waits (never processed, or safe to repeat), a new one is made for the other era (a legacy
-   * desktop's initialize replayed into it, its answer kept), and the waiting requests go there.
-   */
-  async #eraChanged(era: Era, refused: JSONRPCRequest[]): Promise<void> {
-    if (this.#reprobing || this.#closed) {
-      for (const r of refused) this.#failRefused(r);
-      return;
-    }
-    this.#reprobing = true;
-    const old = this.#active!;
-    let resolveSwitch!: (u: Upstream) => void;
-    const switching = new Promise<Upstream>((resolve) => (resolveSwitch = resolve));
-    this.#pending = switching;
-    try {
-      const verdict = await this.#probe();
-      const now: Era | undefined = verdict?.era === 'modern' ? 'modern' : verdict?.era === 'legacy' ? 'legacy' : undefined;
-      if (now !== era) {
-        // Not what it looked like (or no verdict): the current upstream keeps trying.
-        for (const r of refused) this.#failRefused(r);
-        resolveSwitch(old);
-        this.#pending = undefined;
-        return;
-      }
-      const waiting = [...refused];
-      if (old instanceof ModernUpstream) waiting.push(...old.takeWaiting());
-      else if (old instanceof LegacyForModern || 'handOver' in old) waiting.push(...(await handOver(old)));
-      this.#log.info(`the server now speaks the ${era} protocol era (redeployed); continuing there with ${waiting.length} waiting request${waiting.length === 1 ? '' : 's'}`);
-      this.#switches += 1;
-      const next = this.#create(era, verdict?.era === 'modern' ? verdict.discover : undefined);
-      this.#active = next;
-      if (this.#desktop === 'legacy' && this.#initialize) await this.#replayInitialize(next);
-      resolveSwitch(next);
-      this.#pending = undefined;
-      for (const r of waiting) next.send(r).catch((err: unknown) => this.onrequestfailed?.(r.id, asUpstreamError(err)));
-    } catch (err) {
-      this.#log.warn(`could not switch protocol era: ${asUpstreamError(err).detail}`);
-      resolveSwitch(this.#active ?? old);
-      this.#pending = undefined;
-    } finally {
-      this.#reprobing = false;
-    }
-  }
-
-  /** The desktop's own initialize, on the new upstream; its answer stays here (the desktop has one). */
-  async #replayInitialize(next: Upstream): Promise<void> {
-    const id = `mcp-tether-reinit-${this.#switches}`;
-    const forward = next.onmessage;
-    await new Promise<void>((resolve, reject) => {
-      next.onmessage = (m) => {
-        if ((m as { id?: unknown }).id === id) {
-          next.onmessage = forward;
-          resolve();
-          return;
-        }
-        forward?.(m);
-      };
-      next.send({ ...this.#initialize!, id }).catch(reject);
-    });
-    if (!(next instanceof ModernUpstream)) await next.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-  }
-
-  #failRefused(request: JSONRPCRequest): void {
-    this.onrequestfailed?.(request.id, asUpstreamError(new Error(`the server refused ${request.method} (it looks redeployed in another protocol era, but a new probe did not confirm it)`)));
-  }
-}
-
-/** An error whose HTTP answer carried a modern-only JSON-RPC error (see classifyFailure). */
-function isModernRefusal(error: UpstreamError): boolean {
-  return error.reason === 'era-changed' || error.modernError === true;
-}
-
-async function handOver(upstream: Upstream): Promise<JSONRPCRequest[]> {
-  const owner = upstream as { handOver?: () => Promise<JSONRPCRequest[]> };
-  return owner.handOver ? owner.handOver() : [];
 }

@@ -275,6 +275,7 @@ export class UpstreamSession implements Upstream {
         url: this.#opts.url,
         headers: this.#opts.headers,
         fetch: this.#opts.fetch,
+        messageHeaders: this.#opts.messageHeaders,
         mode: this.#mode,
         log: this.#log,
         signal: abort.signal,

@@ -56,13 +56,15 @@ describe.each(['modern', 'dual'] as const)('legacy desktop × %s-era server', (p
     expect((await d.client.readResource({ uri: 'test://static' })).contents[0]).toMatchObject({ text: 'static content' });
     expect((await d.client.getPrompt({ name: 'greet', arguments: { name: 'Ann' } })).messages[0]!.content).toMatchObject({ text: 'Hello, Ann!' });
     await d.client.ping();
-    // After the one initialize tried first (refused by a modern-only server; a dual-era one's
-    // session is ended), every request was a stamped modern one; ping was answered by the bridge.
+    // Modern first (basic/versioning): the probe's server/discover answered the desktop's
+    // initialize, which never reached the server; every request was a stamped modern one, and
+    // ping was answered by the bridge.
     const calls = s.record.requests.filter((r: any) => r.method === 'tools/call');
     expect(calls[0].meta['io.modelcontextprotocol/protocolVersion']).toBe('2026-07-28');
     expect(calls[0].meta['io.modelcontextprotocol/clientInfo']).toMatchObject({ name: 'tether-test-client' });
     expect(calls[0].headers).toMatchObject({ 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'echo' });
-    expect(s.record.requests.filter((r: any) => r.method === 'initialize')).toHaveLength(1);
+    expect(s.record.requests.filter((r: any) => r.method === 'initialize')).toHaveLength(0);
+    expect(s.record.requests.filter((r: any) => r.method === 'server/discover')).toHaveLength(1);
     expect(s.record.requests.some((r: any) => r.method === 'ping')).toBe(false);
   });
 

@@ -95,7 +95,9 @@ describe('misbehaving servers', () => {
       res.writeHead(req.method === 'DELETE' ? 200 : 405).end();
     });
     cleanup.push(() => server.close());
-    const bridge = spawnRaw([server.url('/mcp'), '--transport', 'http', '--request-timeout', '1']);
+    // --protocol legacy: the legacy handshake itself meets the server (the era probe's own stray
+    // session is eraNegotiation.test.ts's).
+    const bridge = spawnRaw([server.url('/mcp'), '--transport', 'http', '--request-timeout', '1', '--protocol', 'legacy']);
     cleanup.push(async () => {
       bridge.kill();
       await bridge.exit;

@@ -87,7 +87,8 @@ describe('startup failures', () => {
     // Both transports got the same answer: its advice is said once.
     expect(error.message).toMatch(/\(legacy SSE got the same answer\)/);
     expect(error.message.match(/did you mean/g)).toHaveLength(1);
-    expect(server.requests.map((r) => r.method)).toEqual(['POST', 'GET']);
+    // The era probe (a modern POST, modern first per the spec), the initialize POST, the legacy SSE GET.
+    expect(server.requests.map((r) => r.method)).toEqual(['POST', 'POST', 'GET']);
   });
 
   it('a server that never answers: initialize times out with -32001 at --request-timeout', async () => {

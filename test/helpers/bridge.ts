@@ -1,11 +1,29 @@
 // Spawns the built CLI exactly as a desktop app does, and drives it with the SDK Client over stdio.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/mcp-tether.js', import.meta.url));
+
+/**
+ * Each bridge a test starts gets a tether home of its own (MCP_TETHER_HOME), unless the test
+ * passes one: what a bridge remembers (the era of each server, sign-ins) never leaks from one
+ * test into another, nor into the home of whoever runs the tests. All are removed at exit.
+ */
+let homes: string | undefined;
+export function freshHome(): string {
+  if (!homes) {
+    homes = mkdtempSync(join(tmpdir(), 'tether-test-homes-'));
+    const dir = homes;
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return mkdtempSync(join(homes, 'home-'));
+}
 
 export interface BridgedClient {
   client: Client;
@@ -27,7 +45,7 @@ export async function connectThroughBridge(
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [BIN, url, ...args],
-    env: { ...(process.env as Record<string, string>), ...opts.env },
+    env: { ...(process.env as Record<string, string>), MCP_TETHER_HOME: freshHome(), ...opts.env },
     stderr: 'pipe',
     // The SDK's stdio reader caps at 10 MB by default; a desktop that wants 50 MB results sets more.
     maxBufferSize: 256 * 1024 * 1024,
@@ -64,7 +82,7 @@ export interface RawBridge {
 
 /** Spawns the CLI with raw stdio, for bad input, exit codes and byte-exact stdout checks. */
 export function spawnRaw(args: string[], env: Record<string, string> = {}): RawBridge {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, MCP_TETHER_HOME: freshHome(), ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   const lines: unknown[] = [];
   const rawLines: string[] = [];
   const waiters: Array<{ pred: (m: any) => boolean; resolve: (m: unknown) => void }> = [];

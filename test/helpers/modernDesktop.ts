@@ -1,7 +1,7 @@
 // A 2026-07-28 desktop: the v2 SDK Client, negotiating the modern era over stdio with the built CLI.
 import { Client as ModernClient } from '@modelcontextprotocol/client';
 import { StdioClientTransport as ModernStdio } from '@modelcontextprotocol/client/stdio';
-import { BIN } from './bridge.js';
+import { BIN, freshHome } from './bridge.js';
 
 export interface ModernDesktop {
   client: ModernClient;
@@ -26,7 +26,7 @@ export async function startModernDesktop(url: string, opts: ModernDesktopOptions
     command: process.execPath,
     args: [BIN, url, ...(opts.args ?? [])],
     stderr: 'pipe',
-    ...(opts.env ? { env: { ...(process.env as Record<string, string>), ...opts.env } } : {}),
+    env: { ...(process.env as Record<string, string>), MCP_TETHER_HOME: freshHome(), ...opts.env },
   });
   transport.stderr?.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
   const client = new ModernClient({ name: 'modern-desktop', version: '1.0.0' }, { capabilities: (opts.capabilities ?? { elicitation: {}, sampling: {} }) as never, versionNegotiation: { mode: 'auto' } });

@@ -17,7 +17,8 @@ describe('classifyProbe', () => {
     expect(classifyProbe({ status: 200, message: { id: 1, result: { supportedVersions: ['2027-01-01'] } } })).toEqual({ era: 'modern-unsupported', supported: ['2027-01-01'] });
   });
   it('recognized modern errors mean modern, not a fallback', () => {
-    expect(classifyProbe({ status: 400, message: { id: 1, error: { code: -32022, data: { supported: [V] } } } }).era).toBe('modern');
+    // -32022 that lists the version sent: the probe is sent once more (see EraProbe).
+    expect(classifyProbe({ status: 400, message: { id: 1, error: { code: -32022, data: { supported: [V] } } } }).era).toBe('retry');
     expect(classifyProbe({ status: 400, message: { id: 1, error: { code: -32020, message: 'Header mismatch' } } }).era).toBe('modern');
     expect(classifyProbe({ status: 400, message: { id: 1, error: { code: -32022, data: { supported: ['2027-01-01'] } } } }).era).toBe('modern-unsupported');
   });
