@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { JSONRPCMessage } from '../protocol/jsonrpc.js';
 import { wireText } from '../protocol/wireText.js';
 import { JSONRPCMessageSchema } from '../sdk/lightTypes.js';
@@ -52,6 +53,9 @@ export class SseConnection implements Connection {
     this.#fetch = opts.fetch ?? ((input, init) => fetch(input, init));
     this.#extraHeaders = opts.headers;
     this.#startTimeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+    // Every POST under way listens on this one signal until it is done: as many listeners as
+    // concurrent calls, which is no leak, and Node's warning past 10 would reach stderr.
+    setMaxListeners(0, this.#abort.signal);
   }
 
   get sessionId(): string | undefined {
