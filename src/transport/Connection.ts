@@ -28,6 +28,13 @@ export interface Connection {
   start(): Promise<void>;
   /** Delivers one message; rejects with an UpstreamError when it could not be delivered. */
   send(message: JSONRPCMessage): Promise<void>;
+  /**
+   * Nobody waits for the answer to `message` (a request sent earlier) any more: it timed out or
+   * was cancelled. Its HTTP exchange is ended at once (the POST, its answer stream, resumptions
+   * of it), and its send() resolves if still under way. Where answers come on a shared stream
+   * (legacy SSE) there is nothing of its own to end. Unknown messages are ignored.
+   */
+  abandon(message: JSONRPCMessage): void;
   /** The negotiated protocol version, sent as MCP-Protocol-Version from now on. */
   setProtocolVersion(version: string): void;
   /** The remote session id, where the transport has one. */

@@ -96,6 +96,9 @@ export class SseConnection implements Connection {
     }
   }
 
+  /** Answers come on the shared stream, and the POST is over once accepted: nothing of its own to end. */
+  abandon(_message: JSONRPCMessage): void {}
+
   setProtocolVersion(version: string): void {
     this.#protocolVersion = version;
   }

@@ -27,6 +27,25 @@ const RESUME_LIMIT = 10;
 const STREAM_GATE_MS = 1000;
 
 /**
+ * One request's HTTP exchange: its POST, the stream carrying its answer, resumptions of that
+ * stream. Its own abort ends all of them when the request is abandoned (timed out, cancelled).
+ */
+interface Exchange {
+  readonly abort: AbortController;
+  abandoned: boolean;
+  /** Its answer comes on a stream, which ends the exchange (readStream), not the POST. */
+  streaming: boolean;
+}
+
+/** A stream being read: the GET stream (no `answers`) or the one carrying a request's answer. */
+interface StreamState {
+  answers?: JSONRPCMessage;
+  exchange?: Exchange;
+  lastEventId?: string;
+  resumes: number;
+}
+
+/**
  * Streamable HTTP (2025-03-26 and later): POSTs answered with JSON or an SSE stream, the optional
  * GET stream for server messages, Last-Event-ID resumption, the session id, DELETE at the end.
  *
@@ -52,6 +71,8 @@ export class StreamableHttpConnection implements Connection {
   readonly #sends = new SendTracker();
   /** Cancels the body readings under way (every open stream), for close(). */
   readonly #readings = new Set<(reason?: Error) => void>();
+  /** The exchanges of requests whose answers are still to come, by request. */
+  readonly #exchanges = new Map<JSONRPCMessage, Exchange>();
   #sessionId: string | undefined;
   #protocolVersion: string | undefined;
   #closed = false;
@@ -84,11 +105,18 @@ export class StreamableHttpConnection implements Connection {
     if (this.#streamGate) await this.#streamGate;
     const hadSession = this.#sessionId !== undefined;
     const opensStream = !('id' in message) && (message as { method?: unknown }).method === 'notifications/initialized';
-    const sending = this.#post(message);
+    // A request gets an abort of its own (abandon()); anything else is over once sent.
+    const exchange = isRequest(message) ? { abort: new AbortController(), abandoned: false, streaming: false } : undefined;
+    if (exchange) this.#exchanges.set(message, exchange);
+    const sending = this.#post(message, exchange);
     if (opensStream) this.#holdUntilStreamAnswers(sending);
     try {
       await this.#sends.track(sending);
+      if (exchange && !exchange.streaming) this.#finish(message, exchange);
     } catch (err) {
+      if (exchange) this.#finish(message, exchange);
+      // Nobody waits for its outcome any more: the abort it failed of is ours.
+      if (exchange?.abandoned) return;
       if (err instanceof UpstreamError) throw err;
       throw new UpstreamError(classifyFailure(HttpFailure.factsOf(err, hadSession)), { cause: err });
     }
@@ -97,6 +125,21 @@ export class StreamableHttpConnection implements Connection {
 
   setProtocolVersion(version: string): void {
     this.#protocolVersion = version;
+  }
+
+  /** The exchange is over: forgotten, unless the request was sent again meanwhile (a replay). */
+  #finish(message: JSONRPCMessage, exchange: Exchange | undefined): void {
+    if (this.#exchanges.get(message) === exchange) this.#exchanges.delete(message);
+  }
+
+  abandon(message: JSONRPCMessage): void {
+    const exchange = this.#exchanges.get(message);
+    if (!exchange) return;
+    this.#exchanges.delete(message);
+    exchange.abandoned = true;
+    // Ends the POST, or the answer body it is reading (nodeFetch keeps the signal on the body),
+    // or a resumption under way; a resumption not started yet sees `abandoned`.
+    exchange.abort.abort(new DOMException('the request was abandoned', 'AbortError'));
   }
 
   async close(opts: CloseOptions = {}): Promise<void> {
@@ -114,15 +157,18 @@ export class StreamableHttpConnection implements Connection {
     }
     for (const cancel of this.#readings) cancel(new Error('connection closed'));
     this.#readings.clear();
-    this.#abort.abort(new DOMException('connection closed', 'AbortError'));
+    const closed = new DOMException('connection closed', 'AbortError');
+    for (const exchange of this.#exchanges.values()) exchange.abort.abort(closed);
+    this.#exchanges.clear();
+    this.#abort.abort(closed);
   }
 
   // ── POST ──────────────────────────────────────────────────────────────────────────────────
 
-  async #post(message: JSONRPCMessage): Promise<void> {
+  async #post(message: JSONRPCMessage, exchange: Exchange | undefined): Promise<void> {
     const headers = this.#headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' });
     // The message's own text when it has one: forwarded verbatim, never serialized again.
-    const response = await this.#request('POST', headers, wireText(message));
+    const response = await this.#request('POST', headers, wireText(message), exchange?.abort.signal);
     const sessionId = response.headers.get('mcp-session-id');
     if (sessionId) this.#sessionId = sessionId;
     if (!response.ok) throw await HttpFailure.of(response, 'POST');
@@ -133,7 +179,8 @@ export class StreamableHttpConnection implements Connection {
     const type = mediaType(response.headers.get('content-type'));
     if (type === 'text/event-stream') {
       // The answer comes on the stream; send() is done once the server has taken the request.
-      this.#readStream(response, { answers: message, resumes: 0 });
+      if (exchange) exchange.streaming = true;
+      this.#readStream(response, { answers: message, exchange, resumes: 0 });
       return;
     }
     if (type === 'application/json') {
@@ -159,7 +206,7 @@ export class StreamableHttpConnection implements Connection {
    * answer stream that ends without its answer is reported through `onstreamend`, and resumed
    * with Last-Event-ID when the server gave event ids.
    */
-  #readStream(response: AnyResponse, stream: { answers?: JSONRPCMessage; lastEventId?: string; resumes: number }): void {
+  #readStream(response: AnyResponse, stream: StreamState): void {
     const wanted = stream.answers && isRequest(stream.answers) ? stream.answers.id : undefined;
     let answered = false;
     let sawId = stream.lastEventId !== undefined;
@@ -181,7 +228,7 @@ export class StreamableHttpConnection implements Connection {
       (chunk) => parser.feed(chunk),
       (error) => {
         this.#readings.delete(cancel);
-        if (this.#closed) return;
+        if (this.#closed || stream.exchange?.abandoned) return;
         if (error !== undefined) this.#report(error);
         if (!stream.answers) {
           this.#getOpen = false;
@@ -191,6 +238,7 @@ export class StreamableHttpConnection implements Connection {
         // A resumed stream's end was reported when the first one ended.
         if (stream.resumes === 0) this.onstreamend?.(stream.answers, { resumable: sawId, error: error !== undefined });
         if (!answered && sawId && stream.resumes < RESUME_LIMIT) this.#resume(stream, 0);
+        else this.#finish(stream.answers, stream.exchange);
       },
     );
     this.#readings.add(cancel);
@@ -207,18 +255,20 @@ export class StreamableHttpConnection implements Connection {
   }
 
   /** Picks up a request's answer stream where it broke off (GET with Last-Event-ID). */
-  #resume(stream: { answers?: JSONRPCMessage; lastEventId?: string; resumes: number }, attempt: number): void {
+  #resume(stream: StreamState, attempt: number): void {
     this.#later(this.#retryDelay(attempt), async () => {
+      if (stream.exchange?.abandoned) return;
       try {
         const headers = this.#headers({ accept: 'text/event-stream', 'last-event-id': stream.lastEventId ?? '' });
-        const response = await this.#request('GET', headers);
+        const response = await this.#request('GET', headers, undefined, stream.exchange?.abort.signal);
         if (!response.ok) throw await HttpFailure.of(response, 'GET');
         stream.resumes += 1;
         this.#readStream(response, stream);
       } catch (err) {
-        if (this.#closed) return;
+        if (this.#closed || stream.exchange?.abandoned) return;
         this.#report(err);
         if (attempt + 1 < RESUME_ATTEMPTS) this.#resume(stream, attempt + 1);
+        else if (stream.answers) this.#finish(stream.answers, stream.exchange);
       }
     });
   }
@@ -314,9 +364,9 @@ export class StreamableHttpConnection implements Connection {
     return headers;
   }
 
-  /** One HTTP request to the server's URL (redirects: see fetchWithinOrigin). */
-  #request(method: string, headers: Record<string, string>, body?: string): Promise<AnyResponse> {
-    return fetchWithinOrigin(this.#fetch, this.#url, { method, headers, body, signal: this.#abort.signal });
+  /** One HTTP request to the server's URL (redirects: see fetchWithinOrigin); a request's exchange has its own signal. */
+  #request(method: string, headers: Record<string, string>, body?: string, signal: AbortSignal = this.#abort.signal): Promise<AnyResponse> {
+    return fetchWithinOrigin(this.#fetch, this.#url, { method, headers, body, signal });
   }
 
   #report(err: unknown): void {

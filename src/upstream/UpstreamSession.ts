@@ -163,7 +163,7 @@ export class UpstreamSession implements Upstream {
       return this.#deliver(message);
     }
     if (isNotification(message)) {
-      if (message.method === 'notifications/cancelled' && !this.#inflight.admitCancel(message, this.#generation)) return;
+      if (message.method === 'notifications/cancelled' && !this.#cancel(message)) return;
       if (this.#state === 'idle') return;
       return this.#deliver(message);
     }
@@ -325,8 +325,23 @@ export class UpstreamSession implements Upstream {
         // First: a lost session is given up before the message is queued for the next one.
         this.#startRecovery(error, connection);
       }
+      // Cancelled or timed out meanwhile: nobody waits for it any more.
+      if (entry && this.#inflight.get(entry.request.id) !== entry) return;
       this.#inflight.settleFailedSend(verdict, message, entry, error);
     }
+  }
+
+  /**
+   * The desktop (or the router, at a deadline) cancels a request: whether to pass that on is the
+   * table's call. A request already sent has its HTTP exchange ended here too, so an answer
+   * nobody waits for does not hold a socket, nor keep streaming into the bridge.
+   */
+  #cancel(message: JSONRPCNotification): boolean {
+    const id = (message.params as { requestId?: RequestId } | undefined)?.requestId;
+    const entry = id === undefined ? undefined : this.#inflight.get(id);
+    const forward = this.#inflight.admitCancel(message, this.#generation);
+    if (entry && entry.state !== 'queued' && entry.generation === this.#generation) this.#connection?.abandon(entry.request);
+    return forward;
   }
 
   #enqueue(message: JSONRPCMessage, front = false): void {

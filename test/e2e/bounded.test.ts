@@ -1,6 +1,8 @@
 // Resources stay bounded whatever the server or the desktop does: sockets, memory, listeners.
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectThroughBridge, toolText } from '../helpers/bridge.js';
+import type { ServerResponse } from 'node:http';
+import { connectThroughBridge, initializeLine, spawnRaw, toolText } from '../helpers/bridge.js';
+import { startRawServer } from '../helpers/rawHttpServer.js';
 import { startLegacySseServer } from '../fixtures/servers.mjs';
 
 const cleanup: Array<() => Promise<unknown> | void> = [];
@@ -8,7 +10,95 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
+const INIT_RESULT = { protocolVersion: '2025-11-25', capabilities: { tools: {} }, serverInfo: { name: 'raw', version: '1' } };
+
+/**
+ * A Streamable HTTP server whose tools/call answers are SSE streams that never end (a notification
+ * every few ms, never the answer); `resumable` gives event ids and ends the first stream, so the
+ * bridge resumes it with a GET that again never ends. Counts the answer streams still open.
+ */
+async function endlessServer(opts: { resumable?: boolean } = {}) {
+  const open = new Set<ServerResponse>();
+  const endless = (res: ServerResponse, id?: string) => {
+    open.add(res);
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    let n = 0;
+    const note = () => `${id ? `id: ${id}-${n++}\n` : ''}data: {"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"${'x'.repeat(2000)}"}}\n\n`;
+    const timer = setInterval(() => res.write(note()), 5);
+    res.on('close', () => {
+      clearInterval(timer);
+      open.delete(res);
+    });
+  };
+  const server = await startRawServer((req, res, body) => {
+    if (req.method === 'DELETE') return void res.writeHead(200).end();
+    if (req.method === 'GET') {
+      if (opts.resumable && req.headers['last-event-id']) return endless(res);
+      return void res.writeHead(405).end();
+    }
+    const msg = JSON.parse(body) as { id?: number; method?: string };
+    if (msg.method === 'initialize') return void res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'e1' }).end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: INIT_RESULT }));
+    if (msg.id === undefined) return void res.writeHead(202).end();
+    if (msg.method === 'ping') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: {} }));
+    if (opts.resumable) {
+      // A priming event with an id, then the stream ends without the answer: the bridge resumes it.
+      open.add(res);
+      res.on('close', () => open.delete(res));
+      return void res.writeHead(200, { 'content-type': 'text/event-stream' }).end(`id: ${msg.id}-0\ndata: \n\n`);
+    }
+    endless(res);
+  });
+  cleanup.push(() => server.close());
+  return { server, openStreams: () => open.size };
+}
+
+function rawBridge(url: string, args: string[] = []) {
+  const bridge = spawnRaw([url, '--transport', 'http', '--protocol', 'legacy', '--ping-interval', '0', ...args]);
+  cleanup.push(async () => {
+    bridge.kill();
+    await bridge.exit;
+  });
+  return bridge;
+}
+
+async function initialized(bridge: ReturnType<typeof spawnRaw>) {
+  bridge.write(initializeLine(0));
+  await bridge.next((m) => m.id === 0);
+  bridge.write(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+}
+
+const callLine = (id: number) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'endless', arguments: {} } });
+
 describe('bounded resources', () => {
+  it('requests that timed out release their endless answer streams at once', async () => {
+    const { server, openStreams } = await endlessServer();
+    const bridge = rawBridge(server.url(), ['--request-timeout', '1']);
+    await initialized(bridge);
+    for (let id = 1; id <= 20; id++) bridge.write(callLine(id));
+    await expect.poll(openStreams, { timeout: 5000 }).toBe(20);
+    for (let id = 1; id <= 20; id++) expect((await bridge.next((m) => m.id === id)).error.code).toBe(-32001);
+    await expect.poll(openStreams, { timeout: 2000 }).toBe(0);
+    // The session lives on, and none of the notifications ended up anywhere but stdout.
+    bridge.write(JSON.stringify({ jsonrpc: '2.0', id: 99, method: 'ping' }));
+    expect((await bridge.next((m) => m.id === 99)).error).toBeUndefined();
+    expect(bridge.stderr()).not.toMatch(/reconnect|internal error/);
+  });
+
+  it('a request the desktop cancels releases its answer stream, and its resumption too', async () => {
+    for (const resumable of [false, true]) {
+      const { server, openStreams } = await endlessServer({ resumable });
+      const bridge = rawBridge(server.url(), ['--request-timeout', '30']);
+      await initialized(bridge);
+      bridge.write(callLine(1));
+      // Not resumable: the POST's own stream; resumable: the POST's stream ended, the GET resuming it is open.
+      await expect.poll(() => server.requests.filter((r) => r.method === (resumable ? 'GET' : 'POST') && (!resumable || r.headers['last-event-id'])).length, { timeout: 5000 }).toBeGreaterThan(resumable ? 0 : 2);
+      await expect.poll(openStreams, { timeout: 5000 }).toBe(1);
+      bridge.write(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1 } }));
+      await expect.poll(openStreams, { timeout: 2000 }).toBe(0);
+      expect(server.requests.filter((r) => r.body.includes('notifications/cancelled'))).toHaveLength(1);
+    }
+  });
+
   it('legacy SSE: 40 concurrent calls print no MaxListenersExceededWarning, even with --silent', async () => {
     const s = await startLegacySseServer();
     cleanup.push(() => s.close());
