@@ -7,6 +7,7 @@ import { Router } from './router/Router.js';
 import type { ToolFilter } from './router/ToolFilter.js';
 import { Downstream } from './stdio/Downstream.js';
 import { createHttpFetch, type HttpFetch, type HttpOptions } from './transport/httpFetch.js';
+import { messageLimit } from './transport/messageLimit.js';
 import type { TransportMode } from './transport/openConnection.js';
 import { EraSwitch, type ProtocolMode } from './upstream/EraSwitch.js';
 import type { Upstream } from './upstream/Upstream.js';
@@ -74,6 +75,7 @@ export class Bridge {
         url: config.url,
         headers: config.headers,
         fetch,
+        maxMessageBytes: messageLimit(process.env),
         toolFilter: config.toolFilter,
         mode: config.transport,
         log: this.log,

@@ -1,5 +1,5 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage } from '../protocol/jsonrpc.js';
+import type { JSONRPCMessage, RequestId } from '../protocol/jsonrpc.js';
 import type { UpstreamError } from './UpstreamError.js';
 
 export type TransportKind = 'http' | 'sse';
@@ -19,6 +19,11 @@ export interface Connection {
   onmessage?: (message: JSONRPCMessage) => void;
   /** A failure that no send() reported: a dropped stream, a failed reconnect. Already classified. */
   onfailure?: (error: UpstreamError) => void;
+  /**
+   * The answer to the request `id` came but cannot be delivered (it is over the size limit): that
+   * request fails with `error`, and the connection goes on.
+   */
+  onrequestfailed?: (id: RequestId, error: UpstreamError) => void;
   /**
    * The stream that was to carry the answer to `message` ended (Streamable HTTP SSE answers). The
    * answer may have come on it already; if not, it will not come on this stream.
@@ -63,4 +68,6 @@ export interface ConnectionOptions {
    * (auth/Authorizer.ts) on top when OAuth is on; Node's fetch when absent.
    */
   fetch?: FetchLike;
+  /** The largest message taken from or sent to the server, in bytes (messageLimit.ts; 256 MiB). */
+  maxMessageBytes?: number;
 }

@@ -2,6 +2,10 @@ import type { FailureFacts } from './classifyFailure.js';
 import { discardBody } from './discardBody.js';
 import { factsFromError } from './factsFromError.js';
 import type { AnyResponse } from './NodeResponse.js';
+import { readText } from './readBody.js';
+
+/** Enough of an error body to quote and classify; the rest is not read. */
+const ERROR_BODY_BYTES = 64 * 1024;
 
 /**
  * A failure of an HTTP exchange that already carries its facts (status and body), so nobody has
@@ -21,7 +25,7 @@ export class HttpFailure extends Error {
       discardBody(response);
       body = `Redirect to ${redactedTarget(location, response.url)} not followed`;
     } else {
-      body = await response.text().catch(() => '');
+      body = await readText(response, { maxBytes: ERROR_BODY_BYTES, truncate: true }).catch(() => '');
     }
     return new HttpFailure({ status: response.status, body, message: `${method} answered HTTP ${response.status}: ${body}` });
   }

@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import type { JSONRPCMessage } from '../protocol/jsonrpc.js';
+import type { JSONRPCMessage, RequestId } from '../protocol/jsonrpc.js';
 import { wireText } from '../protocol/wireText.js';
 import { JSONRPCMessageSchema } from '../sdk/lightTypes.js';
 import { classifyFailure } from './classifyFailure.js';
@@ -7,10 +7,12 @@ import type { CloseOptions, Connection, ConnectionOptions } from './Connection.j
 import { discardBody } from './discardBody.js';
 import { fetchWithinOrigin } from './fetchWithinOrigin.js';
 import { HttpFailure } from './HttpFailure.js';
+import { idOfOversized } from './idOfOversized.js';
 import { mediaType } from './mediaType.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './messageLimit.js';
 import { readBody } from './readBody.js';
 import { SendTracker } from './SendTracker.js';
-import { SseParser, type SseEvent } from './SseParser.js';
+import { SseParser, type OversizedEvent, type SseEvent } from './SseParser.js';
 import { UpstreamError } from './UpstreamError.js';
 
 /** How long to wait for the `endpoint` event after opening the stream. */
@@ -35,11 +37,13 @@ export class SseConnection implements Connection {
   readonly kind = 'sse' as const;
   onmessage?: (message: JSONRPCMessage) => void;
   onfailure?: (error: UpstreamError) => void;
+  onrequestfailed?: (id: RequestId, error: UpstreamError) => void;
 
   readonly #url: URL;
   readonly #fetch: NonNullable<ConnectionOptions['fetch']>;
   readonly #extraHeaders: Record<string, string>;
   readonly #startTimeoutMs: number;
+  readonly #maxMessageBytes: number;
   readonly #abort = new AbortController();
   readonly #sends = new SendTracker();
   #endpoint: URL | undefined;
@@ -53,6 +57,7 @@ export class SseConnection implements Connection {
     this.#fetch = opts.fetch ?? ((input, init) => fetch(input, init));
     this.#extraHeaders = opts.headers;
     this.#startTimeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+    this.#maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     // Every POST under way listens on this one signal until it is done: as many listeners as
     // concurrent calls, which is no leak, and Node's warning past 10 would reach stderr.
     setMaxListeners(0, this.#abort.signal);
@@ -144,7 +149,7 @@ export class SseConnection implements Connection {
       }
       const message = this.#messageOf(event);
       if (message) this.onmessage?.(message);
-    });
+    }, undefined, { maxEventBytes: this.#maxMessageBytes, onOversized: (event) => this.#oversized(event) });
     this.#cancelStream = readBody(
       response,
       (chunk) => parser.feed(chunk),
@@ -173,6 +178,18 @@ export class SseConnection implements Connection {
       throw new HttpFailure({ malformed: true, message: `the SSE stream named an endpoint on another origin (${endpoint.origin}), which is refused` });
     }
     return endpoint;
+  }
+
+  /** An event over the limit: the request it answers fails, if its id shows; else it is reported. */
+  #oversized(event: OversizedEvent): void {
+    if (this.#closed) return;
+    const id = idOfOversized(event.head, event.tail);
+    if (id !== undefined) {
+      this.onrequestfailed?.(id, new UpstreamError(classifyFailure({ oversizedLimit: this.#maxMessageBytes, hadSession: true })));
+      return;
+    }
+    const error = new HttpFailure({ malformed: true, message: `a message of ${event.bytes} bytes, over the ${this.#maxMessageBytes}-byte limit, was dropped` });
+    this.onfailure?.(new UpstreamError(classifyFailure(HttpFailure.factsOf(error, true)), { cause: error }));
   }
 
   #messageOf(event: SseEvent): JSONRPCMessage | undefined {

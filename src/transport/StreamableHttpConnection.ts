@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { JSONRPCMessage } from '../protocol/jsonrpc.js';
-import { isReply, isRequest } from '../protocol/jsonrpc.js';
+import { isReply, isRequest, type RequestId } from '../protocol/jsonrpc.js';
 import { wireText } from '../protocol/wireText.js';
 import { JSONRPCMessageSchema } from '../sdk/lightTypes.js';
 import { classifyFailure } from './classifyFailure.js';
@@ -8,11 +8,13 @@ import type { CloseOptions, Connection, ConnectionOptions } from './Connection.j
 import { discardBody } from './discardBody.js';
 import { fetchWithinOrigin } from './fetchWithinOrigin.js';
 import { HttpFailure } from './HttpFailure.js';
+import { idOfOversized } from './idOfOversized.js';
 import { mediaType } from './mediaType.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './messageLimit.js';
 import type { AnyResponse } from './NodeResponse.js';
-import { readBody } from './readBody.js';
+import { BodyTooLarge, readBody, readText } from './readBody.js';
 import { SendTracker } from './SendTracker.js';
-import { SseParser, type SseEvent } from './SseParser.js';
+import { SseParser, type OversizedEvent, type SseEvent } from './SseParser.js';
 import { UpstreamError } from './UpstreamError.js';
 
 /** Reopening a dropped stream: the first retry soon, then slower, never slower than the cap. */
@@ -63,10 +65,12 @@ export class StreamableHttpConnection implements Connection {
   onmessage?: (message: JSONRPCMessage) => void;
   onfailure?: (error: UpstreamError) => void;
   onstreamend?: (message: JSONRPCMessage, end: { resumable: boolean; error: boolean }) => void;
+  onrequestfailed?: (id: RequestId, error: UpstreamError) => void;
 
   readonly #url: URL;
   readonly #fetch: NonNullable<ConnectionOptions['fetch']>;
   readonly #extraHeaders: Record<string, string>;
+  readonly #maxMessageBytes: number;
   readonly #abort = new AbortController();
   readonly #sends = new SendTracker();
   /** Cancels the body readings under way (every open stream), for close(). */
@@ -90,6 +94,7 @@ export class StreamableHttpConnection implements Connection {
     this.#url = opts.url;
     this.#fetch = opts.fetch ?? ((input, init) => fetch(input, init));
     this.#extraHeaders = opts.headers;
+    this.#maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     // Every request under way listens on this one signal until it is done: as many listeners as
     // concurrent calls, which is no leak, and Node's warning past 10 would reach stderr.
     setMaxListeners(0, this.#abort.signal);
@@ -184,7 +189,13 @@ export class StreamableHttpConnection implements Connection {
       return;
     }
     if (type === 'application/json') {
-      const text = await response.text();
+      let text: string;
+      try {
+        text = await readText(response, { maxBytes: this.#maxMessageBytes });
+      } catch (err) {
+        if (err instanceof BodyTooLarge) throw new HttpFailure({ oversizedLimit: err.limit, message: err.message });
+        throw err;
+      }
       let messages: JSONRPCMessage[];
       try {
         messages = text.trimStart().startsWith('[') ? (JSON.parse(text) as unknown[]).map((m) => JSONRPCMessageSchema.parse(m)) : [JSONRPCMessageSchema.parseText(text)];
@@ -222,10 +233,21 @@ export class StreamableHttpConnection implements Connection {
         this.onmessage?.(message);
       },
       (ms) => (this.#serverRetryMs = ms),
+      { maxEventBytes: this.#maxMessageBytes, onOversized: (event) => this.#oversized(event) },
     );
     const cancel = readBody(
       response,
-      (chunk) => parser.feed(chunk),
+      (chunk) => {
+        parser.feed(chunk);
+        // On a request's own stream, an event over the limit is taken for its answer: the
+        // request fails now, and the rest is not read.
+        if (wanted !== undefined && !answered && parser.overflowing && stream.exchange && !stream.exchange.abandoned) {
+          answered = true;
+          this.#failOversized(wanted);
+          this.abandon(stream.answers!);
+          cancel(new Error('abandoned'));
+        }
+      },
       (error) => {
         this.#readings.delete(cancel);
         if (this.#closed || stream.exchange?.abandoned) return;
@@ -242,6 +264,18 @@ export class StreamableHttpConnection implements Connection {
       },
     );
     this.#readings.add(cancel);
+  }
+
+  /** An event over the limit on a stream not a request's own: its answer fails if its id shows. */
+  #oversized(event: OversizedEvent): void {
+    const id = idOfOversized(event.head, event.tail);
+    if (id !== undefined) return this.#failOversized(id);
+    this.#report(new HttpFailure({ malformed: true, message: `a message of ${event.bytes} bytes, over the ${this.#maxMessageBytes}-byte limit, was dropped` }));
+  }
+
+  #failOversized(id: RequestId): void {
+    const facts = { oversizedLimit: this.#maxMessageBytes, hadSession: this.#sessionId !== undefined };
+    this.onrequestfailed?.(id, new UpstreamError(classifyFailure(facts)));
   }
 
   #messageOf(event: SseEvent): JSONRPCMessage | undefined {

@@ -16,6 +16,8 @@ export interface FailureFacts {
   syscall?: string;
   /** The server answered, but with something that is not MCP (wrong content type, bad JSON). */
   malformed?: boolean;
+  /** The server's answer was over the message size limit (messageLimit.ts), in bytes; it was not read. */
+  oversizedLimit?: number;
 }
 
 // Texts real servers put in 400 answers for a session they do not know (DESIGN.md §1): TS SDK ≤1.30
@@ -41,6 +43,14 @@ const TLS_CODE = /^(CERT_|ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CE
  */
 export function classifyFailure(f: FailureFacts): Failure {
   const text = f.message ?? f.body ?? 'unknown error';
+  if (f.oversizedLimit !== undefined) {
+    return {
+      kind: 'protocol',
+      reason: 'too-large',
+      mayHaveReachedServer: true,
+      detail: `the server's answer is larger than the ${sizeText(f.oversizedLimit)} limit for one message; it was dropped unread (the session goes on)`,
+    };
+  }
   if (f.malformed) {
     return { kind: 'protocol', reason: 'malformed', mayHaveReachedServer: true, detail: `the server's answer is not valid MCP (${text})` };
   }
@@ -163,6 +173,13 @@ export function isUninitializedSessionError(error: unknown): boolean {
   if (!error || typeof error !== 'object') return false;
   const { code, message } = error as { code?: unknown; message?: unknown };
   return code === -32602 && typeof message === 'string' && /before initialization|not initialized/i.test(message);
+}
+
+/** A byte count for people, in MiB, KiB or bytes. */
+export function sizeText(bytes: number): string {
+  const round = (n: number) => Math.round(n * 10) / 10;
+  if (bytes >= 1024 * 1024) return `${round(bytes / 1024 / 1024)} MiB`;
+  return bytes >= 1024 ? `${round(bytes / 1024)} KiB` : `${bytes} bytes`;
 }
 
 function summarizeBody(body: string): string {

@@ -267,12 +267,14 @@ export class UpstreamSession implements Upstream {
         url: this.#opts.url,
         headers: this.#opts.headers,
         fetch: this.#opts.fetch,
+        maxMessageBytes: this.#opts.maxMessageBytes,
         mode: this.#mode,
         log: this.#log,
         signal: abort.signal,
         onmessage: (m, from) => this.#onServerMessage(m, from),
         onfailure: (e, from) => this.#onConnectionFailure(e, from),
         onstreamend: (m, end, from) => this.#onStreamEnd(m, end, from),
+        onrequestfailed: (id, e, from) => this.#onRequestFailed(id, e, from),
       },
       request,
     );
@@ -408,6 +410,15 @@ export class UpstreamSession implements Upstream {
       },
       end.resumable ? RESUMABLE_STREAM_GRACE_MS : STREAM_END_GRACE_MS,
     ).unref();
+  }
+
+  /** The server's answer to `id` came, but cannot be delivered (over the size limit). */
+  #onRequestFailed(id: RequestId, error: UpstreamError, from: Connection): void {
+    if (this.#own.settle(id, error)) return;
+    const entry = this.#inflight.get(id);
+    if (!entry || from !== this.#connection) return;
+    this.#servedSinceRecovery = true;
+    this.#inflight.fail(id, error);
   }
 
   #onConnectionFailure(error: UpstreamError, from: Connection): void {

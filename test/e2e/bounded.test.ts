@@ -67,6 +67,26 @@ async function initialized(bridge: ReturnType<typeof spawnRaw>) {
   bridge.write(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
 }
 
+/** A legacy HTTP+SSE server, raw: every request's answer comes on the one stream, via `answer`. */
+async function rawLegacyServer(answer: (msg: { id?: number; method?: string }) => string | undefined) {
+  let stream: ServerResponse | undefined;
+  const server = await startRawServer((req, res, body) => {
+    if (req.method === 'GET') {
+      stream = res;
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      return void res.write('event: endpoint\ndata: /messages?session_id=1\n\n');
+    }
+    res.writeHead(202).end();
+    const msg = JSON.parse(body) as { id?: number; method?: string };
+    if (msg.method === 'initialize') return void stream?.write(`data: ${JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: INIT_RESULT })}\n\n`);
+    if (msg.id === undefined) return;
+    const text = answer(msg);
+    if (text !== undefined) stream?.write(`data: ${text}\n\n`);
+  });
+  cleanup.push(() => server.close());
+  return server;
+}
+
 const callLine = (id: number) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'endless', arguments: {} } });
 
 describe('bounded resources', () => {
@@ -96,6 +116,45 @@ describe('bounded resources', () => {
       bridge.write(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1 } }));
       await expect.poll(openStreams, { timeout: 2000 }).toBe(0);
       expect(server.requests.filter((r) => r.body.includes('notifications/cancelled'))).toHaveLength(1);
+    }
+  });
+
+  it('an answer over the message size limit fails that request, once, and the session goes on (SSE answer, JSON body, legacy stream)', async () => {
+    const limit = { MCP_TETHER_MAX_MESSAGE_BYTES: String(64 * 1024) };
+    const big = 'b'.repeat(1024 * 1024);
+    // The TypeScript SDK's order: the result first, the id last.
+    const reply = (id: number | undefined, text: string) => JSON.stringify({ result: { content: [{ type: 'text', text }] }, jsonrpc: '2.0', id });
+    const streamable = await startRawServer((req, res, body) => {
+      if (req.method !== 'POST') return void res.writeHead(req.method === 'DELETE' ? 200 : 405).end();
+      const msg = JSON.parse(body) as { id?: number; method?: string; params?: { name?: string } };
+      if (msg.method === 'initialize') return void res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'b1' }).end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: INIT_RESULT }));
+      if (msg.id === undefined) return void res.writeHead(202).end();
+      const text = msg.params?.name === 'big' ? big : 'small';
+      if (msg.id % 2 === 0) return void res.writeHead(200, { 'content-type': 'application/json' }).end(reply(msg.id, text));
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).end(`data: ${reply(msg.id, text)}\n\n`);
+    });
+    cleanup.push(() => streamable.close());
+    const legacy = await rawLegacyServer((msg) => reply(msg.id, (msg as { params?: { name?: string } }).params?.name === 'big' ? big : 'small'));
+    for (const [url, transport] of [[streamable.url(), 'http'], [legacy.url('/sse'), 'sse']] as const) {
+      const bridge = spawnRaw([url, '--transport', transport, '--protocol', 'legacy', '--ping-interval', '0', '--request-timeout', '10'], limit);
+      cleanup.push(async () => {
+        bridge.kill();
+        await bridge.exit;
+      });
+      await initialized(bridge);
+      const call = (id: number, name: string) => bridge.write(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {} } }));
+      call(1, 'big'); // Streamable HTTP: an SSE answer
+      call(2, 'big'); // a JSON body
+      call(3, 'small');
+      for (const id of [1, 2]) {
+        const answer = await bridge.next((m) => m.id === id);
+        expect(answer.error).toMatchObject({ code: -32000, data: { kind: 'protocol', reason: 'too-large' } });
+        expect(answer.error.message).toMatch(/larger than the 64 KiB limit/);
+      }
+      expect((await bridge.next((m) => m.id === 3)).result.content[0].text).toBe('small');
+      await new Promise((r) => setTimeout(r, 200));
+      expect(bridge.lines.filter((m: any) => m.id === 1 || m.id === 2)).toHaveLength(2);
+      expect(bridge.stderr()).not.toMatch(/internal error|RangeError|reconnect|session lost/);
     }
   });
 
