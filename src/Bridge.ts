@@ -6,6 +6,7 @@ import { Tracer } from './log/Tracer.js';
 import { Router } from './router/Router.js';
 import type { ToolFilter } from './router/ToolFilter.js';
 import { Downstream } from './stdio/Downstream.js';
+import { FlowGate } from './transport/FlowGate.js';
 import { createHttpFetch, type HttpFetch, type HttpOptions } from './transport/httpFetch.js';
 import { messageLimit } from './transport/messageLimit.js';
 import type { TransportMode } from './transport/openConnection.js';
@@ -70,12 +71,15 @@ export class Bridge {
     // The sign-in wraps the plain fetch: its token requests go through the proxy too.
     const authorizer = config.auth ? createAuthorizer(config.url, config.auth, this.log, { baseFetch: this.#httpFetch }) : undefined;
     const fetch = authorizer?.fetch ?? this.#httpFetch;
+    // Closed while the desktop does not read stdout: the server's answers are not read either.
+    const flow = new FlowGate();
     const createLegacy = (onReconnectFailed?: UpstreamSessionOptions['onReconnectFailed']) =>
       new UpstreamSession({
         url: config.url,
         headers: config.headers,
         fetch,
         maxMessageBytes: messageLimit(process.env),
+        flow,
         toolFilter: config.toolFilter,
         mode: config.transport,
         log: this.log,
@@ -94,6 +98,7 @@ export class Bridge {
       onInvalid: (problem, line) => this.log.warn(`bad input on stdin (${problem}): ${line.length > 120 ? line.slice(0, 120) + '…' : line}`),
       onEnd: () => void this.stop('stdin closed'),
       measureBytes: config.verbose,
+      onPressure: (high) => (high ? flow.pause() : flow.resume()),
     });
     this.#router = new Router({
       desktop: this.#downstream,

@@ -1,5 +1,6 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, RequestId } from '../protocol/jsonrpc.js';
+import type { FlowGate } from './FlowGate.js';
 import type { UpstreamError } from './UpstreamError.js';
 
 export type TransportKind = 'http' | 'sse';
@@ -70,4 +71,6 @@ export interface ConnectionOptions {
   fetch?: FetchLike;
   /** The largest message taken from or sent to the server, in bytes (messageLimit.ts; 256 MiB). */
   maxMessageBytes?: number;
+  /** Closed while the desktop is not reading: answer bodies are then not read either (FlowGate.ts). */
+  flow?: FlowGate;
 }

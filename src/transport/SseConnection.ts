@@ -5,6 +5,7 @@ import { JSONRPCMessageSchema } from '../sdk/lightTypes.js';
 import { classifyFailure } from './classifyFailure.js';
 import type { CloseOptions, Connection, ConnectionOptions } from './Connection.js';
 import { discardBody } from './discardBody.js';
+import type { FlowGate } from './FlowGate.js';
 import { fetchWithinOrigin } from './fetchWithinOrigin.js';
 import { HttpFailure } from './HttpFailure.js';
 import { idOfOversized } from './idOfOversized.js';
@@ -44,6 +45,7 @@ export class SseConnection implements Connection {
   readonly #extraHeaders: Record<string, string>;
   readonly #startTimeoutMs: number;
   readonly #maxMessageBytes: number;
+  readonly #flow: FlowGate | undefined;
   readonly #abort = new AbortController();
   readonly #sends = new SendTracker();
   #endpoint: URL | undefined;
@@ -58,6 +60,7 @@ export class SseConnection implements Connection {
     this.#extraHeaders = opts.headers;
     this.#startTimeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
     this.#maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.#flow = opts.flow;
     // Every POST under way listens on this one signal until it is done: as many listeners as
     // concurrent calls, which is no leak, and Node's warning past 10 would reach stderr.
     setMaxListeners(0, this.#abort.signal);
@@ -163,6 +166,7 @@ export class SseConnection implements Connection {
         }
         this.#reportLost(how);
       },
+      this.#flow,
     );
   }
 

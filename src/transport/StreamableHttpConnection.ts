@@ -6,6 +6,7 @@ import { JSONRPCMessageSchema } from '../sdk/lightTypes.js';
 import { classifyFailure } from './classifyFailure.js';
 import type { CloseOptions, Connection, ConnectionOptions } from './Connection.js';
 import { discardBody } from './discardBody.js';
+import type { FlowGate } from './FlowGate.js';
 import { fetchWithinOrigin } from './fetchWithinOrigin.js';
 import { HttpFailure } from './HttpFailure.js';
 import { idOfOversized } from './idOfOversized.js';
@@ -71,6 +72,7 @@ export class StreamableHttpConnection implements Connection {
   readonly #fetch: NonNullable<ConnectionOptions['fetch']>;
   readonly #extraHeaders: Record<string, string>;
   readonly #maxMessageBytes: number;
+  readonly #flow: FlowGate | undefined;
   readonly #abort = new AbortController();
   readonly #sends = new SendTracker();
   /** Cancels the body readings under way (every open stream), for close(). */
@@ -95,6 +97,7 @@ export class StreamableHttpConnection implements Connection {
     this.#fetch = opts.fetch ?? ((input, init) => fetch(input, init));
     this.#extraHeaders = opts.headers;
     this.#maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.#flow = opts.flow;
     // Every request under way listens on this one signal until it is done: as many listeners as
     // concurrent calls, which is no leak, and Node's warning past 10 would reach stderr.
     setMaxListeners(0, this.#abort.signal);
@@ -191,7 +194,7 @@ export class StreamableHttpConnection implements Connection {
     if (type === 'application/json') {
       let text: string;
       try {
-        text = await readText(response, { maxBytes: this.#maxMessageBytes });
+        text = await readText(response, { maxBytes: this.#maxMessageBytes, flow: this.#flow });
       } catch (err) {
         if (err instanceof BodyTooLarge) throw new HttpFailure({ oversizedLimit: err.limit, message: err.message });
         throw err;
@@ -262,6 +265,7 @@ export class StreamableHttpConnection implements Connection {
         if (!answered && sawId && stream.resumes < RESUME_LIMIT) this.#resume(stream, 0);
         else this.#finish(stream.answers, stream.exchange);
       },
+      this.#flow,
     );
     this.#readings.add(cancel);
   }

@@ -1,13 +1,25 @@
+import type { FlowGate } from './FlowGate.js';
 import { NodeResponse } from './NodeResponse.js';
 
 /**
  * Reads a response body chunk by chunk until it ends: a NodeResponse as the Node stream it is
  * (the fast path), any other Response (undici's, when a proxy is on) through its web stream.
  * `onEnd` is called once: with no argument when the body ended, with the error when it broke or
- * was cancelled. Returns a function that cancels the reading.
+ * was cancelled. Returns a function that cancels the reading. While `flow` is closed (the desktop
+ * is not reading), the body is not read either.
  */
-export function readBody(response: Response | NodeResponse, onChunk: (chunk: Uint8Array) => void, onEnd: (error?: unknown) => void): (reason?: Error) => void {
-  if (response instanceof NodeResponse) return response.read(onChunk, onEnd);
+export function readBody(response: Response | NodeResponse, onChunk: (chunk: Uint8Array) => void, onEnd: (error?: unknown) => void, flow?: FlowGate): (reason?: Error) => void {
+  if (response instanceof NodeResponse) {
+    if (!flow) return response.read(onChunk, onEnd);
+    const incoming = response.incoming;
+    let release = () => undefined as void;
+    const cancel = response.read(onChunk, (error) => {
+      release();
+      onEnd(error);
+    });
+    release = flow.hold(incoming);
+    return cancel;
+  }
   let ended = false;
   const end = (error?: unknown) => {
     if (ended) return;
@@ -23,6 +35,7 @@ export function readBody(response: Response | NodeResponse, onChunk: (chunk: Uin
   void (async () => {
     try {
       for (;;) {
+        if (flow?.paused) await flow.open();
         const { value, done } = await reader.read();
         if (done) break;
         onChunk(value);
@@ -42,6 +55,7 @@ export function readBody(response: Response | NodeResponse, onChunk: (chunk: Uin
 export interface ReadTextOptions {
   maxBytes: number;
   truncate?: boolean;
+  flow?: FlowGate;
 }
 
 /** A body over the limit readText was given; nothing of it is kept. */
@@ -100,6 +114,7 @@ export function readText(response: Response | NodeResponse, opts: ReadTextOption
           reject(error);
         }
       },
+      opts.flow,
     );
     if (done) cancel(new Error('body over the limit'));
   });

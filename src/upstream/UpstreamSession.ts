@@ -268,6 +268,7 @@ export class UpstreamSession implements Upstream {
         headers: this.#opts.headers,
         fetch: this.#opts.fetch,
         maxMessageBytes: this.#opts.maxMessageBytes,
+        flow: this.#opts.flow,
         mode: this.#mode,
         log: this.#log,
         signal: abort.signal,
@@ -569,6 +570,8 @@ export class UpstreamSession implements Upstream {
   async #keepAlivePing(): Promise<void> {
     const connection = this.#connection;
     if (this.#state !== 'ready' || !connection) return;
+    // The desktop is not reading: neither is the bridge, so the answer could not be read (FlowGate).
+    if (this.#opts.flow?.paused) return;
     this.#log.debug('idle: pinging the server');
     try {
       await this.#ping(connection);

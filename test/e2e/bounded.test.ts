@@ -1,5 +1,6 @@
 // Resources stay bounded whatever the server or the desktop does: sockets, memory, listeners.
 import { afterEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { connectThroughBridge, initializeLine, spawnRaw, toolText } from '../helpers/bridge.js';
 import { startRawServer } from '../helpers/rawHttpServer.js';
@@ -118,6 +119,48 @@ describe('bounded resources', () => {
       expect(server.requests.filter((r) => r.body.includes('notifications/cancelled'))).toHaveLength(1);
     }
   });
+
+  it('backpressure: while the desktop does not read stdout, the server is not read; then everything arrives in order', async () => {
+    const TOTAL = 40;
+    const big = 'y'.repeat(1024 * 1024);
+    let sent = 0;
+    const server = await startRawServer((req, res, body) => {
+      if (req.method === 'GET') {
+        // The standalone stream: 40 notifications of 1 MiB, as fast as the bridge takes them.
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        const pump = () => {
+          while (sent < TOTAL) {
+            const ok = res.write(`data: {"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":{"n":${sent++},"big":"${big}"}}}\n\n`);
+            if (!ok) return void res.once('drain', pump);
+          }
+        };
+        return pump();
+      }
+      if (req.method === 'DELETE') return void res.writeHead(200).end();
+      const msg = JSON.parse(body) as { id?: number; method?: string };
+      if (msg.method === 'initialize') return void res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'p1' }).end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: INIT_RESULT }));
+      res.writeHead(202).end();
+    });
+    cleanup.push(() => server.close());
+    const bridge = rawBridge(server.url());
+    bridge.write(initializeLine(0));
+    await bridge.next((m) => m.id === 0);
+    const rssMiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${bridge.child.pid}/status`, 'utf8'))![1]) / 1024;
+    const idle = rssMiB();
+    bridge.child.stdout.pause(); // the desktop stops reading
+    bridge.write(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+    let peak = 0;
+    for (let i = 0; i < 15; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      peak = Math.max(peak, rssMiB());
+    }
+    // Held back at the server, not piled up in the bridge (it read all 40 MB before).
+    expect(sent).toBeLessThan(TOTAL / 2);
+    expect(peak - idle).toBeLessThan(40);
+    bridge.child.stdout.resume();
+    await expect.poll(() => bridge.lines.length, { timeout: 30_000, interval: 200 }).toBe(TOTAL + 1);
+    expect(bridge.lines.slice(1).map((m: any) => m.params.data.n)).toEqual(Array.from({ length: TOTAL }, (_, i) => i));
+  }, 45_000);
 
   it('an answer over the message size limit fails that request, once, and the session goes on (SSE answer, JSON body, legacy stream)', async () => {
     const limit = { MCP_TETHER_MAX_MESSAGE_BYTES: String(64 * 1024) };
