@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import type { JSONRPCMessage, RequestId } from '../protocol/jsonrpc.js';
+import { isRequest, type JSONRPCMessage, type RequestId } from '../protocol/jsonrpc.js';
 import { wireText } from '../protocol/wireText.js';
 import { JSONRPCMessageSchema } from '../sdk/lightTypes.js';
 import { classifyFailure } from './classifyFailure.js';
@@ -121,7 +121,10 @@ export class SseConnection implements Connection {
 
   async #post(endpoint: URL, message: JSONRPCMessage): Promise<void> {
     // The message's own text when it has one: forwarded verbatim, never serialized again.
-    const response = await fetchWithinOrigin(this.#fetch, endpoint, { method: 'POST', headers: this.#headers({ 'content-type': 'application/json' }), body: wireText(message), signal: this.#abort.signal });
+    // Anything but a request takes a connection of the brief pool (nodeFetch.ts): a flood of
+    // answers to the server waits there, and never holds up a tool call.
+    const brief = !isRequest(message);
+    const response = await fetchWithinOrigin(this.#fetch, endpoint, { method: 'POST', headers: this.#headers({ 'content-type': 'application/json' }), body: wireText(message), signal: this.#abort.signal, brief });
     if (!response.ok) throw await HttpFailure.of(response, 'POST');
     discardBody(response);
   }

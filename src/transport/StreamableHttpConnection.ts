@@ -28,6 +28,13 @@ const RESUME_ATTEMPTS = 3;
 const RESUME_LIMIT = 10;
 /** The longest that sends after `notifications/initialized` wait for the GET stream to answer. */
 const STREAM_GATE_MS = 1000;
+/**
+ * How long a request's stream may stay open after its answer came before the bridge closes it.
+ * Servers SHOULD close it after the answer (streamable-http, "Sending Messages to the Server"),
+ * and do so in the same breath; the TS SDK does not for a resumed stream, and each such stream
+ * would hold one of the origin's connections (nodeFetch.ts) for good.
+ */
+const ANSWERED_STREAM_GRACE_MS = 1000;
 
 /**
  * One request's HTTP exchange: its POST, the stream carrying its answer, resumptions of that
@@ -176,7 +183,8 @@ export class StreamableHttpConnection implements Connection {
   async #post(message: JSONRPCMessage, exchange: Exchange | undefined): Promise<void> {
     const headers = this.#headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' });
     // The message's own text when it has one: forwarded verbatim, never serialized again.
-    const response = await this.#request('POST', headers, wireText(message), exchange?.abort.signal);
+    // Anything but a request is answered 202: it takes a connection of the brief pool (nodeFetch).
+    const response = await this.#request('POST', headers, wireText(message), exchange?.abort.signal, !isRequest(message));
     const sessionId = response.headers.get('mcp-session-id');
     if (sessionId) this.#sessionId = sessionId;
     if (!response.ok) throw await HttpFailure.of(response, 'POST');
@@ -223,6 +231,9 @@ export class StreamableHttpConnection implements Connection {
   #readStream(response: AnyResponse, stream: StreamState): void {
     const wanted = stream.answers && isRequest(stream.answers) ? stream.answers.id : undefined;
     let answered = false;
+    /** Closed by us, its answer in hand: nothing about its end is worth reporting. */
+    let finished = false;
+    let closeLater: NodeJS.Timeout | undefined;
     let sawId = stream.lastEventId !== undefined;
     const parser = new SseParser(
       (event) => {
@@ -232,7 +243,13 @@ export class StreamableHttpConnection implements Connection {
         }
         const message = this.#messageOf(event);
         if (!message) return;
-        if (wanted !== undefined && isReply(message) && message.id === wanted) answered = true;
+        if (wanted !== undefined && isReply(message) && message.id === wanted) {
+          answered = true;
+          closeLater ??= setTimeout(() => {
+            finished = true;
+            cancel(new Error('answered'));
+          }, ANSWERED_STREAM_GRACE_MS);
+        }
         this.onmessage?.(message);
       },
       (ms) => (this.#serverRetryMs = ms),
@@ -253,7 +270,9 @@ export class StreamableHttpConnection implements Connection {
       },
       (error) => {
         this.#readings.delete(cancel);
-        if (this.#closed || stream.exchange?.abandoned) return;
+        clearTimeout(closeLater);
+        if (finished && stream.answers) this.#finish(stream.answers, stream.exchange);
+        if (this.#closed || stream.exchange?.abandoned || finished) return;
         if (error !== undefined) this.#report(error);
         if (!stream.answers) {
           this.#getOpen = false;
@@ -403,8 +422,8 @@ export class StreamableHttpConnection implements Connection {
   }
 
   /** One HTTP request to the server's URL (redirects: see fetchWithinOrigin); a request's exchange has its own signal. */
-  #request(method: string, headers: Record<string, string>, body?: string, signal: AbortSignal = this.#abort.signal): Promise<AnyResponse> {
-    return fetchWithinOrigin(this.#fetch, this.#url, { method, headers, body, signal });
+  #request(method: string, headers: Record<string, string>, body?: string, signal: AbortSignal = this.#abort.signal, brief = false): Promise<AnyResponse> {
+    return fetchWithinOrigin(this.#fetch, this.#url, { method, headers, body, signal, brief });
   }
 
   #report(err: unknown): void {

@@ -10,16 +10,31 @@ export interface NodeFetchTimeouts {
   bodyTimeoutMs: number;
 }
 
-export type NodeFetch = ((input: string | URL, init?: RequestInit) => Promise<NodeResponse>) & {
+/**
+ * Connections per server origin. Requests and streams share up to MAX_SOCKETS_PER_ORIGIN; more
+ * wait for one to be free, in order (node:http's agent queue). Messages whose answer is brief (a
+ * 202: notifications, the desktop's answers to the server's requests) have a pool of their own,
+ * so that a flood of them (a server sending 20,000 pings opened 7,884 sockets) waits there and
+ * never holds up a tool call, and so that answers a running tool call waits for (elicitation,
+ * sampling) always get a connection, however many calls hold one.
+ */
+export const MAX_SOCKETS_PER_ORIGIN = 48;
+export const MAX_BRIEF_SOCKETS_PER_ORIGIN = 16;
+
+/** RequestInit, and `brief`: the answer is a 202 or a small body, never a stream (see above). */
+export type NodeFetchInit = RequestInit & { brief?: boolean };
+
+export type NodeFetch = ((input: string | URL, init?: NodeFetchInit) => Promise<NodeResponse>) & {
   /** Closes the kept-alive sockets; requests after this still work (on new sockets). */
   close(): void;
 };
 
 type HttpModule = typeof import('node:http');
-/** node:http or node:https, with the keep-alive agent our requests share. */
+/** node:http or node:https, with the keep-alive agents our requests share (see MAX_SOCKETS_PER_ORIGIN). */
 interface Client {
   mod: HttpModule;
   agent: Agent;
+  brief: Agent;
 }
 
 const MAX_REDIRECTS = 20;
@@ -54,14 +69,14 @@ export function createNodeFetch(timeouts: NodeFetchTimeouts): NodeFetch {
     return (loading[protocol] ??= loadClient(protocol === 'http:' ? 'node:http' : 'node:https').then((client) => (clients[protocol] = client)));
   };
 
-  const nodeFetch = async (input: string | URL, init: RequestInit = {}): Promise<NodeResponse> => {
+  const nodeFetch = async (input: string | URL, init: NodeFetchInit = {}): Promise<NodeResponse> => {
     let url = typeof input === 'string' ? new URL(input) : input;
     let method = (init.method ?? 'GET').toUpperCase();
     let body = await bodyBytes(init.body);
     let headers = plainHeaders(init.headers);
     for (let redirects = 0; ; redirects++) {
       const client = clients[url.protocol] ?? (await clientFor(url));
-      const incoming = await send(client, { url, method, headers, body, signal: init.signal ?? undefined }, timeouts);
+      const incoming = await send(client, { url, method, headers, body, signal: init.signal ?? undefined, brief: init.brief === true }, timeouts);
       const status = incoming.statusCode ?? 0;
       const location = incoming.headers.location;
       if (!isRedirect(status) || location === undefined || init.redirect === 'manual') {
@@ -83,14 +98,17 @@ export function createNodeFetch(timeouts: NodeFetchTimeouts): NodeFetch {
     }
   };
   nodeFetch.close = () => {
-    for (const client of Object.values(clients)) client?.agent.destroy();
+    for (const client of Object.values(clients)) {
+      client?.agent.destroy();
+      client?.brief.destroy();
+    }
   };
   return nodeFetch;
 }
 
 async function loadClient(name: 'node:http' | 'node:https'): Promise<Client> {
   const mod = (await import(name)) as HttpModule;
-  return { mod, agent: new mod.Agent({ keepAlive: true }) };
+  return { mod, agent: new mod.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS_PER_ORIGIN }), brief: new mod.Agent({ keepAlive: true, maxSockets: MAX_BRIEF_SOCKETS_PER_ORIGIN }) };
 }
 
 /**
@@ -113,9 +131,12 @@ interface Outgoing {
   headers: OutgoingHttpHeaders;
   body: Buffer | undefined;
   signal: AbortSignal | undefined;
+  brief: boolean;
 }
 
-function sendNow({ mod, agent }: Client, { url, method, headers, body, signal }: Outgoing, timeouts: NodeFetchTimeouts): Promise<IncomingMessage> {
+function sendNow(client: Client, { url, method, headers, body, signal, brief }: Outgoing, timeouts: NodeFetchTimeouts): Promise<IncomingMessage> {
+  const { mod } = client;
+  const agent = brief ? client.brief : client.agent;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(abortReason(signal));

@@ -1,5 +1,5 @@
 import type { Logger } from '../log/Logger.js';
-import { idLabel, isRequest, type JSONRPCMessage, type JSONRPCNotification, type JSONRPCRequest, type RequestId } from '../protocol/jsonrpc.js';
+import { idLabel, isReply, isRequest, type JSONRPCMessage, type JSONRPCNotification, type JSONRPCRequest, type RequestId } from '../protocol/jsonrpc.js';
 import { UpstreamError } from '../transport/UpstreamError.js';
 import type { ReplayPolicy } from './ReplayPolicy.js';
 
@@ -94,6 +94,7 @@ export class InFlightTable {
     if (this.#queue.length >= max) {
       const error = new UpstreamError({ kind: 'network', reason: 'queue-full', mayHaveReachedServer: false, detail: `${max} messages are already waiting for the server` });
       if (isRequest(message)) this.fail(message.id, error);
+      else this.#opts.log.warn(`dropped ${describe(message)}: ${error.detail}`);
       return;
     }
     if (front) this.#queue.unshift(message);
@@ -211,7 +212,9 @@ export class InFlightTable {
         if (entry) this.answerLost(entry);
         return;
       case 'not-repeated':
-        log.debug(`${describe(message)} may not have reached the server (${error.detail}); not repeated`);
+        // An answer to the server's request is never dropped without a word: the server waits for it.
+        if (isReply(message)) log.warn(`${describe(message)} may not have reached the server (${error.detail}); not sent again`);
+        else log.debug(`${describe(message)} may not have reached the server (${error.detail}); not repeated`);
         return;
     }
   }

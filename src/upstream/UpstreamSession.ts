@@ -171,7 +171,7 @@ export class UpstreamSession implements Upstream {
       const askedBy = this.#serverRequests.get(message.id);
       this.#serverRequests.delete(message.id);
       if (askedBy !== undefined && askedBy !== this.#generation) {
-        this.#log.debug(`dropped the answer to server request #${idLabel(message.id)}: the session that asked is gone`);
+        this.#log.info(`dropped the answer to server request #${idLabel(message.id)}: the session that asked is gone`);
         return;
       }
     }

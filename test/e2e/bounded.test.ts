@@ -5,6 +5,7 @@ import type { ServerResponse } from 'node:http';
 import { connectThroughBridge, initializeLine, spawnRaw, toolText } from '../helpers/bridge.js';
 import { startRawServer } from '../helpers/rawHttpServer.js';
 import { startLegacySseServer } from '../fixtures/servers.mjs';
+import { MAX_BRIEF_SOCKETS_PER_ORIGIN } from '../../src/transport/nodeFetch.js';
 
 const cleanup: Array<() => Promise<unknown> | void> = [];
 afterEach(async () => {
@@ -160,6 +161,45 @@ describe('bounded resources', () => {
     bridge.child.stdout.resume();
     await expect.poll(() => bridge.lines.length, { timeout: 30_000, interval: 200 }).toBe(TOTAL + 1);
     expect(bridge.lines.slice(1).map((m: any) => m.params.data.n)).toEqual(Array.from({ length: TOTAL }, (_, i) => i));
+  }, 45_000);
+
+  it('a flood of 2000 server pings: every answer reaches the server over a bounded pool, and tool calls go on meanwhile', async () => {
+    const PINGS = 2000;
+    const answered = new Set<string>();
+    const server = await startRawServer((req, res, body) => {
+      if (req.method === 'GET') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        for (let i = 0; i < PINGS; i++) res.write(`data: {"jsonrpc":"2.0","id":"p${i}","method":"ping"}\n\n`);
+        return;
+      }
+      if (req.method === 'DELETE') return void res.writeHead(200).end();
+      const msg = JSON.parse(body) as { id?: string | number; method?: string };
+      if (msg.method === 'initialize') return void res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'f1' }).end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: INIT_RESULT }));
+      if (msg.method === undefined && typeof msg.id === 'string') answered.add(msg.id);
+      if (msg.method !== 'tools/call') return void res.writeHead(202).end();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: { content: [{ type: 'text', text: 'ok' }] } }));
+    });
+    cleanup.push(() => server.close());
+    const bridge = rawBridge(server.url(), ['--request-timeout', '30']);
+    // The desktop answers every ping as it comes.
+    bridge.child.stdout.on('data', () => {
+      for (const m of bridge.lines.splice(0) as any[]) {
+        if (m.method === 'ping') bridge.write(JSON.stringify({ jsonrpc: '2.0', id: m.id, result: {} }));
+        else answers.push(m);
+      }
+    });
+    const answers: any[] = [];
+    bridge.write(initializeLine(0));
+    bridge.write(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+    for (let id = 1; id <= 5; id++) {
+      await new Promise((r) => setTimeout(r, 100));
+      bridge.write(callLine(id));
+    }
+    await expect.poll(() => answered.size, { timeout: 30_000, interval: 100 }).toBe(PINGS);
+    await expect.poll(() => answers.filter((m) => m.id >= 1 && m.result?.content[0].text === 'ok').length, { timeout: 10_000 }).toBe(5);
+    // The brief pool, plus the stream and at most the handshake's and the five calls' connections.
+    expect(server.peakConnections()).toBeLessThanOrEqual(MAX_BRIEF_SOCKETS_PER_ORIGIN + 7);
+    expect(bridge.stderr()).not.toMatch(/warn|error/);
   }, 45_000);
 
   it('an answer over the message size limit fails that request, once, and the session goes on (SSE answer, JSON body, legacy stream)', async () => {
