@@ -1,6 +1,5 @@
 import { setMaxListeners } from 'node:events';
 import { isRequest, type JSONRPCMessage, type RequestId } from '../protocol/jsonrpc.js';
-import { wireText } from '../protocol/wireText.js';
 import { JSONRPCMessageSchema } from '../sdk/lightTypes.js';
 import { classifyFailure } from './classifyFailure.js';
 import type { CloseOptions, Connection, ConnectionOptions } from './Connection.js';
@@ -15,6 +14,7 @@ import { readBody } from './readBody.js';
 import { SendTracker } from './SendTracker.js';
 import { SseParser, type OversizedEvent, type SseEvent } from './SseParser.js';
 import { UpstreamError } from './UpstreamError.js';
+import { wireBody } from './wireBody.js';
 
 /** How long to wait for the `endpoint` event after opening the stream. */
 const DEFAULT_START_TIMEOUT_MS = 30_000;
@@ -124,7 +124,7 @@ export class SseConnection implements Connection {
     // Anything but a request takes a connection of the brief pool (nodeFetch.ts): a flood of
     // answers to the server waits there, and never holds up a tool call.
     const brief = !isRequest(message);
-    const response = await fetchWithinOrigin(this.#fetch, endpoint, { method: 'POST', headers: this.#headers({ 'content-type': 'application/json' }), body: wireText(message), signal: this.#abort.signal, brief });
+    const response = await fetchWithinOrigin(this.#fetch, endpoint, { method: 'POST', headers: this.#headers({ 'content-type': 'application/json' }), body: wireBody(message, this.#maxMessageBytes), signal: this.#abort.signal, brief });
     if (!response.ok) throw await HttpFailure.of(response, 'POST');
     discardBody(response);
   }

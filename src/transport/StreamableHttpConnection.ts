@@ -1,7 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { JSONRPCMessage } from '../protocol/jsonrpc.js';
 import { isReply, isRequest, type RequestId } from '../protocol/jsonrpc.js';
-import { wireText } from '../protocol/wireText.js';
 import { JSONRPCMessageSchema } from '../sdk/lightTypes.js';
 import { classifyFailure } from './classifyFailure.js';
 import type { CloseOptions, Connection, ConnectionOptions } from './Connection.js';
@@ -17,6 +16,7 @@ import { BodyTooLarge, readBody, readText } from './readBody.js';
 import { SendTracker } from './SendTracker.js';
 import { SseParser, type OversizedEvent, type SseEvent } from './SseParser.js';
 import { UpstreamError } from './UpstreamError.js';
+import { wireBody } from './wireBody.js';
 
 /** Reopening a dropped stream: the first retry soon, then slower, never slower than the cap. */
 const RETRY_FIRST_MS = 200;
@@ -184,7 +184,7 @@ export class StreamableHttpConnection implements Connection {
     const headers = this.#headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' });
     // The message's own text when it has one: forwarded verbatim, never serialized again.
     // Anything but a request is answered 202: it takes a connection of the brief pool (nodeFetch).
-    const response = await this.#request('POST', headers, wireText(message), exchange?.abort.signal, !isRequest(message));
+    const response = await this.#request('POST', headers, wireBody(message, this.#maxMessageBytes), exchange?.abort.signal, !isRequest(message));
     const sessionId = response.headers.get('mcp-session-id');
     if (sessionId) this.#sessionId = sessionId;
     if (!response.ok) throw await HttpFailure.of(response, 'POST');

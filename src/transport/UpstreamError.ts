@@ -5,8 +5,10 @@
  * - `auth`: the remote wants (other) credentials.
  * - `protocol`: the remote answered, but not in a way that fits MCP → fail this request only.
  * - `fatal`: retrying cannot help (wrong URL, TLS trust, bad configuration).
+ * - `local`: the bridge could not send this message (it cannot be serialized, or is over the
+ *   size limit): that request fails, once; nothing went out, and the session is not at fault.
  */
-export type FailureKind = 'session-lost' | 'network' | 'auth' | 'protocol' | 'fatal';
+export type FailureKind = 'session-lost' | 'network' | 'auth' | 'protocol' | 'fatal' | 'local';
 
 export interface Failure {
   kind: FailureKind;

@@ -18,6 +18,12 @@ export interface FailureFacts {
   malformed?: boolean;
   /** The server's answer was over the message size limit (messageLimit.ts), in bytes; it was not read. */
   oversizedLimit?: number;
+  /**
+   * Nothing went out: the request could not be made here (`serialize`: the message cannot be
+   * turned into JSON, e.g. a stack overflow on a 100k-deep one; `too-large`: over the limit;
+   * `build`: node:http refused to build it). `message` says what.
+   */
+  local?: 'serialize' | 'too-large' | 'build';
 }
 
 // Texts real servers put in 400 answers for a session they do not know (DESIGN.md §1): TS SDK ≤1.30
@@ -35,6 +41,8 @@ const REFUSED_CODES = new Set(['ECONNREFUSED', 'EADDRNOTAVAIL']);
 /** These also happen on a connected socket, after the request went out: "never sent" only if connect failed. */
 const UNREACHABLE_CODES = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT']);
 const CUT_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+/** node:http refusing to build a request (a header value it cannot send): nothing went out. */
+const LOCAL_CODES = new Set(['ERR_INVALID_CHAR', 'ERR_INVALID_HTTP_TOKEN', 'ERR_HTTP_INVALID_HEADER_VALUE', 'ERR_UNESCAPED_CHARACTERS']);
 const TLS_CODE = /^(CERT_|ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|EPROTO$|HOSTNAME_MISMATCH)/;
 
 /**
@@ -43,6 +51,10 @@ const TLS_CODE = /^(CERT_|ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CE
  */
 export function classifyFailure(f: FailureFacts): Failure {
   const text = f.message ?? f.body ?? 'unknown error';
+  if (f.local !== undefined || LOCAL_CODES.has(f.code ?? '')) {
+    const what = f.local === 'too-large' ? text : f.local === 'serialize' ? `it cannot be serialized (${text}): too deeply nested or too large` : `node:http cannot build it (${f.code ?? text})`;
+    return { kind: 'local', reason: f.local ?? 'build', mayHaveReachedServer: false, detail: `this message was not sent: ${what}` };
+  }
   if (f.oversizedLimit !== undefined) {
     return {
       kind: 'protocol',

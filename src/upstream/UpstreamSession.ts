@@ -131,7 +131,7 @@ export class UpstreamSession implements Upstream {
         opts.onReconnectFailed?.(e);
         // Waiting cannot fix these: tell the waiting requests now rather than at their deadline.
         // (A modern-era refusal is a redeploy: the era owner takes the waiting requests over.)
-        if ((e.kind === 'auth' || e.kind === 'fatal' || e.kind === 'protocol') && !e.modernError) this.#inflight.failQueue(e);
+        if ((e.kind === 'auth' || e.kind === 'fatal' || e.kind === 'protocol' || e.kind === 'local') && !e.modernError) this.#inflight.failQueue(e);
       },
     });
   }
