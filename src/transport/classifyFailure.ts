@@ -88,6 +88,16 @@ export function classifyFailure(f: FailureFacts): Failure {
       detail: `TLS error (${code}): ${text}. If the server uses a private CA, point NODE_EXTRA_CA_CERTS at its certificate`,
     };
   }
+  if (code === 'MCP_TETHER_UPLOAD_REFUSED') {
+    // See nodeFetch.ts: a large body cut as it arrived, on a fresh connection. Sending it again
+    // would be refused again, so this request fails, and the session is not at fault.
+    return {
+      kind: 'protocol',
+      reason: 'upload-refused',
+      mayHaveReachedServer: false,
+      detail: `the server refused this request: ${text.replace(/^fetch failed: /, '')}, which is how servers refuse a body over their size limit. It was not sent again`,
+    };
+  }
   if (CUT_CODES.has(code) || /terminated|other side closed|socket hang up|stream disconnected/i.test(text)) {
     return { kind: 'network', reason: 'connection-lost', mayHaveReachedServer: true, detail: `connection to the server was cut (${code || text})` };
   }

@@ -1,6 +1,8 @@
 // Failures are classified by what really happened: a local failure is the request's problem, a
 // refused upload fails once, a stale pooled socket is retried once, a server's id:null error
 // answers the request it was about, and Retry-After is honoured.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initializeLine, spawnRaw } from '../helpers/bridge.js';
 import { startRawServer } from '../helpers/rawHttpServer.js';
@@ -65,7 +67,7 @@ describe('failures classified by what happened', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(modern.lines.filter((m: any) => m.id === 1)).toHaveLength(1);
     expect(posts(server, 'resources/read') + posts(server, 'ping')).toBe(0);
-    expect(modern.stderr()).not.toMatch(/connection problem|reconnect|sent again/);
+    expect(modern.stderr()).not.toMatch(/connection problem|reconnect|will be sent again/);
 
     // A legacy desktop's message over the (lowered) limit: refused before it goes out.
     const legacy = bridgeFor(server.url(), ['--protocol', 'legacy'], { MCP_TETHER_MAX_MESSAGE_BYTES: '65536' });
@@ -76,5 +78,65 @@ describe('failures classified by what happened', () => {
     expect((await legacy.next((m) => m.id === 3)).result).toEqual({ contents: [] });
     expect(posts(server, 'resources/read')).toBe(1);
     expect(legacy.stderr()).not.toMatch(/connection problem|reconnect/);
+  });
+
+  it('a POST written into a kept-alive socket the server had already cut is sent again once, on a fresh connection: it succeeds, run once', async () => {
+    // The server forgets a connection idle for 100 ms (as a middlebox or a redeploy does): the
+    // client hears of it only when it writes, and gets a reset.
+    const idleSince = new WeakMap<Socket, number>();
+    let runs = 0;
+    const server = await legacyServer((msg, res, req) => {
+      const since = idleSince.get(req.socket);
+      if (since !== undefined && Date.now() - since > 100) return void req.socket.resetAndDestroy();
+      res.once('finish', () => idleSince.set(req.socket, Date.now()));
+      if (msg.method === 'tools/call') runs += 1;
+      json(res, { jsonrpc: '2.0', id: msg.id, result: { content: [{ type: 'text', text: `run ${runs}` }] } });
+    });
+    const bridge = bridgeFor(server.url(), ['--protocol', 'legacy']);
+    await initialized(bridge);
+    const call = (id: number) => bridge.write(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'append', arguments: {} } }));
+    call(1);
+    expect((await bridge.next((m) => m.id === 1)).result.content[0].text).toBe('run 1');
+    await new Promise((r) => setTimeout(r, 300));
+    call(2); // on the socket the server no longer has
+    const second = await bridge.next((m) => m.id === 2);
+    expect(second.error).toBeUndefined();
+    expect(second.result.content[0].text).toBe('run 2');
+    expect(runs).toBe(2);
+    expect(bridge.stderr()).not.toMatch(/connection problem|outcome is unknown/);
+  });
+
+  it('a request the server refuses by resetting the connection during its upload fails once, with the reason, and is not sent again', async () => {
+    let uploads = 0;
+    const server: Server = createServer((req, res) => {
+      if (req.method !== 'POST') return void res.writeHead(req.method === 'DELETE' ? 200 : 405).end();
+      if (Number(req.headers['content-length']) > 1_000_000) {
+        uploads += 1;
+        return void req.socket.resetAndDestroy(); // at the headers, as a body limit does
+      }
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c));
+      req.on('end', () => {
+        const msg = JSON.parse(body) as Msg;
+        if (msg.method === 'initialize') return json(res, { jsonrpc: '2.0', id: msg.id, result: INIT_RESULT }, 200, { 'mcp-session-id': 'u1' });
+        if (msg.id === undefined) return void res.writeHead(202).end();
+        json(res, { jsonrpc: '2.0', id: msg.id, result: { contents: [] } });
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanup.push(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
+    const bridge = bridgeFor(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, ['--protocol', 'legacy', '--request-timeout', '20']);
+    await initialized(bridge);
+    // Safe to repeat, so "the connection was cut" would have it sent again and again.
+    bridge.write(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'resources/read', params: { uri: `x://${'q'.repeat(5_000_000)}` } }));
+    const answer = await bridge.next((m) => m.id === 1);
+    expect(answer.error).toMatchObject({ code: -32000, data: { kind: 'protocol', reason: 'upload-refused' } });
+    expect(answer.error.message).toMatch(/refused this request: it cut the connection .* the request \(4.8 MiB\) was being sent/);
+    // Once on the kept-alive socket (which could have been a stale one), once on a fresh one.
+    expect(uploads).toBeLessThanOrEqual(2);
+    bridge.write(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'resources/read', params: { uri: 'x://small' } }));
+    expect((await bridge.next((m) => m.id === 2)).result).toEqual({ contents: [] });
+    expect(uploads).toBeLessThanOrEqual(2);
+    expect(bridge.stderr()).not.toMatch(/connection problem|will be sent again/);
   });
 });
