@@ -1,10 +1,11 @@
 import { setMaxListeners } from 'node:events';
 import type { JSONRPCMessage } from '../protocol/jsonrpc.js';
-import { isReply, isRequest, type RequestId } from '../protocol/jsonrpc.js';
+import { isReply, isRequest, type JSONRPCRequest, type RequestId } from '../protocol/jsonrpc.js';
 import { JSONRPCMessageSchema } from '../sdk/lightTypes.js';
 import { classifyFailure } from './classifyFailure.js';
 import type { CloseOptions, Connection, ConnectionOptions } from './Connection.js';
 import { discardBody } from './discardBody.js';
+import { errorAnswerTo } from './errorAnswerTo.js';
 import type { FlowGate } from './FlowGate.js';
 import { fetchWithinOrigin } from './fetchWithinOrigin.js';
 import { HttpFailure } from './HttpFailure.js';
@@ -185,9 +186,20 @@ export class StreamableHttpConnection implements Connection {
     // The message's own text when it has one: forwarded verbatim, never serialized again.
     // Anything but a request is answered 202: it takes a connection of the brief pool (nodeFetch).
     const response = await this.#request('POST', headers, wireBody(message, this.#maxMessageBytes), exchange?.abort.signal, !isRequest(message));
+    const hadSession = this.#sessionId !== undefined;
     const sessionId = response.headers.get('mcp-session-id');
     if (sessionId) this.#sessionId = sessionId;
-    if (!response.ok) throw await HttpFailure.of(response, 'POST');
+    if (!response.ok) {
+      const failure = await HttpFailure.of(response, 'POST');
+      // A refusal of this request alone, on a live session, with a JSON-RPC error (id null, say):
+      // the server's own error is the answer. A lost session, auth, a modern-era refusal and an
+      // initialize's refusal (the SSE fallback reads it) stay failures.
+      const classified = classifyFailure(HttpFailure.factsOf(failure, hadSession));
+      const answer = isRequest(message) && hadSession && classified.kind === 'protocol' && !classified.modernError ? errorAnswerTo(message, parseJson(failure.facts.body)) : undefined;
+      if (!answer) throw failure;
+      this.onmessage?.(answer);
+      return;
+    }
     if (response.status === 202 || !isRequest(message)) {
       discardBody(response);
       return;
@@ -213,7 +225,8 @@ export class StreamableHttpConnection implements Connection {
       } catch (err) {
         throw new HttpFailure({ malformed: true, message: (err as Error).message });
       }
-      for (const m of messages) this.onmessage?.(m);
+      const answer = messages.length === 1 && isRequest(message) ? errorAnswerTo(message, messages[0]) : undefined;
+      for (const m of messages) this.onmessage?.(answer && m === messages[0] ? answer : m);
       return;
     }
     discardBody(response);
@@ -241,8 +254,10 @@ export class StreamableHttpConnection implements Connection {
           stream.lastEventId = event.id;
           sawId = true;
         }
-        const message = this.#messageOf(event);
+        let message = this.#messageOf(event);
         if (!message) return;
+        // On the request's own stream, an error for no id in particular is the request's answer.
+        if (wanted !== undefined && !answered && isReply(message) && message.id !== wanted) message = errorAnswerTo(stream.answers as JSONRPCRequest, message) ?? message;
         if (wanted !== undefined && isReply(message) && message.id === wanted) {
           answered = true;
           closeLater ??= setTimeout(() => {
@@ -442,5 +457,13 @@ export class StreamableHttpConnection implements Connection {
       if (!this.#closed) fn();
     }, ms);
     this.#timers.add(timer);
+  }
+}
+
+function parseJson(text: string | undefined): unknown {
+  try {
+    return text ? (JSON.parse(text) as unknown) : undefined;
+  } catch {
+    return undefined;
   }
 }

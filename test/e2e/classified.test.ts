@@ -139,4 +139,25 @@ describe('failures classified by what happened', () => {
     expect(uploads).toBeLessThanOrEqual(2);
     expect(bridge.stderr()).not.toMatch(/connection problem|will be sent again/);
   });
+
+  it('a JSON-RPC error with id null as the direct answer to a POST answers that request now (JSON body, HTTP 400, its own SSE stream)', async () => {
+    const invalid = { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Invalid Request: params.arguments must be an object' } };
+    const server = await legacyServer((msg, res) => {
+      const how = (msg.params as { name?: string } | undefined)?.name;
+      if (how === 'json') return json(res, invalid);
+      if (how === 'status') return json(res, invalid, 400);
+      if (how === 'stream') return void res.writeHead(200, { 'content-type': 'text/event-stream' }).end(`data: ${JSON.stringify(invalid)}\n\n`);
+      json(res, { jsonrpc: '2.0', id: msg.id, result: { content: [] } });
+    });
+    const bridge = bridgeFor(server.url(), ['--protocol', 'legacy', '--request-timeout', '5']);
+    await initialized(bridge);
+    const started = performance.now();
+    ['json', 'status', 'stream'].forEach((name, i) => bridge.write(JSON.stringify({ jsonrpc: '2.0', id: i + 1, method: 'tools/call', params: { name, arguments: 7 } })));
+    for (const id of [1, 2, 3]) expect((await bridge.next((m) => m.id === id)).error).toEqual(invalid.error);
+    // Not at the 5 s deadline, and the session was not given up for it.
+    expect(performance.now() - started).toBeLessThan(2500);
+    bridge.write(JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'ok', arguments: {} } }));
+    expect((await bridge.next((m) => m.id === 4)).result).toEqual({ content: [] });
+    expect(posts(server, 'initialize')).toBe(1);
+  });
 });
