@@ -84,6 +84,7 @@ export class Bridge {
         mode: config.transport,
         log: this.log,
         handshakeTimeoutMs: config.requestTimeoutMs,
+        requestTimeoutMs: config.requestTimeoutMs,
         pingIntervalMs: config.pingIntervalMs,
         onReconnectFailed,
       });

@@ -26,6 +26,8 @@ export interface Failure {
   detail: string;
   /** The answer carried an error only a modern-era (2026-07-28) server sends. */
   modernError?: boolean;
+  /** A 429 or 503 said when to try again (Retry-After), in ms from when it answered. */
+  retryAfterMs?: number;
 }
 
 /** An error carrying a classified failure, thrown by the transports' `send` and `start`. */
@@ -36,6 +38,7 @@ export class UpstreamError extends Error implements Failure {
   readonly mayHaveReachedServer: boolean;
   readonly detail: string;
   readonly modernError?: boolean;
+  readonly retryAfterMs?: number;
 
   constructor(failure: Failure, options?: { cause?: unknown }) {
     super(failure.detail, options);
@@ -46,6 +49,7 @@ export class UpstreamError extends Error implements Failure {
     this.mayHaveReachedServer = failure.mayHaveReachedServer;
     this.detail = failure.detail;
     if (failure.modernError) this.modernError = true;
+    if (failure.retryAfterMs !== undefined) this.retryAfterMs = failure.retryAfterMs;
   }
 }
 

@@ -16,6 +16,8 @@ export interface FailureFacts {
   syscall?: string;
   /** The server answered, but with something that is not MCP (wrong content type, bad JSON). */
   malformed?: boolean;
+  /** What the answer's Retry-After asked for, in ms (retryAfterMs.ts). */
+  retryAfterMs?: number;
   /** The server's answer was over the message size limit (messageLimit.ts), in bytes; it was not read. */
   oversizedLimit?: number;
   /**
@@ -66,7 +68,11 @@ export function classifyFailure(f: FailureFacts): Failure {
   if (f.malformed) {
     return { kind: 'protocol', reason: 'malformed', mayHaveReachedServer: true, detail: `the server's answer is not valid MCP (${text})` };
   }
-  if (f.status !== undefined) return classifyStatus(f.status, f.body ?? '', f.hadSession);
+  if (f.status !== undefined) {
+    const failure = classifyStatus(f.status, f.body ?? '', f.hadSession);
+    // "Not now, but then": only 429 and 503 say the request was not processed and when to retry.
+    return f.retryAfterMs !== undefined && (f.status === 429 || f.status === 503) ? { ...failure, retryAfterMs: f.retryAfterMs } : failure;
+  }
   const code = f.code ?? '';
   if (DNS_CODES.has(code)) {
     return { kind: 'network', reason: 'dns', mayHaveReachedServer: false, detail: `cannot resolve the server's host name (${code}): check the host name in the URL, and your network, VPN or proxy` };

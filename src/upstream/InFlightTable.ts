@@ -11,10 +11,17 @@ export interface InFlight {
   generation: number;
   /** Times it was handed to a connection; bounded, so a server that keeps refusing it cannot loop. */
   sends: number;
+  /** When the desktop sent it (performance.now()): its deadline counts from here. */
+  startedAt: number;
 }
 
 /** A request refused this often (never processed) is failed instead of sent once more. */
 export const MAX_SENDS = 5;
+/** A Retry-After shorter than this is waited this long (a `0` must not make a loop of it). */
+export const RETRY_AFTER_FLOOR_MS = 250;
+/** What is not a request (a notification, an answer to the server) waits at most this, this often. */
+export const RETRY_AFTER_MAX_MS = 30_000;
+export const RETRY_AFTER_MAX_TIMES = 5;
 
 /**
  * What to do after a message could not be sent (see InFlightTable.afterSendFailure):
@@ -24,13 +31,26 @@ export const MAX_SENDS = 5;
  * - `give-up`: the same, but it was refused too often already: it fails.
  * - `answer-lost`: it may have reached the server: the replay policy decides.
  * - `not-repeated`: the same for a message that is not a request: it is not sent again.
+ * - `retry-later`: a 429 or 503 with Retry-After: sent again after that delay (`delayMs`).
+ * - `too-late`: the same, but past the request's deadline (or too long for a message that is not
+ *   a request): it fails now, saying so.
  */
-export type SendFailureAction = 'fail' | 'warn' | 'requeue' | 'give-up' | 'answer-lost' | 'not-repeated';
+export type SendFailureAction = 'fail' | 'warn' | 'requeue' | 'give-up' | 'answer-lost' | 'not-repeated' | 'retry-later' | 'too-late';
 
 export interface SendFailureVerdict {
   action: SendFailureAction;
   /** Whether the session should recover (or check itself) before anything is sent again. */
   recover: boolean;
+  /** For `retry-later`: how long to wait. */
+  delayMs?: number;
+}
+
+/** What afterSendFailure needs to know about time: now, the request deadline, earlier retries. */
+export interface SendFailureContext {
+  now: number;
+  requestTimeoutMs: number;
+  /** Retry-After waits this message had already (for one that is not a request). */
+  retries?: number;
 }
 
 export interface InFlightTableOptions {
@@ -42,6 +62,10 @@ export interface InFlightTableOptions {
   onFailed: (id: RequestId, error: UpstreamError) => void;
   /** A message was queued: the session may send it now (ready) or hurry its recovery. */
   onQueued: (message: JSONRPCMessage) => void;
+  /** Every desktop request gets its answer within this (the router's --request-timeout). */
+  requestTimeoutMs: number;
+  /** Sends a message again, after a Retry-After wait. */
+  resend: (message: JSONRPCMessage) => void;
 }
 
 /**
@@ -54,6 +78,9 @@ export class InFlightTable {
   readonly #entries = new Map<RequestId, InFlight>();
   /** Messages waiting for a ready session, in order. */
   #queue: JSONRPCMessage[] = [];
+  /** Messages waiting out a Retry-After, and how many times each did (see settleFailedSend). */
+  readonly #retryTimers = new Set<NodeJS.Timeout>();
+  readonly #retries = new WeakMap<JSONRPCMessage, number>();
 
   constructor(opts: InFlightTableOptions) {
     this.#opts = opts;
@@ -69,7 +96,7 @@ export class InFlightTable {
 
   /** Starts tracking a desktop request (not yet queued nor sent). */
   track(request: JSONRPCRequest, generation: number): InFlight {
-    const entry: InFlight = { request, state: 'queued', generation, sends: 0 };
+    const entry: InFlight = { request, state: 'queued', generation, sends: 0, startedAt: performance.now() };
     this.#entries.set(request.id, entry);
     return entry;
   }
@@ -134,6 +161,8 @@ export class InFlightTable {
   clear(): void {
     this.#queue = [];
     this.#entries.clear();
+    for (const timer of this.#retryTimers) clearTimeout(timer);
+    this.#retryTimers.clear();
   }
 
   /** A request that will get no answer from the server: the router answers it. */
@@ -184,11 +213,25 @@ export class InFlightTable {
     return entry.generation === generation;
   }
 
-  /** What a failed send means for the message (`entry` when it is a tracked request). Pure. */
-  static afterSendFailure(error: UpstreamError, entry: InFlight | undefined): SendFailureVerdict {
+  /**
+   * What a failed send means for the message (`entry` when it is a tracked request). Pure. A 429
+   * or 503 with Retry-After is waited out, within the request's deadline, and needs no recovery:
+   * the server is there, and has said when to come back (without it, the usual backoff).
+   */
+  static afterSendFailure(error: UpstreamError, entry: InFlight | undefined, context?: SendFailureContext): SendFailureVerdict {
+    if (error.retryAfterMs !== undefined && !error.mayHaveReachedServer && context) {
+      const delayMs = Math.max(error.retryAfterMs, RETRY_AFTER_FLOOR_MS);
+      const inTime = entry ? entry.startedAt + context.requestTimeoutMs > context.now + delayMs : delayMs <= RETRY_AFTER_MAX_MS && (context.retries ?? 0) < RETRY_AFTER_MAX_TIMES;
+      return inTime ? { action: 'retry-later', recover: false, delayMs } : { action: 'too-late', recover: false };
+    }
     if (error.kind !== 'session-lost' && error.kind !== 'network') return { action: entry ? 'fail' : 'warn', recover: false };
     if (!error.mayHaveReachedServer) return { action: entry && entry.sends >= MAX_SENDS ? 'give-up' : 'requeue', recover: true };
     return { action: entry ? 'answer-lost' : 'not-repeated', recover: true };
+  }
+
+  /** Retry-After waits `message` had already. */
+  retriesOf(message: JSONRPCMessage): number {
+    return this.#retries.get(message) ?? 0;
   }
 
   /** Carries out a verdict of afterSendFailure (after the session started recovering, if told to). */
@@ -211,6 +254,25 @@ export class InFlightTable {
       case 'answer-lost':
         if (entry) this.answerLost(entry);
         return;
+      case 'retry-later': {
+        if (entry) entry.state = 'queued';
+        this.#retries.set(message, (this.#retries.get(message) ?? 0) + 1);
+        log.debug(`${describe(message)}: ${error.detail}; sent again in ${verdict.delayMs} ms (Retry-After)`);
+        const timer = setTimeout(() => {
+          this.#retryTimers.delete(timer);
+          // Cancelled or timed out meanwhile: nothing to send.
+          if (entry && this.#entries.get(entry.request.id) !== entry) return;
+          this.#opts.resend(message);
+        }, verdict.delayMs);
+        this.#retryTimers.add(timer);
+        return;
+      }
+      case 'too-late': {
+        const wait = `it asks to be tried again in ${Math.ceil((error.retryAfterMs ?? 0) / 1000)} s`;
+        if (entry) this.fail(entry.request.id, new UpstreamError({ ...error, detail: `${error.detail}; ${wait}, past this request's deadline (--request-timeout)` }));
+        else log.warn(`could not deliver ${describe(message)}: ${error.detail}; ${wait}, which is too long to hold it`);
+        return;
+      }
       case 'not-repeated':
         // An answer to the server's request is never dropped without a word: the server waits for it.
         if (isReply(message)) log.warn(`${describe(message)} may not have reached the server (${error.detail}); not sent again`);

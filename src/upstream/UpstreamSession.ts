@@ -33,6 +33,8 @@ export interface UpstreamSessionOptions extends ConnectionOptions {
   pingIntervalMs: number;
   /** Messages that may wait for the session at once; more are refused. */
   maxQueued?: number;
+  /** The router's --request-timeout: a Retry-After past it fails the request now. Defaults to handshakeTimeoutMs. */
+  requestTimeoutMs?: number;
   /** Each failed reconnection attempt, so the owner can check whether the remote changed era. */
   onReconnectFailed?: (error: UpstreamError) => void;
   /** Tools hidden from the desktop: changes among them alone do not make it refresh. */
@@ -108,6 +110,8 @@ export class UpstreamSession implements Upstream {
       policy: this.#policy,
       log: this.#log,
       maxQueued: opts.maxQueued ?? 1000,
+      requestTimeoutMs: opts.requestTimeoutMs ?? opts.handshakeTimeoutMs,
+      resend: (message) => void this.#deliver(message),
       onFailed: (id, error) => this.onrequestfailed?.(id, error),
       onQueued: (message) => {
         // Someone waits now: a recovery pausing between attempts tries at once.
@@ -322,7 +326,11 @@ export class UpstreamSession implements Upstream {
       const error = asUpstreamError(err);
       // (The state may have changed while the send was under way.)
       if ((this.#state as SessionState) === 'closed') return;
-      const verdict = InFlightTable.afterSendFailure(error, entry);
+      const verdict = InFlightTable.afterSendFailure(error, entry, {
+        now: performance.now(),
+        requestTimeoutMs: this.#opts.requestTimeoutMs ?? this.#opts.handshakeTimeoutMs,
+        retries: this.#inflight.retriesOf(message),
+      });
       if (verdict.recover) {
         this.#log.debug(`sending ${describe(message)} failed: ${error.detail}`);
         // First: a lost session is given up before the message is queued for the next one.

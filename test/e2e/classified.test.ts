@@ -160,4 +160,31 @@ describe('failures classified by what happened', () => {
     expect((await bridge.next((m) => m.id === 4)).result).toEqual({ content: [] });
     expect(posts(server, 'initialize')).toBe(1);
   });
+
+  it('503/429 with Retry-After (seconds or a date) are sent again after that delay, within the deadline; past it, failed at once', async () => {
+    const attempts: Record<string, number[]> = {};
+    const server = await legacyServer((msg, res) => {
+      const name = (msg.params as { name?: string } | undefined)?.name ?? '';
+      const times = (attempts[name] ??= []);
+      times.push(performance.now());
+      if (name === 'seconds' && times.length <= 2) return json(res, { error: 'busy' }, 503, { 'retry-after': '1' });
+      if (name === 'date' && times.length === 1) return json(res, { error: 'slow down' }, 429, { 'retry-after': new Date(Date.now() + 2000).toUTCString() });
+      if (name === 'later') return json(res, { error: 'maintenance' }, 503, { 'retry-after': '60' });
+      json(res, { jsonrpc: '2.0', id: msg.id, result: { content: [{ type: 'text', text: `${name} after ${times.length}` }] } });
+    });
+    const bridge = bridgeFor(server.url(), ['--protocol', 'legacy', '--request-timeout', '10']);
+    await initialized(bridge);
+    ['seconds', 'date', 'later'].forEach((name, i) => bridge.write(JSON.stringify({ jsonrpc: '2.0', id: i + 1, method: 'tools/call', params: { name, arguments: {} } })));
+    const later = await bridge.next((m) => m.id === 3);
+    expect(later.error).toMatchObject({ code: -32000, data: { reason: 'http-503', status: 503 } });
+    expect(later.error.message).toMatch(/tried again in 60 s, past this request's deadline/);
+    expect((await bridge.next((m) => m.id === 1)).result.content[0].text).toBe('seconds after 3');
+    expect((await bridge.next((m) => m.id === 2)).result.content[0].text).toBe('date after 2');
+    const gaps = (times: number[]) => times.slice(1).map((t, i) => t - times[i]!);
+    // Waited as asked (an HTTP date has whole seconds: at least 1 s of the 2), not five times in a row.
+    for (const gap of gaps(attempts.seconds!)) expect(gap).toBeGreaterThan(900);
+    expect(gaps(attempts.date!)[0]).toBeGreaterThan(900);
+    expect(attempts.later).toHaveLength(1);
+    expect(posts(server, 'ping')).toBe(0); // the server is there: no recovery
+  });
 });

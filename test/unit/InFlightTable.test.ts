@@ -15,6 +15,8 @@ function table(maxQueued = 10) {
     maxQueued,
     onFailed: (id, error) => failed.push({ id, error }),
     onQueued: (m) => queued.push(m),
+    requestTimeoutMs: 10_000,
+    resend: () => undefined,
   });
   return { t, lines, failed, queued };
 }
@@ -24,13 +26,29 @@ const error = (f: Partial<Failure>) => new UpstreamError({ kind: 'network', reas
 
 describe('InFlightTable', () => {
   it('judges a failed send by its kind and whether it may have reached the server', () => {
-    const entry = { request: request(1), state: 'sending' as const, generation: 0, sends: 1 };
+    const entry = { request: request(1), state: 'sending' as const, generation: 0, sends: 1, startedAt: 0 };
     expect(InFlightTable.afterSendFailure(error({ kind: 'protocol' }), entry)).toEqual({ action: 'fail', recover: false });
     expect(InFlightTable.afterSendFailure(error({ kind: 'auth' }), undefined)).toEqual({ action: 'warn', recover: false });
     expect(InFlightTable.afterSendFailure(error({ mayHaveReachedServer: false }), entry)).toEqual({ action: 'requeue', recover: true });
     expect(InFlightTable.afterSendFailure(error({ mayHaveReachedServer: false }), { ...entry, sends: MAX_SENDS })).toEqual({ action: 'give-up', recover: true });
+    expect(InFlightTable.afterSendFailure(error({ kind: 'local', reason: 'serialize', mayHaveReachedServer: false }), entry)).toEqual({ action: 'fail', recover: false });
     expect(InFlightTable.afterSendFailure(error({ kind: 'session-lost' }), entry)).toEqual({ action: 'answer-lost', recover: true });
     expect(InFlightTable.afterSendFailure(error({}), undefined)).toEqual({ action: 'not-repeated', recover: true });
+  });
+
+  it('waits out a 429/503 Retry-After within the request deadline, without recovering; past it, fails now', () => {
+    const entry = { request: request(1), state: 'sending' as const, generation: 0, sends: 1, startedAt: 1000 };
+    const busy = (ms: number) => error({ reason: 'http-503', status: 503, mayHaveReachedServer: false, retryAfterMs: ms });
+    const at = (now: number, retries = 0) => ({ now, requestTimeoutMs: 10_000, retries });
+    expect(InFlightTable.afterSendFailure(busy(2000), entry, at(2000))).toEqual({ action: 'retry-later', recover: false, delayMs: 2000 });
+    expect(InFlightTable.afterSendFailure(busy(0), entry, at(2000))).toEqual({ action: 'retry-later', recover: false, delayMs: 250 });
+    expect(InFlightTable.afterSendFailure(busy(9000), entry, at(2000))).toEqual({ action: 'too-late', recover: false });
+    // Not a request: up to 30 s, five times.
+    expect(InFlightTable.afterSendFailure(busy(20_000), undefined, at(0))).toMatchObject({ action: 'retry-later' });
+    expect(InFlightTable.afterSendFailure(busy(40_000), undefined, at(0))).toMatchObject({ action: 'too-late' });
+    expect(InFlightTable.afterSendFailure(busy(1000), undefined, at(0, 5))).toMatchObject({ action: 'too-late' });
+    // Without Retry-After: the usual way (recover, send again).
+    expect(InFlightTable.afterSendFailure(error({ reason: 'http-503', mayHaveReachedServer: false }), entry, at(2000))).toEqual({ action: 'requeue', recover: true });
   });
 
   it('replays a harmless request whose answer was lost, at the head of the queue; fails a mutating one', () => {
