@@ -13,7 +13,8 @@ import { idOfOversized } from './idOfOversized.js';
 import { mediaType } from './mediaType.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './messageLimit.js';
 import type { AnyResponse } from './NodeResponse.js';
-import { BodyTooLarge, readBody, readText } from './readBody.js';
+import { readBody } from './readBody.js';
+import { readJsonAnswer } from './readJsonAnswer.js';
 import { SendTracker } from './SendTracker.js';
 import { SseParser, type OversizedEvent, type SseEvent } from './SseParser.js';
 import { UpstreamError } from './UpstreamError.js';
@@ -212,21 +213,7 @@ export class StreamableHttpConnection implements Connection {
       return;
     }
     if (type === 'application/json') {
-      let text: string;
-      try {
-        text = await readText(response, { maxBytes: this.#maxMessageBytes, flow: this.#flow });
-      } catch (err) {
-        if (err instanceof BodyTooLarge) throw new HttpFailure({ oversizedLimit: err.limit, message: err.message });
-        throw err;
-      }
-      let messages: JSONRPCMessage[];
-      try {
-        messages = text.trimStart().startsWith('[') ? (JSON.parse(text) as unknown[]).map((m) => JSONRPCMessageSchema.parse(m)) : [JSONRPCMessageSchema.parseText(text)];
-      } catch (err) {
-        throw new HttpFailure({ malformed: true, message: (err as Error).message });
-      }
-      const answer = messages.length === 1 && isRequest(message) ? errorAnswerTo(message, messages[0]) : undefined;
-      for (const m of messages) this.onmessage?.(answer && m === messages[0] ? answer : m);
+      for (const m of await readJsonAnswer(response, message, { maxBytes: this.#maxMessageBytes, flow: this.#flow })) this.onmessage?.(m);
       return;
     }
     discardBody(response);
