@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { isRequest, type JSONRPCMessage, type RequestId } from '../protocol/jsonrpc.js';
+import { isReply, type JSONRPCMessage, type RequestId } from '../protocol/jsonrpc.js';
 import { JSONRPCMessageSchema } from '../sdk/lightTypes.js';
 import { classifyFailure } from './classifyFailure.js';
 import type { CloseOptions, Connection, ConnectionOptions } from './Connection.js';
@@ -121,9 +121,9 @@ export class SseConnection implements Connection {
 
   async #post(endpoint: URL, message: JSONRPCMessage): Promise<void> {
     // The message's own text when it has one: forwarded verbatim, never serialized again.
-    // Anything but a request takes a connection of the brief pool (nodeFetch.ts): a flood of
-    // answers to the server waits there, and never holds up a tool call.
-    const brief = !isRequest(message);
+    // An answer to the server takes a connection of the pool of answers (nodeFetch.ts): a flood
+    // of them waits there, and never holds up a tool call.
+    const brief = isReply(message);
     const response = await fetchWithinOrigin(this.#fetch, endpoint, { method: 'POST', headers: this.#headers({ 'content-type': 'application/json' }), body: wireBody(message, this.#maxMessageBytes), signal: this.#abort.signal, brief });
     if (!response.ok) throw await HttpFailure.of(response, 'POST');
     discardBody(response);

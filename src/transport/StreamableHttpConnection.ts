@@ -185,8 +185,8 @@ export class StreamableHttpConnection implements Connection {
   async #post(message: JSONRPCMessage, exchange: Exchange | undefined): Promise<void> {
     const headers = this.#headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' });
     // The message's own text when it has one: forwarded verbatim, never serialized again.
-    // Anything but a request is answered 202: it takes a connection of the brief pool (nodeFetch).
-    const response = await this.#request('POST', headers, wireBody(message, this.#maxMessageBytes), exchange?.abort.signal, !isRequest(message));
+    // An answer to the server takes a connection of the pool of answers (nodeFetch.ts).
+    const response = await this.#request('POST', headers, wireBody(message, this.#maxMessageBytes), exchange?.abort.signal, isReply(message));
     const hadSession = this.#sessionId !== undefined;
     const sessionId = response.headers.get('mcp-session-id');
     if (sessionId) this.#sessionId = sessionId;

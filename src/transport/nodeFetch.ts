@@ -12,17 +12,19 @@ export interface NodeFetchTimeouts {
 }
 
 /**
- * Connections per server origin. Requests and streams share up to MAX_SOCKETS_PER_ORIGIN; more
- * wait for one to be free, in order (node:http's agent queue). Messages whose answer is brief (a
- * 202: notifications, the desktop's answers to the server's requests) have a pool of their own,
- * so that a flood of them (a server sending 20,000 pings opened 7,884 sockets) waits there and
- * never holds up a tool call, and so that answers a running tool call waits for (elicitation,
- * sampling) always get a connection, however many calls hold one.
+ * Connections per server origin. Requests, notifications and streams share up to
+ * MAX_SOCKETS_PER_ORIGIN; more wait for one to be free, in order (node:http's agent queue). The
+ * desktop's answers to the server's requests (each answered 202) have a pool of their own, so that
+ * a flood of them (a server sending 20,000 pings opened 7,884 sockets) waits there and never holds
+ * up a tool call, and so that answers a running tool call waits for (elicitation, sampling) always
+ * get a connection, however many calls hold one. Notifications stay with the requests: a request
+ * sent after `notifications/initialized` must not overtake it on a warmer connection of the other
+ * pool (measured: server-everything then listed its tools before it knew the client).
  */
 export const MAX_SOCKETS_PER_ORIGIN = 48;
 export const MAX_BRIEF_SOCKETS_PER_ORIGIN = 16;
 
-/** RequestInit, and `brief`: the answer is a 202 or a small body, never a stream (see above). */
+/** RequestInit, and `brief`: an answer to the server, which takes the pool of its own (see above). */
 export type NodeFetchInit = RequestInit & { brief?: boolean };
 
 export type NodeFetch = ((input: string | URL, init?: NodeFetchInit) => Promise<NodeResponse>) & {
