@@ -117,6 +117,9 @@ describe('bounded resources', () => {
       await expect.poll(openStreams, { timeout: 5000 }).toBe(1);
       bridge.write(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1 } }));
       await expect.poll(openStreams, { timeout: 2000 }).toBe(0);
+      // The server is told, once (that POST may land after the stream closed).
+      await expect.poll(() => server.requests.filter((r) => r.body.includes('notifications/cancelled')).length, { timeout: 2000 }).toBe(1);
+      await new Promise((r) => setTimeout(r, 100));
       expect(server.requests.filter((r) => r.body.includes('notifications/cancelled'))).toHaveLength(1);
     }
   });
