@@ -10,7 +10,9 @@ import { tetherHome } from './home/tetherHome.js';
 import { legacyEraHeaders } from './modern/requestHeaders.js';
 import { Downstream } from './stdio/Downstream.js';
 import { CookieJar } from './transport/CookieJar.js';
+import { FlowGate } from './transport/FlowGate.js';
 import { createHttpFetch, type HttpFetch, type HttpOptions } from './transport/httpFetch.js';
+import { messageLimit } from './transport/messageLimit.js';
 import type { TransportMode } from './transport/openConnection.js';
 import { cookieNoted, withCookies } from './transport/withCookies.js';
 import { EraCache } from './upstream/EraCache.js';
@@ -87,16 +89,21 @@ export class Bridge {
     // The sign-in wraps the plain fetch: its token requests go through the proxy too.
     const authorizer = config.auth ? createAuthorizer(config.url, config.auth, this.log, { baseFetch: base }) : undefined;
     const fetch = authorizer?.fetch ?? base;
+    // Closed while the desktop does not read stdout: the server's answers are not read either.
+    const flow = new FlowGate();
     const createLegacy = (onReconnectFailed?: UpstreamSessionOptions['onReconnectFailed'], extras: LegacyExtras = {}) =>
       new UpstreamSession({
         url: config.url,
         headers: config.headers,
         fetch,
         messageHeaders: extras.modernAware ? legacyEraHeaders : undefined,
+        maxMessageBytes: messageLimit(process.env),
+        flow,
         toolFilter: config.toolFilter,
         mode: config.transport,
         log: this.log,
         handshakeTimeoutMs: config.requestTimeoutMs,
+        requestTimeoutMs: config.requestTimeoutMs,
         pingIntervalMs: config.pingIntervalMs,
         onReconnectFailed,
       });
@@ -114,6 +121,7 @@ export class Bridge {
       onInvalid: (problem, line) => this.log.warn(`bad input on stdin (${problem}): ${line.length > 120 ? line.slice(0, 120) + '…' : line}`),
       onEnd: () => void this.stop('stdin closed'),
       measureBytes: config.verbose,
+      onPressure: (high) => (high ? flow.pause() : flow.resume()),
     });
     this.#router = new Router({
       desktop: this.#downstream,

@@ -15,7 +15,15 @@ export interface DownstreamOptions {
   onEnd: () => void;
   /** Report sizes in exact UTF-8 bytes (for the --verbose trace); otherwise in characters, free. */
   measureBytes?: boolean;
+  /**
+   * stdout holds more than the desktop has read than it should (true), or has drained (false):
+   * the bridge stops reading from the server meanwhile (backpressure; transport/FlowGate.ts).
+   */
+  onPressure?: (high: boolean) => void;
 }
+
+/** Text waiting for the desktop past which the server is no longer read; it goes on once drained. */
+const HIGH_WATER = 1 << 20;
 
 /**
  * The stdio side: newline-delimited JSON-RPC on stdin/stdout, as desktop apps speak it.
@@ -36,7 +44,10 @@ export class Downstream {
    */
   readonly #backlog: string[] = [];
   #backlogAt = 0;
+  /** Characters in the backlog not yet written. */
+  #backlogChars = 0;
   #awaitingDrain = false;
+  #pressured = false;
 
   constructor(opts: DownstreamOptions) {
     this.#opts = opts;
@@ -49,6 +60,7 @@ export class Downstream {
     input.on('error', this.#onEnd);
     // EPIPE when the desktop app closed our stdout: nothing more can be said to it.
     output.on('error', this.#onOutputError);
+    output.on('drain', this.#onDrain);
   }
 
   /**
@@ -64,8 +76,10 @@ export class Downstream {
       // Behind a large message, everything waits its turn: the order on stdout is the order sent.
       if (text.length <= WRITE_SLICE) this.#backlog.push(text + '\n');
       else this.#backlog.push(text, '\n');
+      this.#backlogChars += text.length + 1;
       this.#writeBacklog();
     }
+    this.#checkPressure();
     return this.#opts.measureBytes ? Buffer.byteLength(text) : text.length;
   }
 
@@ -75,6 +89,7 @@ export class Downstream {
     input.off('end', this.#onEnd);
     input.off('error', this.#onEnd);
     output.off('error', this.#onOutputError);
+    output.off('drain', this.#onDrain);
     input.pause();
     // Let the event loop end: a paused stdin still holds a handle until it is destroyed.
     if ('destroy' in input && typeof input.destroy === 'function') input.destroy();
@@ -96,8 +111,23 @@ export class Downstream {
   #onOutputError = (): void => {
     this.#outputBroken = true;
     this.#backlog.length = 0;
+    this.#backlogChars = 0;
+    // Nothing will drain any more: the server is read again (and what it says goes nowhere).
+    this.#checkPressure();
     this.#onEnd();
   };
+
+  /** Tells the owner when stdout's backlog crosses HIGH_WATER, and when it has drained. */
+  #checkPressure(): void {
+    const waiting = this.#outputBroken ? 0 : this.#opts.output.writableLength + this.#backlogChars;
+    if (!this.#pressured && waiting > HIGH_WATER) {
+      this.#pressured = true;
+      this.#opts.onPressure?.(true);
+    } else if (this.#pressured && (waiting === 0 || (!this.#opts.output.writableNeedDrain && waiting <= HIGH_WATER / 4))) {
+      this.#pressured = false;
+      this.#opts.onPressure?.(false);
+    }
+  }
 
   #writeBacklog(): void {
     const { output } = this.#opts;
@@ -113,16 +143,15 @@ export class Downstream {
       } else {
         this.#backlogAt = end;
       }
-      if (!output.write(start === 0 && end === text.length ? text : text.slice(start, end))) {
-        this.#awaitingDrain = true;
-        output.once('drain', this.#onDrain);
-      }
+      this.#backlogChars -= end - start;
+      if (!output.write(start === 0 && end === text.length ? text : text.slice(start, end))) this.#awaitingDrain = true;
     }
   }
 
   #onDrain = (): void => {
     this.#awaitingDrain = false;
     this.#writeBacklog();
+    this.#checkPressure();
   };
 
   #handleLine(line: string): void {

@@ -1,5 +1,6 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage } from '../protocol/jsonrpc.js';
+import type { JSONRPCMessage, RequestId } from '../protocol/jsonrpc.js';
+import type { FlowGate } from './FlowGate.js';
 import type { UpstreamError } from './UpstreamError.js';
 
 export type TransportKind = 'http' | 'sse';
@@ -20,6 +21,11 @@ export interface Connection {
   /** A failure that no send() reported: a dropped stream, a failed reconnect. Already classified. */
   onfailure?: (error: UpstreamError) => void;
   /**
+   * The answer to the request `id` came but cannot be delivered (it is over the size limit): that
+   * request fails with `error`, and the connection goes on.
+   */
+  onrequestfailed?: (id: RequestId, error: UpstreamError) => void;
+  /**
    * The stream that was to carry the answer to `message` ended (Streamable HTTP SSE answers). The
    * answer may have come on it already; if not, it will not come on this stream.
    */
@@ -28,6 +34,13 @@ export interface Connection {
   start(): Promise<void>;
   /** Delivers one message; rejects with an UpstreamError when it could not be delivered. */
   send(message: JSONRPCMessage): Promise<void>;
+  /**
+   * Nobody waits for the answer to `message` (a request sent earlier) any more: it timed out or
+   * was cancelled. Its HTTP exchange is ended at once (the POST, its answer stream, resumptions
+   * of it), and its send() resolves if still under way. Where answers come on a shared stream
+   * (legacy SSE) there is nothing of its own to end. Unknown messages are ignored.
+   */
+  abandon(message: JSONRPCMessage): void;
   /** The negotiated protocol version, sent as MCP-Protocol-Version from now on. */
   setProtocolVersion(version: string): void;
   /** The remote session id, where the transport has one. */
@@ -62,4 +75,8 @@ export interface ConnectionOptions {
    * server, so the hot path does nothing more.
    */
   messageHeaders?: (message: JSONRPCMessage) => Record<string, string> | undefined;
+  /** The largest message taken from or sent to the server, in bytes (messageLimit.ts; 256 MiB). */
+  maxMessageBytes?: number;
+  /** Closed while the desktop is not reading: answer bodies are then not read either (FlowGate.ts). */
+  flow?: FlowGate;
 }

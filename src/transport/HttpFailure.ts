@@ -2,6 +2,11 @@ import type { FailureFacts } from './classifyFailure.js';
 import { discardBody } from './discardBody.js';
 import { factsFromError } from './factsFromError.js';
 import type { AnyResponse } from './NodeResponse.js';
+import { readText } from './readBody.js';
+import { retryAfterMs } from './retryAfterMs.js';
+
+/** Enough of an error body to quote and classify; the rest is not read. */
+const ERROR_BODY_BYTES = 64 * 1024;
 
 /**
  * A failure of an HTTP exchange that already carries its facts (status and body), so nobody has
@@ -21,9 +26,10 @@ export class HttpFailure extends Error {
       discardBody(response);
       body = `Redirect to ${redactedTarget(location, response.url)} not followed`;
     } else {
-      body = await response.text().catch(() => '');
+      body = await readText(response, { maxBytes: ERROR_BODY_BYTES, truncate: true }).catch(() => '');
     }
-    return new HttpFailure({ status: response.status, body, message: `${method} answered HTTP ${response.status}: ${body}` });
+    const retryAfter = retryAfterMs(response.headers.get('retry-after'));
+    return new HttpFailure({ status: response.status, body, message: `${method} answered HTTP ${response.status}: ${body}`, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}) });
   }
 
   /** What classifyFailure needs to know about anything a request of ours threw. */

@@ -1,16 +1,20 @@
-import type { JSONRPCMessage } from '../protocol/jsonrpc.js';
-import { wireText } from '../protocol/wireText.js';
+import { setMaxListeners } from 'node:events';
+import { isReply, type JSONRPCMessage, type RequestId } from '../protocol/jsonrpc.js';
 import { JSONRPCMessageSchema } from '../sdk/lightTypes.js';
 import { classifyFailure } from './classifyFailure.js';
 import type { CloseOptions, Connection, ConnectionOptions } from './Connection.js';
 import { discardBody } from './discardBody.js';
+import type { FlowGate } from './FlowGate.js';
 import { fetchWithinOrigin } from './fetchWithinOrigin.js';
 import { HttpFailure } from './HttpFailure.js';
+import { idOfOversized } from './idOfOversized.js';
 import { mediaType } from './mediaType.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './messageLimit.js';
 import { readBody } from './readBody.js';
 import { SendTracker } from './SendTracker.js';
-import { SseParser, type SseEvent } from './SseParser.js';
+import { SseParser, type OversizedEvent, type SseEvent } from './SseParser.js';
 import { UpstreamError } from './UpstreamError.js';
+import { wireBody } from './wireBody.js';
 
 /** How long to wait for the `endpoint` event after opening the stream. */
 const DEFAULT_START_TIMEOUT_MS = 30_000;
@@ -34,11 +38,14 @@ export class SseConnection implements Connection {
   readonly kind = 'sse' as const;
   onmessage?: (message: JSONRPCMessage) => void;
   onfailure?: (error: UpstreamError) => void;
+  onrequestfailed?: (id: RequestId, error: UpstreamError) => void;
 
   readonly #url: URL;
   readonly #fetch: NonNullable<ConnectionOptions['fetch']>;
   readonly #extraHeaders: Record<string, string>;
   readonly #startTimeoutMs: number;
+  readonly #maxMessageBytes: number;
+  readonly #flow: FlowGate | undefined;
   readonly #abort = new AbortController();
   readonly #sends = new SendTracker();
   #endpoint: URL | undefined;
@@ -52,6 +59,11 @@ export class SseConnection implements Connection {
     this.#fetch = opts.fetch ?? ((input, init) => fetch(input, init));
     this.#extraHeaders = opts.headers;
     this.#startTimeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+    this.#maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.#flow = opts.flow;
+    // Every POST under way listens on this one signal until it is done: as many listeners as
+    // concurrent calls, which is no leak, and Node's warning past 10 would reach stderr.
+    setMaxListeners(0, this.#abort.signal);
   }
 
   get sessionId(): string | undefined {
@@ -92,6 +104,9 @@ export class SseConnection implements Connection {
     }
   }
 
+  /** Answers come on the shared stream, and the POST is over once accepted: nothing of its own to end. */
+  abandon(_message: JSONRPCMessage): void {}
+
   setProtocolVersion(version: string): void {
     this.#protocolVersion = version;
   }
@@ -106,7 +121,10 @@ export class SseConnection implements Connection {
 
   async #post(endpoint: URL, message: JSONRPCMessage): Promise<void> {
     // The message's own text when it has one: forwarded verbatim, never serialized again.
-    const response = await fetchWithinOrigin(this.#fetch, endpoint, { method: 'POST', headers: this.#headers({ 'content-type': 'application/json' }), body: wireText(message), signal: this.#abort.signal });
+    // An answer to the server takes a connection of the pool of answers (nodeFetch.ts): a flood
+    // of them waits there, and never holds up a tool call.
+    const brief = isReply(message);
+    const response = await fetchWithinOrigin(this.#fetch, endpoint, { method: 'POST', headers: this.#headers({ 'content-type': 'application/json' }), body: wireBody(message, this.#maxMessageBytes), signal: this.#abort.signal, brief });
     if (!response.ok) throw await HttpFailure.of(response, 'POST');
     discardBody(response);
   }
@@ -137,7 +155,7 @@ export class SseConnection implements Connection {
       }
       const message = this.#messageOf(event);
       if (message) this.onmessage?.(message);
-    });
+    }, undefined, { maxEventBytes: this.#maxMessageBytes, onOversized: (event) => this.#oversized(event) });
     this.#cancelStream = readBody(
       response,
       (chunk) => parser.feed(chunk),
@@ -151,6 +169,7 @@ export class SseConnection implements Connection {
         }
         this.#reportLost(how);
       },
+      this.#flow,
     );
   }
 
@@ -166,6 +185,18 @@ export class SseConnection implements Connection {
       throw new HttpFailure({ malformed: true, message: `the SSE stream named an endpoint on another origin (${endpoint.origin}), which is refused` });
     }
     return endpoint;
+  }
+
+  /** An event over the limit: the request it answers fails, if its id shows; else it is reported. */
+  #oversized(event: OversizedEvent): void {
+    if (this.#closed) return;
+    const id = idOfOversized(event.head, event.tail);
+    if (id !== undefined) {
+      this.onrequestfailed?.(id, new UpstreamError(classifyFailure({ oversizedLimit: this.#maxMessageBytes, hadSession: true })));
+      return;
+    }
+    const error = new HttpFailure({ malformed: true, message: `a message of ${event.bytes} bytes, over the ${this.#maxMessageBytes}-byte limit, was dropped` });
+    this.onfailure?.(new UpstreamError(classifyFailure(HttpFailure.factsOf(error, true)), { cause: error }));
   }
 
   #messageOf(event: SseEvent): JSONRPCMessage | undefined {

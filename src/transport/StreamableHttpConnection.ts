@@ -1,19 +1,24 @@
 import { setMaxListeners } from 'node:events';
 import type { JSONRPCMessage } from '../protocol/jsonrpc.js';
-import { isReply, isRequest } from '../protocol/jsonrpc.js';
-import { wireText } from '../protocol/wireText.js';
+import { isReply, isRequest, type JSONRPCRequest, type RequestId } from '../protocol/jsonrpc.js';
 import { JSONRPCMessageSchema } from '../sdk/lightTypes.js';
 import { classifyFailure } from './classifyFailure.js';
 import type { CloseOptions, Connection, ConnectionOptions } from './Connection.js';
 import { discardBody } from './discardBody.js';
+import { errorAnswerTo } from './errorAnswerTo.js';
+import type { FlowGate } from './FlowGate.js';
 import { fetchWithinOrigin } from './fetchWithinOrigin.js';
 import { HttpFailure } from './HttpFailure.js';
+import { idOfOversized } from './idOfOversized.js';
 import { mediaType } from './mediaType.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './messageLimit.js';
 import type { AnyResponse } from './NodeResponse.js';
 import { readBody } from './readBody.js';
+import { readJsonAnswer } from './readJsonAnswer.js';
 import { SendTracker } from './SendTracker.js';
-import { SseParser, type SseEvent } from './SseParser.js';
+import { SseParser, type OversizedEvent, type SseEvent } from './SseParser.js';
 import { UpstreamError } from './UpstreamError.js';
+import { wireBody } from './wireBody.js';
 
 /** Reopening a dropped stream: the first retry soon, then slower, never slower than the cap. */
 const RETRY_FIRST_MS = 200;
@@ -25,6 +30,32 @@ const RESUME_ATTEMPTS = 3;
 const RESUME_LIMIT = 10;
 /** The longest that sends after `notifications/initialized` wait for the GET stream to answer. */
 const STREAM_GATE_MS = 1000;
+/**
+ * How long a request's stream may stay open after its answer came before the bridge closes it.
+ * Servers SHOULD close it after the answer (streamable-http, "Sending Messages to the Server"),
+ * and do so in the same breath; the TS SDK does not for a resumed stream, and each such stream
+ * would hold one of the origin's connections (nodeFetch.ts) for good.
+ */
+const ANSWERED_STREAM_GRACE_MS = 1000;
+
+/**
+ * One request's HTTP exchange: its POST, the stream carrying its answer, resumptions of that
+ * stream. Its own abort ends all of them when the request is abandoned (timed out, cancelled).
+ */
+interface Exchange {
+  readonly abort: AbortController;
+  abandoned: boolean;
+  /** Its answer comes on a stream, which ends the exchange (readStream), not the POST. */
+  streaming: boolean;
+}
+
+/** A stream being read: the GET stream (no `answers`) or the one carrying a request's answer. */
+interface StreamState {
+  answers?: JSONRPCMessage;
+  exchange?: Exchange;
+  lastEventId?: string;
+  resumes: number;
+}
 
 /**
  * Streamable HTTP (2025-03-26 and later): POSTs answered with JSON or an SSE stream, the optional
@@ -44,15 +75,20 @@ export class StreamableHttpConnection implements Connection {
   onmessage?: (message: JSONRPCMessage) => void;
   onfailure?: (error: UpstreamError) => void;
   onstreamend?: (message: JSONRPCMessage, end: { resumable: boolean; error: boolean }) => void;
+  onrequestfailed?: (id: RequestId, error: UpstreamError) => void;
 
   readonly #url: URL;
   readonly #fetch: NonNullable<ConnectionOptions['fetch']>;
   readonly #extraHeaders: Record<string, string>;
   readonly #messageHeaders: ConnectionOptions['messageHeaders'];
+  readonly #maxMessageBytes: number;
+  readonly #flow: FlowGate | undefined;
   readonly #abort = new AbortController();
   readonly #sends = new SendTracker();
   /** Cancels the body readings under way (every open stream), for close(). */
   readonly #readings = new Set<(reason?: Error) => void>();
+  /** The exchanges of requests whose answers are still to come, by request. */
+  readonly #exchanges = new Map<JSONRPCMessage, Exchange>();
   #sessionId: string | undefined;
   #protocolVersion: string | undefined;
   #closed = false;
@@ -71,6 +107,8 @@ export class StreamableHttpConnection implements Connection {
     this.#fetch = opts.fetch ?? ((input, init) => fetch(input, init));
     this.#extraHeaders = opts.headers;
     this.#messageHeaders = opts.messageHeaders;
+    this.#maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.#flow = opts.flow;
     // Every request under way listens on this one signal until it is done: as many listeners as
     // concurrent calls, which is no leak, and Node's warning past 10 would reach stderr.
     setMaxListeners(0, this.#abort.signal);
@@ -86,11 +124,18 @@ export class StreamableHttpConnection implements Connection {
     if (this.#streamGate) await this.#streamGate;
     const hadSession = this.#sessionId !== undefined;
     const opensStream = !('id' in message) && (message as { method?: unknown }).method === 'notifications/initialized';
-    const sending = this.#post(message);
+    // A request gets an abort of its own (abandon()); anything else is over once sent.
+    const exchange = isRequest(message) ? { abort: new AbortController(), abandoned: false, streaming: false } : undefined;
+    if (exchange) this.#exchanges.set(message, exchange);
+    const sending = this.#post(message, exchange);
     if (opensStream) this.#holdUntilStreamAnswers(sending);
     try {
       await this.#sends.track(sending);
+      if (exchange && !exchange.streaming) this.#finish(message, exchange);
     } catch (err) {
+      if (exchange) this.#finish(message, exchange);
+      // Nobody waits for its outcome any more: the abort it failed of is ours.
+      if (exchange?.abandoned) return;
       if (err instanceof UpstreamError) throw err;
       throw new UpstreamError(classifyFailure(HttpFailure.factsOf(err, hadSession)), { cause: err });
     }
@@ -99,6 +144,21 @@ export class StreamableHttpConnection implements Connection {
 
   setProtocolVersion(version: string): void {
     this.#protocolVersion = version;
+  }
+
+  /** The exchange is over: forgotten, unless the request was sent again meanwhile (a replay). */
+  #finish(message: JSONRPCMessage, exchange: Exchange | undefined): void {
+    if (this.#exchanges.get(message) === exchange) this.#exchanges.delete(message);
+  }
+
+  abandon(message: JSONRPCMessage): void {
+    const exchange = this.#exchanges.get(message);
+    if (!exchange) return;
+    this.#exchanges.delete(message);
+    exchange.abandoned = true;
+    // Ends the POST, or the answer body it is reading (nodeFetch keeps the signal on the body),
+    // or a resumption under way; a resumption not started yet sees `abandoned`.
+    exchange.abort.abort(new DOMException('the request was abandoned', 'AbortError'));
   }
 
   async close(opts: CloseOptions = {}): Promise<void> {
@@ -116,19 +176,34 @@ export class StreamableHttpConnection implements Connection {
     }
     for (const cancel of this.#readings) cancel(new Error('connection closed'));
     this.#readings.clear();
-    this.#abort.abort(new DOMException('connection closed', 'AbortError'));
+    const closed = new DOMException('connection closed', 'AbortError');
+    for (const exchange of this.#exchanges.values()) exchange.abort.abort(closed);
+    this.#exchanges.clear();
+    this.#abort.abort(closed);
   }
 
   // ── POST ──────────────────────────────────────────────────────────────────────────────────
 
-  async #post(message: JSONRPCMessage): Promise<void> {
+  async #post(message: JSONRPCMessage, exchange: Exchange | undefined): Promise<void> {
     const headers = this.#headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' });
     if (this.#messageHeaders) Object.assign(headers, this.#messageHeaders(message));
     // The message's own text when it has one: forwarded verbatim, never serialized again.
-    const response = await this.#request('POST', headers, wireText(message));
+    // An answer to the server takes a connection of the pool of answers (nodeFetch.ts).
+    const response = await this.#request('POST', headers, wireBody(message, this.#maxMessageBytes), exchange?.abort.signal, isReply(message));
+    const hadSession = this.#sessionId !== undefined;
     const sessionId = response.headers.get('mcp-session-id');
     if (sessionId) this.#sessionId = sessionId;
-    if (!response.ok) throw await HttpFailure.of(response, 'POST');
+    if (!response.ok) {
+      const failure = await HttpFailure.of(response, 'POST');
+      // A refusal of this request alone, on a live session, with a JSON-RPC error (id null, say):
+      // the server's own error is the answer. A lost session, auth, a modern-era refusal and an
+      // initialize's refusal (the SSE fallback reads it) stay failures.
+      const classified = classifyFailure(HttpFailure.factsOf(failure, hadSession));
+      const answer = isRequest(message) && hadSession && classified.kind === 'protocol' && !classified.modernError ? errorAnswerTo(message, parseJson(failure.facts.body)) : undefined;
+      if (!answer) throw failure;
+      this.onmessage?.(answer);
+      return;
+    }
     if (response.status === 202 || !isRequest(message)) {
       discardBody(response);
       return;
@@ -136,18 +211,12 @@ export class StreamableHttpConnection implements Connection {
     const type = mediaType(response.headers.get('content-type'));
     if (type === 'text/event-stream') {
       // The answer comes on the stream; send() is done once the server has taken the request.
-      this.#readStream(response, { answers: message, resumes: 0 });
+      if (exchange) exchange.streaming = true;
+      this.#readStream(response, { answers: message, exchange, resumes: 0 });
       return;
     }
     if (type === 'application/json') {
-      const text = await response.text();
-      let messages: JSONRPCMessage[];
-      try {
-        messages = text.trimStart().startsWith('[') ? (JSON.parse(text) as unknown[]).map((m) => JSONRPCMessageSchema.parse(m)) : [JSONRPCMessageSchema.parseText(text)];
-      } catch (err) {
-        throw new HttpFailure({ malformed: true, message: (err as Error).message });
-      }
-      for (const m of messages) this.onmessage?.(m);
+      for (const m of await readJsonAnswer(response, message, { maxBytes: this.#maxMessageBytes, flow: this.#flow })) this.onmessage?.(m);
       return;
     }
     discardBody(response);
@@ -162,9 +231,12 @@ export class StreamableHttpConnection implements Connection {
    * answer stream that ends without its answer is reported through `onstreamend`, and resumed
    * with Last-Event-ID when the server gave event ids.
    */
-  #readStream(response: AnyResponse, stream: { answers?: JSONRPCMessage; lastEventId?: string; resumes: number }): void {
+  #readStream(response: AnyResponse, stream: StreamState): void {
     const wanted = stream.answers && isRequest(stream.answers) ? stream.answers.id : undefined;
     let answered = false;
+    /** Closed by us, its answer in hand: nothing about its end is worth reporting. */
+    let finished = false;
+    let closeLater: NodeJS.Timeout | undefined;
     let sawId = stream.lastEventId !== undefined;
     const parser = new SseParser(
       (event) => {
@@ -172,19 +244,40 @@ export class StreamableHttpConnection implements Connection {
           stream.lastEventId = event.id;
           sawId = true;
         }
-        const message = this.#messageOf(event);
+        let message = this.#messageOf(event);
         if (!message) return;
-        if (wanted !== undefined && isReply(message) && message.id === wanted) answered = true;
+        // On the request's own stream, an error for no id in particular is the request's answer.
+        if (wanted !== undefined && !answered && isReply(message) && message.id !== wanted) message = errorAnswerTo(stream.answers as JSONRPCRequest, message) ?? message;
+        if (wanted !== undefined && isReply(message) && message.id === wanted) {
+          answered = true;
+          closeLater ??= setTimeout(() => {
+            finished = true;
+            cancel(new Error('answered'));
+          }, ANSWERED_STREAM_GRACE_MS);
+        }
         this.onmessage?.(message);
       },
       (ms) => (this.#serverRetryMs = ms),
+      { maxEventBytes: this.#maxMessageBytes, onOversized: (event) => this.#oversized(event) },
     );
     const cancel = readBody(
       response,
-      (chunk) => parser.feed(chunk),
+      (chunk) => {
+        parser.feed(chunk);
+        // On a request's own stream, an event over the limit is taken for its answer: the
+        // request fails now, and the rest is not read.
+        if (wanted !== undefined && !answered && parser.overflowing && stream.exchange && !stream.exchange.abandoned) {
+          answered = true;
+          this.#failOversized(wanted);
+          this.abandon(stream.answers!);
+          cancel(new Error('abandoned'));
+        }
+      },
       (error) => {
         this.#readings.delete(cancel);
-        if (this.#closed) return;
+        clearTimeout(closeLater);
+        if (finished && stream.answers) this.#finish(stream.answers, stream.exchange);
+        if (this.#closed || stream.exchange?.abandoned || finished) return;
         if (error !== undefined) this.#report(error);
         if (!stream.answers) {
           this.#getOpen = false;
@@ -194,9 +287,23 @@ export class StreamableHttpConnection implements Connection {
         // A resumed stream's end was reported when the first one ended.
         if (stream.resumes === 0) this.onstreamend?.(stream.answers, { resumable: sawId, error: error !== undefined });
         if (!answered && sawId && stream.resumes < RESUME_LIMIT) this.#resume(stream, 0);
+        else this.#finish(stream.answers, stream.exchange);
       },
+      this.#flow,
     );
     this.#readings.add(cancel);
+  }
+
+  /** An event over the limit on a stream not a request's own: its answer fails if its id shows. */
+  #oversized(event: OversizedEvent): void {
+    const id = idOfOversized(event.head, event.tail);
+    if (id !== undefined) return this.#failOversized(id);
+    this.#report(new HttpFailure({ malformed: true, message: `a message of ${event.bytes} bytes, over the ${this.#maxMessageBytes}-byte limit, was dropped` }));
+  }
+
+  #failOversized(id: RequestId): void {
+    const facts = { oversizedLimit: this.#maxMessageBytes, hadSession: this.#sessionId !== undefined };
+    this.onrequestfailed?.(id, new UpstreamError(classifyFailure(facts)));
   }
 
   #messageOf(event: SseEvent): JSONRPCMessage | undefined {
@@ -210,18 +317,20 @@ export class StreamableHttpConnection implements Connection {
   }
 
   /** Picks up a request's answer stream where it broke off (GET with Last-Event-ID). */
-  #resume(stream: { answers?: JSONRPCMessage; lastEventId?: string; resumes: number }, attempt: number): void {
+  #resume(stream: StreamState, attempt: number): void {
     this.#later(this.#retryDelay(attempt), async () => {
+      if (stream.exchange?.abandoned) return;
       try {
         const headers = this.#headers({ accept: 'text/event-stream', 'last-event-id': stream.lastEventId ?? '' });
-        const response = await this.#request('GET', headers);
+        const response = await this.#request('GET', headers, undefined, stream.exchange?.abort.signal);
         if (!response.ok) throw await HttpFailure.of(response, 'GET');
         stream.resumes += 1;
         this.#readStream(response, stream);
       } catch (err) {
-        if (this.#closed) return;
+        if (this.#closed || stream.exchange?.abandoned) return;
         this.#report(err);
         if (attempt + 1 < RESUME_ATTEMPTS) this.#resume(stream, attempt + 1);
+        else if (stream.answers) this.#finish(stream.answers, stream.exchange);
       }
     });
   }
@@ -317,9 +426,9 @@ export class StreamableHttpConnection implements Connection {
     return headers;
   }
 
-  /** One HTTP request to the server's URL (redirects: see fetchWithinOrigin). */
-  #request(method: string, headers: Record<string, string>, body?: string): Promise<AnyResponse> {
-    return fetchWithinOrigin(this.#fetch, this.#url, { method, headers, body, signal: this.#abort.signal });
+  /** One HTTP request to the server's URL (redirects: see fetchWithinOrigin); a request's exchange has its own signal. */
+  #request(method: string, headers: Record<string, string>, body?: string, signal: AbortSignal = this.#abort.signal, brief = false): Promise<AnyResponse> {
+    return fetchWithinOrigin(this.#fetch, this.#url, { method, headers, body, signal, brief });
   }
 
   #report(err: unknown): void {
@@ -338,5 +447,13 @@ export class StreamableHttpConnection implements Connection {
       if (!this.#closed) fn();
     }, ms);
     this.#timers.add(timer);
+  }
+}
+
+function parseJson(text: string | undefined): unknown {
+  try {
+    return text ? (JSON.parse(text) as unknown) : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -5,8 +5,10 @@
  * - `auth`: the remote wants (other) credentials.
  * - `protocol`: the remote answered, but not in a way that fits MCP → fail this request only.
  * - `fatal`: retrying cannot help (wrong URL, TLS trust, bad configuration).
+ * - `local`: the bridge could not send this message (it cannot be serialized, or is over the
+ *   size limit): that request fails, once; nothing went out, and the session is not at fault.
  */
-export type FailureKind = 'session-lost' | 'network' | 'auth' | 'protocol' | 'fatal';
+export type FailureKind = 'session-lost' | 'network' | 'auth' | 'protocol' | 'fatal' | 'local';
 
 export interface Failure {
   kind: FailureKind;
@@ -24,6 +26,8 @@ export interface Failure {
   detail: string;
   /** The answer carried an error only a modern-era (2026-07-28) server sends. */
   modernError?: boolean;
+  /** A 429 or 503 said when to try again (Retry-After), in ms from when it answered. */
+  retryAfterMs?: number;
 }
 
 /** An error carrying a classified failure, thrown by the transports' `send` and `start`. */
@@ -34,6 +38,7 @@ export class UpstreamError extends Error implements Failure {
   readonly mayHaveReachedServer: boolean;
   readonly detail: string;
   readonly modernError?: boolean;
+  readonly retryAfterMs?: number;
 
   constructor(failure: Failure, options?: { cause?: unknown }) {
     super(failure.detail, options);
@@ -44,6 +49,7 @@ export class UpstreamError extends Error implements Failure {
     this.mayHaveReachedServer = failure.mayHaveReachedServer;
     this.detail = failure.detail;
     if (failure.modernError) this.modernError = true;
+    if (failure.retryAfterMs !== undefined) this.retryAfterMs = failure.retryAfterMs;
   }
 }
 

@@ -16,6 +16,16 @@ export interface FailureFacts {
   syscall?: string;
   /** The server answered, but with something that is not MCP (wrong content type, bad JSON). */
   malformed?: boolean;
+  /** What the answer's Retry-After asked for, in ms (retryAfterMs.ts). */
+  retryAfterMs?: number;
+  /** The server's answer was over the message size limit (messageLimit.ts), in bytes; it was not read. */
+  oversizedLimit?: number;
+  /**
+   * Nothing went out: the request could not be made here (`serialize`: the message cannot be
+   * turned into JSON, e.g. a stack overflow on a 100k-deep one; `too-large`: over the limit;
+   * `build`: node:http refused to build it). `message` says what.
+   */
+  local?: 'serialize' | 'too-large' | 'build';
 }
 
 // Texts real servers put in 400 answers for a session they do not know (DESIGN.md §1): TS SDK ≤1.30
@@ -33,6 +43,8 @@ const REFUSED_CODES = new Set(['ECONNREFUSED', 'EADDRNOTAVAIL']);
 /** These also happen on a connected socket, after the request went out: "never sent" only if connect failed. */
 const UNREACHABLE_CODES = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT']);
 const CUT_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+/** node:http refusing to build a request (a header value it cannot send): nothing went out. */
+const LOCAL_CODES = new Set(['ERR_INVALID_CHAR', 'ERR_INVALID_HTTP_TOKEN', 'ERR_HTTP_INVALID_HEADER_VALUE', 'ERR_UNESCAPED_CHARACTERS']);
 const TLS_CODE = /^(CERT_|ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|EPROTO$|HOSTNAME_MISMATCH)/;
 
 /**
@@ -41,10 +53,26 @@ const TLS_CODE = /^(CERT_|ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CE
  */
 export function classifyFailure(f: FailureFacts): Failure {
   const text = f.message ?? f.body ?? 'unknown error';
+  if (f.local !== undefined || LOCAL_CODES.has(f.code ?? '')) {
+    const what = f.local === 'too-large' ? text : f.local === 'serialize' ? `it cannot be serialized (${text}): too deeply nested or too large` : `node:http cannot build it (${f.code ?? text})`;
+    return { kind: 'local', reason: f.local ?? 'build', mayHaveReachedServer: false, detail: `this message was not sent: ${what}` };
+  }
+  if (f.oversizedLimit !== undefined) {
+    return {
+      kind: 'protocol',
+      reason: 'too-large',
+      mayHaveReachedServer: true,
+      detail: `the server's answer is larger than the ${sizeText(f.oversizedLimit)} limit for one message; it was dropped unread (the session goes on)`,
+    };
+  }
   if (f.malformed) {
     return { kind: 'protocol', reason: 'malformed', mayHaveReachedServer: true, detail: `the server's answer is not valid MCP (${text})` };
   }
-  if (f.status !== undefined) return classifyStatus(f.status, f.body ?? '', f.hadSession);
+  if (f.status !== undefined) {
+    const failure = classifyStatus(f.status, f.body ?? '', f.hadSession);
+    // "Not now, but then": only 429 and 503 say the request was not processed and when to retry.
+    return f.retryAfterMs !== undefined && (f.status === 429 || f.status === 503) ? { ...failure, retryAfterMs: f.retryAfterMs } : failure;
+  }
   const code = f.code ?? '';
   if (DNS_CODES.has(code)) {
     return { kind: 'network', reason: 'dns', mayHaveReachedServer: false, detail: `cannot resolve the server's host name (${code}): check the host name in the URL, and your network, VPN or proxy` };
@@ -64,6 +92,16 @@ export function classifyFailure(f: FailureFacts): Failure {
       reason: 'tls',
       mayHaveReachedServer: false,
       detail: `TLS error (${code}): ${text}. If the server uses a private CA, point NODE_EXTRA_CA_CERTS at its certificate`,
+    };
+  }
+  if (code === 'MCP_TETHER_UPLOAD_REFUSED') {
+    // See nodeFetch.ts: a large body cut as it arrived, on a fresh connection. Sending it again
+    // would be refused again, so this request fails, and the session is not at fault.
+    return {
+      kind: 'protocol',
+      reason: 'upload-refused',
+      mayHaveReachedServer: false,
+      detail: `the server refused this request: ${text.replace(/^fetch failed: /, '')}, which is how servers refuse a body over their size limit. It was not sent again`,
     };
   }
   if (CUT_CODES.has(code) || /terminated|other side closed|socket hang up|stream disconnected/i.test(text)) {
@@ -173,6 +211,13 @@ export function isUninitializedSessionError(error: unknown): boolean {
   if (!error || typeof error !== 'object') return false;
   const { code, message } = error as { code?: unknown; message?: unknown };
   return code === -32602 && typeof message === 'string' && /before initialization|not initialized/i.test(message);
+}
+
+/** A byte count for people, in MiB, KiB or bytes. */
+export function sizeText(bytes: number): string {
+  const round = (n: number) => Math.round(n * 10) / 10;
+  if (bytes >= 1024 * 1024) return `${round(bytes / 1024 / 1024)} MiB`;
+  return bytes >= 1024 ? `${round(bytes / 1024)} KiB` : `${bytes} bytes`;
 }
 
 function summarizeBody(body: string): string {

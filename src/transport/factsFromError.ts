@@ -33,6 +33,11 @@ export function factsFromError(err: unknown, hadSession: boolean): FailureFacts 
     facts.body = legacy[2];
     return facts;
   }
+  // Thrown by our own code before anything went out: a stack overflow, a string too long.
+  if (name === 'RangeError') {
+    facts.local = 'serialize';
+    return facts;
+  }
   const code = systemCode(err);
   if (code) facts.code = code;
   const syscall = systemCall(err);

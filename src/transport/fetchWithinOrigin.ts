@@ -1,5 +1,6 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { discardBody } from './discardBody.js';
+import type { NodeFetchInit } from './nodeFetch.js';
 import type { AnyResponse } from './NodeResponse.js';
 
 /** More than any real deployment needs; a loop of redirects ends here. */
@@ -11,7 +12,7 @@ const MAX_HOPS = 5;
  * which the caller then reports as an HTTP error naming where it pointed. Credentials are never
  * sent to another origin, and a request is never turned into another method behind our back.
  */
-export async function fetchWithinOrigin(fetch: FetchLike, url: URL, init: RequestInit & { method: string }): Promise<AnyResponse> {
+export async function fetchWithinOrigin(fetch: FetchLike, url: URL, init: NodeFetchInit & { method: string }): Promise<AnyResponse> {
   for (let hops = 0; ; hops++) {
     // A NodeResponse has every member of Response that is read here.
     const response = (await fetch(url, { ...init, redirect: 'manual' })) as AnyResponse;

@@ -1,5 +1,6 @@
 import type { Agent, ClientRequest, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
+import { sizeText } from './classifyFailure.js';
 import { mediaType } from './mediaType.js';
 import { NodeResponse } from './NodeResponse.js';
 
@@ -12,16 +13,33 @@ export interface NodeFetchTimeouts {
   ipv4?: boolean;
 }
 
-export type NodeFetch = ((input: string | URL, init?: RequestInit) => Promise<NodeResponse>) & {
+/**
+ * Connections per server origin. Requests, notifications and streams share up to
+ * MAX_SOCKETS_PER_ORIGIN; more wait for one to be free, in order (node:http's agent queue). The
+ * desktop's answers to the server's requests (each answered 202) have a pool of their own, so that
+ * a flood of them (a server sending 20,000 pings opened 7,884 sockets) waits there and never holds
+ * up a tool call, and so that answers a running tool call waits for (elicitation, sampling) always
+ * get a connection, however many calls hold one. Notifications stay with the requests: a request
+ * sent after `notifications/initialized` must not overtake it on a warmer connection of the other
+ * pool (measured: server-everything then listed its tools before it knew the client).
+ */
+export const MAX_SOCKETS_PER_ORIGIN = 48;
+export const MAX_BRIEF_SOCKETS_PER_ORIGIN = 16;
+
+/** RequestInit, and `brief`: an answer to the server, which takes the pool of its own (see above). */
+export type NodeFetchInit = RequestInit & { brief?: boolean };
+
+export type NodeFetch = ((input: string | URL, init?: NodeFetchInit) => Promise<NodeResponse>) & {
   /** Closes the kept-alive sockets; requests after this still work (on new sockets). */
   close(): void;
 };
 
 type HttpModule = typeof import('node:http');
-/** node:http or node:https, with the keep-alive agent our requests share. */
+/** node:http or node:https, with the keep-alive agents our requests share (see MAX_SOCKETS_PER_ORIGIN). */
 interface Client {
   mod: HttpModule;
   agent: Agent;
+  brief: Agent;
 }
 
 const MAX_REDIRECTS = 20;
@@ -56,14 +74,14 @@ export function createNodeFetch(timeouts: NodeFetchTimeouts): NodeFetch {
     return (loading[protocol] ??= loadClient(protocol === 'http:' ? 'node:http' : 'node:https').then((client) => (clients[protocol] = client)));
   };
 
-  const nodeFetch = async (input: string | URL, init: RequestInit = {}): Promise<NodeResponse> => {
+  const nodeFetch = async (input: string | URL, init: NodeFetchInit = {}): Promise<NodeResponse> => {
     let url = typeof input === 'string' ? new URL(input) : input;
     let method = (init.method ?? 'GET').toUpperCase();
     let body = await bodyBytes(init.body);
     let headers = plainHeaders(init.headers);
     for (let redirects = 0; ; redirects++) {
       const client = clients[url.protocol] ?? (await clientFor(url));
-      const incoming = await send(client, { url, method, headers, body, signal: init.signal ?? undefined }, timeouts);
+      const incoming = await send(client, { url, method, headers, body, signal: init.signal ?? undefined, brief: init.brief === true }, timeouts);
       const status = incoming.statusCode ?? 0;
       const location = incoming.headers.location;
       if (!isRedirect(status) || location === undefined || init.redirect === 'manual') {
@@ -85,28 +103,63 @@ export function createNodeFetch(timeouts: NodeFetchTimeouts): NodeFetch {
     }
   };
   nodeFetch.close = () => {
-    for (const client of Object.values(clients)) client?.agent.destroy();
+    for (const client of Object.values(clients)) {
+      client?.agent.destroy();
+      client?.brief.destroy();
+    }
   };
   return nodeFetch;
 }
 
 async function loadClient(name: 'node:http' | 'node:https'): Promise<Client> {
   const mod = (await import(name)) as HttpModule;
-  return { mod, agent: new mod.Agent({ keepAlive: true }) };
+  return { mod, agent: new mod.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS_PER_ORIGIN }), brief: new mod.Agent({ keepAlive: true, maxSockets: MAX_BRIEF_SOCKETS_PER_ORIGIN }) };
 }
+
+/**
+ * A request cut while it was being written or this soon after, before a single byte of answer,
+ * never got as far as being worked on (see send()).
+ */
+const UNTOUCHED_WINDOW_MS = 1000;
+/** Bodies from this size on can be over a server's limit; a smaller one cut is not "refused". */
+const REFUSABLE_BODY_BYTES = 64 * 1024;
+/** Connection-level failures: the server's side of the socket was gone. */
+const CUT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
 /**
  * Sends one request. It starts from setImmediate, once the I/O events already waiting in this turn
  * of the event loop have been handled: when the server has just closed a kept-alive socket (a
- * restart), its FIN is then seen and the socket dropped before a request is written into it. Such
- * a request fails with ECONNRESET and must count as "may have reached the server", where a fresh
- * socket gets the new server's clear answer (404: unknown session). Costs microseconds.
+ * restart), its FIN is then seen and the socket dropped before a request is written into it.
+ * Costs microseconds.
+ *
+ * What a cut (reset, broken pipe, closed) before any answer byte means, when it comes while the
+ * request is being written or within UNTOUCHED_WINDOW_MS after (the rule; DESIGN.md §1, "a
+ * request that fails on a reused socket before any response byte was never processed"):
+ * - On a **reused** socket: the server had closed that idle socket (idle timeout, redeploy, a
+ *   middlebox; the client hears of it only when it writes). Sent again once, on a fresh
+ *   connection, as browsers do; what that attempt gets is the answer.
+ * - On a **fresh** socket (or that retry), with a body of REFUSABLE_BODY_BYTES or more: the server
+ *   refused the body (servers reset the connection to refuse a body over their size limit; on
+ *   loopback the kernel takes megabytes before the reset, so "still writing" alone does not
+ *   tell). Failed once with that reason (`upload-refused`), never sent again, no recovery: the
+ *   same body would be refused again (measured: re-uploaded up to 9 times). So a stale socket
+ *   costs one upload more before a refusal is known: at most two in all.
+ * - Anything else is what it is, for classifyFailure to judge: a request that had been with the
+ *   server for longer (a tool running when the server died) is out of the window and stays "may
+ *   have reached the server"; so is a small request cut on a fresh socket.
  */
-function send(client: Client, request: Outgoing, timeouts: NodeFetchTimeouts): Promise<IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    setImmediate(() => sendNow(client, request, timeouts).then(resolve, reject));
-  });
+async function send(client: Client, request: Outgoing, timeouts: NodeFetchTimeouts): Promise<IncomingMessage> {
+  await new Promise((resolve) => setImmediate(resolve));
+  try {
+    return await sendNow(client, request, timeouts, false);
+  } catch (err) {
+    if (!staleSocketFailures.has(err as object)) throw err;
+    return sendNow(client, request, timeouts, true);
+  }
 }
+
+/** Failures that send() retries once on a fresh connection (see the rule above). */
+const staleSocketFailures = new WeakSet<object>();
 
 /** One request as it goes on the wire (after redirects are resolved). */
 interface Outgoing {
@@ -115,9 +168,13 @@ interface Outgoing {
   headers: OutgoingHttpHeaders;
   body: Buffer | undefined;
   signal: AbortSignal | undefined;
+  brief: boolean;
 }
 
-function sendNow({ mod, agent }: Client, { url, method, headers, body, signal }: Outgoing, timeouts: NodeFetchTimeouts): Promise<IncomingMessage> {
+function sendNow(client: Client, { url, method, headers, body, signal, brief }: Outgoing, timeouts: NodeFetchTimeouts, fresh: boolean): Promise<IncomingMessage> {
+  const { mod } = client;
+  // A retry goes on a connection of its own, never one from the pool (agent: false).
+  const agent = fresh ? false : brief ? client.brief : client.agent;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(abortReason(signal));
@@ -129,11 +186,29 @@ function sendNow({ mod, agent }: Client, { url, method, headers, body, signal }:
     let answer: IncomingMessage | undefined;
     let aborted: unknown;
     let headersTimer: NodeJS.Timeout | undefined;
+    /** How much the request's socket had read when it got it, and when the request was all written. */
+    let readBefore = 0;
+    let writtenAt: number | undefined;
+    let socket: Socket | undefined;
     const fail = (err: unknown) => {
       clearTimeout(headersTimer);
       signal?.removeEventListener('abort', onAbort);
       // As fetch: an abort rejects with the signal's reason, anything else with "fetch failed".
-      reject(aborted ?? new TypeError('fetch failed', { cause: err }));
+      if (aborted !== undefined) return reject(aborted);
+      const code = (err as { code?: unknown } | null)?.code;
+      const cut = (typeof code === 'string' && CUT_CODES.has(code)) || /socket hang up/i.test(String((err as Error)?.message));
+      const untouched = cut && socket !== undefined && socket.bytesRead === readBefore && (writtenAt === undefined || performance.now() - writtenAt <= UNTOUCHED_WINDOW_MS);
+      if (untouched && !fresh && req.reusedSocket) {
+        const failure = new TypeError('fetch failed', { cause: err });
+        staleSocketFailures.add(failure);
+        return reject(failure);
+      }
+      if (untouched && body !== undefined && body.length >= REFUSABLE_BODY_BYTES) {
+        const when = writtenAt === undefined ? 'while' : 'right after';
+        const why = codedError('MCP_TETHER_UPLOAD_REFUSED', `it cut the connection (${String(code ?? 'socket hang up')}) ${when} the request (${sizeText(body.length)}) was being sent, before answering`);
+        return reject(new TypeError('fetch failed', { cause: why }));
+      }
+      reject(new TypeError('fetch failed', { cause: err }));
     };
     const onAbort = () => {
       aborted = abortReason(signal!);
@@ -168,6 +243,11 @@ function sendNow({ mod, agent }: Client, { url, method, headers, body, signal }:
     });
     signal?.addEventListener('abort', onAbort, { once: true });
     req.once('socket', dropWhenClosedIdle);
+    req.once('socket', (s: Socket) => {
+      socket = s;
+      readBefore = s.bytesRead;
+    });
+    req.once('finish', () => (writtenAt = performance.now()));
     if (timeouts.connectTimeoutMs > 0) {
       req.once('socket', (socket: Socket) => {
         if (!socket.connecting) return;

@@ -1,5 +1,5 @@
 import type { Logger } from '../log/Logger.js';
-import type { JSONRPCMessage, JSONRPCRequest } from '../protocol/jsonrpc.js';
+import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '../protocol/jsonrpc.js';
 import { shouldFallBackToSse } from './classifyFailure.js';
 import type { Connection, ConnectionOptions, StreamEnd, TransportKind } from './Connection.js';
 import { SseConnection } from './SseConnection.js';
@@ -14,6 +14,7 @@ export interface OpenConnectionOptions extends ConnectionOptions {
   /** Messages and background failures, with the connection they came from. */
   onmessage: (message: JSONRPCMessage, from: Connection) => void;
   onfailure: (error: UpstreamError, from: Connection) => void;
+  onrequestfailed?: (id: RequestId, error: UpstreamError, from: Connection) => void;
   onstreamend?: (message: JSONRPCMessage, end: StreamEnd, from: Connection) => void;
   /** Abandons the attempt: the connection being opened is closed, which aborts its requests. */
   signal?: AbortSignal;
@@ -51,6 +52,7 @@ async function connectWith(kind: TransportKind, opts: OpenConnectionOptions, ini
   connection.onmessage = (message) => opts.onmessage(message, connection);
   connection.onfailure = (error) => opts.onfailure(error, connection);
   connection.onstreamend = (message, end) => opts.onstreamend?.(message, end, connection);
+  connection.onrequestfailed = (id, error) => opts.onrequestfailed?.(id, error, connection);
   // Terminate too: the server may have created the session already.
   const abandon = () => void connection.close({ terminate: true });
   opts.signal?.addEventListener('abort', abandon, { once: true });

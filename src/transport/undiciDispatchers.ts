@@ -6,6 +6,7 @@ import Agent from 'undici/lib/dispatcher/agent.js';
 import DispatcherBase from 'undici/lib/dispatcher/dispatcher.js';
 import ProxyAgent from 'undici/lib/dispatcher/proxy-agent.js';
 import type { HttpOptions } from './httpFetch.js';
+import { MAX_BRIEF_SOCKETS_PER_ORIGIN, MAX_SOCKETS_PER_ORIGIN } from './nodeFetch.js';
 import { proxyFor } from './proxyFor.js';
 
 // What undici's index.js does before anything else: the request/connect methods on every
@@ -45,7 +46,8 @@ export class UndiciDispatchers {
 
   #timeouts(): Agent.Options {
     const { connectTimeoutMs, headersTimeoutMs, bodyTimeoutMs } = this.#opts;
-    return { connect: { timeout: connectTimeoutMs, ...this.#family() }, headersTimeout: headersTimeoutMs, bodyTimeout: bodyTimeoutMs };
+    // One bound per origin here (undici has no second pool): a flood queues, as on node:http.
+    return { connect: { timeout: connectTimeoutMs, ...this.#family() }, headersTimeout: headersTimeoutMs, bodyTimeout: bodyTimeoutMs, connections: MAX_SOCKETS_PER_ORIGIN + MAX_BRIEF_SOCKETS_PER_ORIGIN };
   }
 
   /** --ipv4: every connection, to the server or to a proxy, over IPv4. */

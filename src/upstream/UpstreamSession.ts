@@ -14,6 +14,7 @@ import { isUninitializedSessionError } from '../transport/classifyFailure.js';
 import type { Connection, ConnectionOptions, StreamEnd } from '../transport/Connection.js';
 import { openConnection, type TransportMode } from '../transport/openConnection.js';
 import { asUpstreamError, UpstreamError } from '../transport/UpstreamError.js';
+import { describe, type InFlight, InFlightTable } from './InFlightTable.js';
 import { KeepAlive } from './KeepAlive.js';
 import { OwnRequests } from './OwnRequests.js';
 import { RecoveryLoop } from './RecoveryLoop.js';
@@ -32,27 +33,17 @@ export interface UpstreamSessionOptions extends ConnectionOptions {
   pingIntervalMs: number;
   /** Messages that may wait for the session at once; more are refused. */
   maxQueued?: number;
+  /** The router's --request-timeout: a Retry-After past it fails the request now. Defaults to handshakeTimeoutMs. */
+  requestTimeoutMs?: number;
   /** Each failed reconnection attempt, so the owner can check whether the remote changed era. */
   onReconnectFailed?: (error: UpstreamError) => void;
   /** Tools hidden from the desktop: changes among them alone do not make it refresh. */
   toolFilter?: ToolFilter;
 }
 
-/** A desktop request on its way: queued, being sent, or sent (its answer not back yet). */
-interface InFlight {
-  request: JSONRPCRequest;
-  state: 'queued' | 'sending' | 'sent';
-  /** The session generation it was last sent on. */
-  generation: number;
-  /** Times it was handed to a connection; bounded, so a server that keeps refusing it cannot loop. */
-  sends: number;
-}
-
 const TRANSPORT_NAMES = { http: 'Streamable HTTP', sse: 'legacy HTTP+SSE' } as const;
 /** How long a ping (keepalive or recovery probe) and each restore request may take. */
 const PROBE_TIMEOUT_MS = 10_000;
-/** A request refused this often (never processed) is failed instead of sent once more. */
-const MAX_SENDS = 5;
 /** Pings the old session may fail (other than by a network error) before it is given up. */
 const MAX_PROBE_FAILURES = 3;
 /** How long to wait for an answer after its stream ended, before calling it lost. */
@@ -98,9 +89,7 @@ export class UpstreamSession implements Upstream {
   #mode: TransportMode;
   #initRequest: JSONRPCRequest | undefined;
   #initResult: Record<string, unknown> | undefined;
-  readonly #inflight = new Map<RequestId, InFlight>();
-  /** Messages waiting for a ready session, in order. */
-  #queue: JSONRPCMessage[] = [];
+  readonly #inflight: InFlightTable;
   readonly #own = new OwnRequests();
   /** Server→desktop requests still unanswered, with the generation that asked. */
   readonly #serverRequests = new Map<RequestId, number>();
@@ -117,6 +106,20 @@ export class UpstreamSession implements Upstream {
     this.#mode = opts.mode;
     this.#memory = new SessionMemory({ toolFilter: opts.toolFilter });
     this.#keepAlive = new KeepAlive(opts.pingIntervalMs, () => this.#keepAlivePing());
+    this.#inflight = new InFlightTable({
+      policy: this.#policy,
+      log: this.#log,
+      maxQueued: opts.maxQueued ?? 1000,
+      requestTimeoutMs: opts.requestTimeoutMs ?? opts.handshakeTimeoutMs,
+      resend: (message) => void this.#deliver(message),
+      onFailed: (id, error) => this.onrequestfailed?.(id, error),
+      onQueued: (message) => {
+        // Someone waits now: a recovery pausing between attempts tries at once.
+        if (isRequest(message)) this.#recoveryLoop.kick();
+        // A late failure from a connection already replaced: the new session can take it now.
+        if (this.#state === 'ready' && this.#connection) this.#flushQueue();
+      },
+    });
     this.#recoveryLoop = new RecoveryLoop({
       signal: this.#closing.signal,
       log: this.#log,
@@ -132,7 +135,7 @@ export class UpstreamSession implements Upstream {
         opts.onReconnectFailed?.(e);
         // Waiting cannot fix these: tell the waiting requests now rather than at their deadline.
         // (A modern-era refusal is a redeploy: the era owner takes the waiting requests over.)
-        if ((e.kind === 'auth' || e.kind === 'fatal' || e.kind === 'protocol') && !e.modernError) this.#failQueue(e);
+        if ((e.kind === 'auth' || e.kind === 'fatal' || e.kind === 'protocol' || e.kind === 'local') && !e.modernError) this.#inflight.failQueue(e);
       },
     });
   }
@@ -147,7 +150,7 @@ export class UpstreamSession implements Upstream {
       generation: this.#generation,
       recoveries: this.#recoveries,
       inflight: this.#inflight.size,
-      queued: this.#queue.length,
+      queued: this.#inflight.queued,
       ownPending: this.#own.size,
       serverRequests: this.#serverRequests.size,
     };
@@ -160,11 +163,11 @@ export class UpstreamSession implements Upstream {
       if (this.#state === 'idle') {
         throw new UpstreamError({ kind: 'protocol', reason: 'not-initialized', mayHaveReachedServer: false, detail: 'not connected: the client must send "initialize" first' });
       }
-      this.#inflight.set(message.id, { request: message, state: 'queued', generation: this.#generation, sends: 0 });
+      this.#inflight.track(message, this.#generation);
       return this.#deliver(message);
     }
     if (isNotification(message)) {
-      if (message.method === 'notifications/cancelled' && !this.#admitCancel(message)) return;
+      if (message.method === 'notifications/cancelled' && !this.#cancel(message)) return;
       if (this.#state === 'idle') return;
       return this.#deliver(message);
     }
@@ -172,7 +175,7 @@ export class UpstreamSession implements Upstream {
       const askedBy = this.#serverRequests.get(message.id);
       this.#serverRequests.delete(message.id);
       if (askedBy !== undefined && askedBy !== this.#generation) {
-        this.#log.debug(`dropped the answer to server request #${idLabel(message.id)}: the session that asked is gone`);
+        this.#log.info(`dropped the answer to server request #${idLabel(message.id)}: the session that asked is gone`);
         return;
       }
     }
@@ -190,7 +193,6 @@ export class UpstreamSession implements Upstream {
     this.#closing.abort(closedError());
     this.#keepAlive.stop();
     this.#own.failAll(closedError());
-    this.#queue = [];
     this.#inflight.clear();
     this.#serverRequests.clear();
     const connection = this.#connection;
@@ -203,8 +205,7 @@ export class UpstreamSession implements Upstream {
    * and closes: the remote now speaks the other era, and the era owner sends them there.
    */
   async handOver(): Promise<JSONRPCRequest[]> {
-    const waiting = this.#queue.filter((m): m is JSONRPCRequest => isRequest(m) && this.#inflight.get(m.id)?.request === m);
-    this.#queue = [];
+    const waiting = this.#inflight.handOver();
     await this.close();
     return waiting;
   }
@@ -225,7 +226,7 @@ export class UpstreamSession implements Upstream {
         // The server refused the handshake (e.g. no common protocol version): pass its answer on.
         await connection.close({ terminate: true });
         this.#state = 'idle';
-        this.#failQueue(new UpstreamError({ kind: 'protocol', reason: 'initialize-refused', mayHaveReachedServer: true, detail: 'the server refused initialize' }));
+        this.#inflight.failQueue(new UpstreamError({ kind: 'protocol', reason: 'initialize-refused', mayHaveReachedServer: true, detail: 'the server refused initialize' }));
         this.onmessage?.(reply);
         return;
       }
@@ -247,7 +248,7 @@ export class UpstreamSession implements Upstream {
       // A modern-only server's refusal is the era owner's to handle (EraSwitch), not a failure yet.
       if (error.modernError) this.#log.debug(`initialize refused with a modern-era error: ${error.detail}`);
       else this.#log.error(`cannot connect to ${this.#opts.url.href}: ${error.detail}`);
-      this.#failQueue(error);
+      this.#inflight.failQueue(error);
       throw error;
     }
   }
@@ -276,12 +277,15 @@ export class UpstreamSession implements Upstream {
         headers: this.#opts.headers,
         fetch: this.#opts.fetch,
         messageHeaders: this.#opts.messageHeaders,
+        maxMessageBytes: this.#opts.maxMessageBytes,
+        flow: this.#opts.flow,
         mode: this.#mode,
         log: this.#log,
         signal: abort.signal,
         onmessage: (m, from) => this.#onServerMessage(m, from),
         onfailure: (e, from) => this.#onConnectionFailure(e, from),
         onstreamend: (m, end, from) => this.#onStreamEnd(m, end, from),
+        onrequestfailed: (id, e, from) => this.#onRequestFailed(id, e, from),
       },
       request,
     );
@@ -328,103 +332,45 @@ export class UpstreamSession implements Upstream {
       const error = asUpstreamError(err);
       // (The state may have changed while the send was under way.)
       if ((this.#state as SessionState) === 'closed') return;
-      if (error.kind !== 'session-lost' && error.kind !== 'network') {
-        // The server answered, just not with success (auth, protocol, fatal): nothing to recover.
-        if (entry) this.#fail(entry.request.id, error);
-        else this.#log.warn(`could not deliver ${describe(message)}: ${error.detail}`);
-        return;
+      const verdict = InFlightTable.afterSendFailure(error, entry, {
+        now: performance.now(),
+        requestTimeoutMs: this.#opts.requestTimeoutMs ?? this.#opts.handshakeTimeoutMs,
+        retries: this.#inflight.retriesOf(message),
+      });
+      if (verdict.recover) {
+        this.#log.debug(`sending ${describe(message)} failed: ${error.detail}`);
+        // First: a lost session is given up before the message is queued for the next one.
+        this.#startRecovery(error, connection);
       }
-      this.#log.debug(`sending ${describe(message)} failed: ${error.detail}`);
-      this.#startRecovery(error, connection);
-      if (!error.mayHaveReachedServer) {
-        if (entry && entry.sends >= MAX_SENDS) {
-          this.#fail(entry.request.id, new UpstreamError({ ...error, detail: `${error.detail} (gave up after ${entry.sends} tries)` }));
-          return;
-        }
-        if (entry) entry.state = 'queued';
-        return this.#enqueue(message);
-      }
-      if (entry) this.#answerLost(entry);
-      else this.#log.debug(`${describe(message)} may not have reached the server (${error.detail}); not repeated`);
+      // Cancelled or timed out meanwhile: nobody waits for it any more.
+      if (entry && this.#inflight.get(entry.request.id) !== entry) return;
+      this.#inflight.settleFailedSend(verdict, message, entry, error);
     }
-  }
-
-  #enqueue(message: JSONRPCMessage, front = false): void {
-    const max = this.#opts.maxQueued ?? 1000;
-    if (this.#queue.length >= max) {
-      const error = new UpstreamError({ kind: 'network', reason: 'queue-full', mayHaveReachedServer: false, detail: `${max} messages are already waiting for the server` });
-      if (isRequest(message)) this.#fail(message.id, error);
-      return;
-    }
-    if (front) this.#queue.unshift(message);
-    else this.#queue.push(message);
-    // Someone waits now: a recovery pausing between attempts tries at once.
-    if (isRequest(message)) this.#recoveryLoop.kick();
-    // A late failure from a connection already replaced: the new session can take it now.
-    if (this.#state === 'ready' && this.#connection) this.#flushQueue();
-  }
-
-  #flushQueue(): void {
-    const queue = this.#queue;
-    this.#queue = [];
-    for (const message of queue) {
-      // A request cancelled or timed out while it waited is no longer in flight (and its id may
-      // have been reused since): only the very request still in flight goes out.
-      if (isRequest(message) && this.#inflight.get(message.id)?.request !== message) continue;
-      void this.#deliver(message);
-    }
-  }
-
-  #failQueue(error: UpstreamError): void {
-    const queue = this.#queue;
-    this.#queue = [];
-    for (const message of queue) if (isRequest(message)) this.#fail(message.id, error);
-  }
-
-  /** A request's answer was lost with its session: replay it if harmless, else say so. */
-  #answerLost(entry: InFlight): void {
-    const { request } = entry;
-    if (this.#policy.decide(request, true) === 'replay') {
-      this.#log.info(`${request.method} #${idLabel(request.id)} was in flight when the session was lost; it is safe to repeat, so it will be sent again`);
-      entry.state = 'queued';
-      this.#enqueue(request, true);
-      return;
-    }
-    const name = request.method === 'tools/call' ? ` "${String((request.params as { name?: unknown } | undefined)?.name)}"` : '';
-    this.#fail(
-      request.id,
-      new UpstreamError({
-        kind: 'session-lost',
-        reason: 'outcome-unknown',
-        mayHaveReachedServer: true,
-        detail: `the connection to the server was lost while it was handling ${request.method}${name}. The outcome is unknown: it may or may not have taken effect, and it was not repeated because repeating it could apply it twice. Check before trying again.`,
-      }),
-    );
-  }
-
-  #fail(id: RequestId, error: UpstreamError): void {
-    if (!this.#inflight.delete(id)) return;
-    this.onrequestfailed?.(id, error);
   }
 
   /**
-   * The desktop (or the router, at a deadline) cancels a request. Returns whether to pass the
-   * cancellation on: only if the request reached the current session. A request that never left
-   * is simply dropped; one sent to a session that is gone has nobody to cancel it for.
+   * The desktop (or the router, at a deadline) cancels a request: whether to pass that on is the
+   * table's call. A request already sent has its HTTP exchange ended here too, so an answer
+   * nobody waits for does not hold a socket, nor keep streaming into the bridge.
    */
-  #admitCancel(message: JSONRPCNotification): boolean {
+  #cancel(message: JSONRPCNotification): boolean {
     const id = (message.params as { requestId?: RequestId } | undefined)?.requestId;
-    if (id === undefined) return true;
-    const entry = this.#inflight.get(id);
-    if (!entry) return true;
-    this.#inflight.delete(id);
-    if (entry.state === 'queued') {
-      // It never left: take it out of the queue, so waiting requests never pile up dead ones.
-      const at = this.#queue.indexOf(entry.request);
-      if (at !== -1) this.#queue.splice(at, 1);
-      return false;
-    }
-    return entry.generation === this.#generation;
+    const entry = id === undefined ? undefined : this.#inflight.get(id);
+    const forward = this.#inflight.admitCancel(message, this.#generation);
+    if (entry && entry.state !== 'queued' && entry.generation === this.#generation) this.#connection?.abandon(entry.request);
+    return forward;
+  }
+
+  #enqueue(message: JSONRPCMessage, front = false): void {
+    this.#inflight.enqueue(message, front);
+  }
+
+  #flushQueue(): void {
+    for (const message of this.#inflight.takeQueue()) void this.#deliver(message);
+  }
+
+  #answerLost(entry: InFlight): void {
+    this.#inflight.answerLost(entry);
   }
 
   // ── messages from the server ────────────────────────────────────────────────────────────
@@ -479,6 +425,15 @@ export class UpstreamSession implements Upstream {
       },
       end.resumable ? RESUMABLE_STREAM_GRACE_MS : STREAM_END_GRACE_MS,
     ).unref();
+  }
+
+  /** The server's answer to `id` came, but cannot be delivered (over the size limit). */
+  #onRequestFailed(id: RequestId, error: UpstreamError, from: Connection): void {
+    if (this.#own.settle(id, error)) return;
+    const entry = this.#inflight.get(id);
+    if (!entry || from !== this.#connection) return;
+    this.#servedSinceRecovery = true;
+    this.#inflight.fail(id, error);
   }
 
   #onConnectionFailure(error: UpstreamError, from: Connection): void {
@@ -558,7 +513,7 @@ export class UpstreamSession implements Upstream {
     this.#connection = undefined;
     this.#generation += 1;
     this.#log.debug(`giving up remote session ${old.sessionId ?? ''} (${cause.reason})`.replace('  ', ' '));
-    const lost = [...this.#inflight.values()].filter((e) => e.state === 'sent');
+    const lost = this.#inflight.sent();
     // Oldest first, so replays keep their order at the head of the queue.
     for (const entry of lost.reverse()) this.#answerLost(entry);
     this.#own.failOwn(cause);
@@ -629,6 +584,8 @@ export class UpstreamSession implements Upstream {
   async #keepAlivePing(): Promise<void> {
     const connection = this.#connection;
     if (this.#state !== 'ready' || !connection) return;
+    // The desktop is not reading: neither is the bridge, so the answer could not be read (FlowGate).
+    if (this.#opts.flow?.paused) return;
     this.#log.debug('idle: pinging the server');
     try {
       await this.#ping(connection);
@@ -658,9 +615,4 @@ export class UpstreamSession implements Upstream {
     }
     return reply;
   }
-}
-
-function describe(message: JSONRPCMessage): string {
-  const m = message as { method?: string; id?: RequestId };
-  return m.method ?? `the answer #${idLabel(m.id)}`;
 }

@@ -11,6 +11,9 @@ export interface RawServer {
   port: number;
   url: (path?: string) => string;
   requests: Array<{ method: string; path: string; headers: IncomingMessage['headers']; body: string }>;
+  /** TCP connections open now, and the most that were open at once. */
+  connections(): number;
+  peakConnections(): number;
   close(): Promise<void>;
 }
 
@@ -34,6 +37,12 @@ export async function startRawServer(handler: Handler, opts: { tls?: boolean } =
   } else {
     server = createHttp(onRequest);
   }
+  let open = 0;
+  let peak = 0;
+  server.on(opts.tls ? 'secureConnection' : 'connection', (socket: import('node:net').Socket) => {
+    peak = Math.max(peak, ++open);
+    socket.once('close', () => open--);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const scheme = opts.tls ? 'https' : 'http';
@@ -41,6 +50,8 @@ export async function startRawServer(handler: Handler, opts: { tls?: boolean } =
     port,
     url: (path = '/mcp') => `${scheme}://127.0.0.1:${port}${path}`,
     requests,
+    connections: () => open,
+    peakConnections: () => peak,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

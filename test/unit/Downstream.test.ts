@@ -67,3 +67,24 @@ describe('Downstream', () => {
     d.close();
   });
 });
+
+describe('Downstream backpressure', () => {
+  it('reports pressure once past 1 MiB unread, and its end once stdout drained', async () => {
+    const pending: Array<() => void> = [];
+    const output = new Writable({ write: (_chunk, _enc, done) => void pending.push(done) }); // a desktop that does not read
+    const pressure: boolean[] = [];
+    const d = new Downstream({ input: new PassThrough(), output, onMessage: () => undefined, onEnd: () => undefined, onPressure: (high) => pressure.push(high) });
+    d.start();
+    const note = { jsonrpc: '2.0', method: 'notifications/message', params: { data: 'x'.repeat(100_000) } };
+    for (let i = 0; i < 9; i++) d.send(note);
+    expect(pressure).toEqual([]);
+    for (let i = 0; i < 3; i++) d.send(note);
+    expect(pressure).toEqual([true]);
+    // The desktop reads everything again.
+    while (pending.length > 0) {
+      pending.shift()!();
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(pressure).toEqual([true, false]);
+  });
+});

@@ -84,3 +84,45 @@ describe('SseParser', () => {
     }
   });
 });
+
+describe('SseParser size limit', () => {
+  function capped(chunks: Array<string | Buffer>, maxEventBytes: number) {
+    const events: SseEvent[] = [];
+    const oversized: Array<{ bytes: number; head: string; tail: string }> = [];
+    const parser = new SseParser((e) => events.push(e), undefined, { maxEventBytes, onOversized: (o) => oversized.push(o) });
+    for (const c of chunks) parser.feed(typeof c === 'string' ? Buffer.from(c) : c);
+    return { events, oversized, parser };
+  }
+
+  it('drops an event over the limit, keeps its head and tail as clues, and reads on after it', () => {
+    const big = `data: {"jsonrpc":"2.0","id":7,"result":{"text":"${'x'.repeat(5000)}"}}\n\n`;
+    for (const [a, b] of [[big.slice(0, 100), big.slice(100)], [big.slice(0, 4000), big.slice(4000)], [big, '']]) {
+      const { events, oversized } = capped(['data: small\n\n', a!, b! + 'data: after\r\n\r\n'], 1000);
+      expect(events.map((e) => e.data)).toEqual(['small', 'after']);
+      expect(oversized).toHaveLength(1);
+      expect(oversized[0]!.head.startsWith('{"jsonrpc":"2.0","id":7,')).toBe(true);
+      expect(oversized[0]!.tail.trimEnd().endsWith('"}}')).toBe(true);
+      expect(oversized[0]!.bytes).toBeGreaterThan(5000);
+    }
+  });
+
+  it('counts every data line of an event and an endless line alike; an event just under the limit passes', () => {
+    const lines = Array.from({ length: 20 }, () => `data: ${'y'.repeat(98)}\n`).join(''); // 20 × 104 bytes
+    expect(capped([lines + '\n'], 2100).events).toHaveLength(1);
+    expect(capped([lines + '\n'], 2000).oversized).toHaveLength(1);
+    const { parser, events } = capped([': ', 'z'.repeat(3000)], 1000);
+    expect(parser.overflowing).toBe(true);
+    parser.feed(Buffer.from('\r\rdata: next\n\n'));
+    expect(parser.overflowing).toBe(false);
+    expect(events.map((e) => e.data)).toEqual(['next']);
+  });
+
+  it('skips an oversized event split at every byte of its line breaks', () => {
+    const text = `data: ${'w'.repeat(200)}\r\n\r\ndata: ok\n\n`;
+    for (const [a, b] of splits(text)) {
+      const { events, oversized } = capped([a, b], 100);
+      expect(oversized).toHaveLength(1);
+      expect(events.map((e) => e.data)).toEqual(['ok']);
+    }
+  });
+});

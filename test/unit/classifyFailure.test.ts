@@ -72,6 +72,22 @@ describe('classifyFailure', () => {
   });
 });
 
+describe('local failures and oversized answers', () => {
+  it('a message that could not be built or sent here is local: never sent, never a network failure', () => {
+    const overflow = factsFromError(new RangeError('Maximum call stack size exceeded'), true);
+    expect(classifyFailure(overflow)).toMatchObject({ kind: 'local', reason: 'serialize', mayHaveReachedServer: false });
+    expect(classifyFailure({ local: 'too-large', message: 'it is 300 MiB, over the 256 MiB limit', hadSession: true })).toMatchObject({ kind: 'local', reason: 'too-large' });
+    const badHeader = new TypeError('fetch failed', { cause: Object.assign(new TypeError('Invalid character in header content'), { code: 'ERR_INVALID_CHAR' }) });
+    expect(classifyFailure(factsFromError(badHeader, true))).toMatchObject({ kind: 'local', reason: 'build' });
+  });
+
+  it('an answer over the size limit is a protocol failure of that request', () => {
+    const failure = classifyFailure({ oversizedLimit: 256 * 1024 * 1024, hadSession: true });
+    expect(failure).toMatchObject({ kind: 'protocol', reason: 'too-large', mayHaveReachedServer: true });
+    expect(failure.detail).toMatch(/256 MiB limit/);
+  });
+});
+
 describe('shouldFallBackToSse', () => {
   it.each([[400, true], [404, true], [405, true], [401, false], [500, false]])('HTTP %i → %s', (status, expected) => {
     expect(shouldFallBackToSse(classifyFailure({ status, hadSession: false }))).toBe(expected);
