@@ -14,11 +14,10 @@ import { isUninitializedSessionError } from '../transport/classifyFailure.js';
 import type { Connection, ConnectionOptions, StreamEnd } from '../transport/Connection.js';
 import { openConnection, type TransportMode } from '../transport/openConnection.js';
 import { asUpstreamError, UpstreamError } from '../transport/UpstreamError.js';
-import { KeepAlive } from './KeepAlive.js';
 import { OwnRequests } from './OwnRequests.js';
-import { RecoveryLoop } from './RecoveryLoop.js';
 import { ReplayPolicy } from './ReplayPolicy.js';
-import { SessionMemory, type ListKind } from './SessionMemory.js';
+import { SessionMemory } from './SessionMemory.js';
+import { SessionRecovery } from './SessionRecovery.js';
 import type { Upstream } from './Upstream.js';
 
 export type SessionState = 'idle' | 'connecting' | 'ready' | 'recovering' | 'closed';
@@ -49,19 +48,13 @@ interface InFlight {
 }
 
 const TRANSPORT_NAMES = { http: 'Streamable HTTP', sse: 'legacy HTTP+SSE' } as const;
-/** How long a ping (keepalive or recovery probe) and each restore request may take. */
-const PROBE_TIMEOUT_MS = 10_000;
 /** A request refused this often (never processed) is failed instead of sent once more. */
 const MAX_SENDS = 5;
-/** Pings the old session may fail (other than by a network error) before it is given up. */
-const MAX_PROBE_FAILURES = 3;
 /** How long to wait for an answer after its stream ended, before calling it lost. */
 const STREAM_END_GRACE_MS = 50;
 const RESUMABLE_STREAM_GRACE_MS = 10_000;
 /** How long a given-up connection's sends under way may take to finish. */
 const DRAIN_MS = 2000;
-/** A reconnection attempt that hangs this long is abandoned and retried. */
-const RECONNECT_HANDSHAKE_TIMEOUT_MS = 15_000;
 
 /** What a request gets when the bridge shuts down under it. */
 export function closedError(): UpstreamError {
@@ -88,7 +81,6 @@ export class UpstreamSession implements Upstream {
   readonly #log: Logger;
   readonly #policy = new ReplayPolicy();
   readonly #memory: SessionMemory;
-  readonly #keepAlive: KeepAlive;
   readonly #closing = new AbortController();
   #state: SessionState = 'idle';
   #connection: Connection | undefined;
@@ -104,37 +96,37 @@ export class UpstreamSession implements Upstream {
   readonly #own = new OwnRequests();
   /** Server→desktop requests still unanswered, with the generation that asked. */
   readonly #serverRequests = new Map<RequestId, number>();
-  #recovery: Promise<void> | undefined;
-  #recoveries = 0;
-  readonly #recoveryLoop: RecoveryLoop;
-  /** Whether the current session has answered a desktop request (see RecoveryLoop). */
-  #servedSinceRecovery = false;
-  #lastFailureReason = '';
+  /** The recovery under way, if any: concurrent failures share it. */
+  #recovering: Promise<void> | undefined;
+  readonly #recovery: SessionRecovery;
 
   constructor(opts: UpstreamSessionOptions) {
     this.#opts = opts;
     this.#log = opts.log;
     this.#mode = opts.mode;
     this.#memory = new SessionMemory({ toolFilter: opts.toolFilter });
-    this.#keepAlive = new KeepAlive(opts.pingIntervalMs, () => this.#keepAlivePing());
-    this.#recoveryLoop = new RecoveryLoop({
-      signal: this.#closing.signal,
-      log: this.#log,
-      onFailedAttempt: (e, attempt) => {
-        if (this.#state === 'closed') return;
-        // One warning per cause and recovery; repeats of it only with --verbose.
-        if (e.reason !== this.#lastFailureReason) {
-          this.#lastFailureReason = e.reason;
-          this.#log.warn(`reconnect attempt ${attempt} failed: ${e.detail}; retrying with backoff (waiting requests fail at --request-timeout)`);
-        } else {
-          this.#log.debug(`reconnect attempt ${attempt} failed: ${e.detail}`);
-        }
-        opts.onReconnectFailed?.(e);
-        // Waiting cannot fix these: tell the waiting requests now rather than at their deadline.
-        // (A modern-era refusal is a redeploy: the era owner takes the waiting requests over.)
-        if ((e.kind === 'auth' || e.kind === 'fatal' || e.kind === 'protocol') && !e.modernError) this.#failQueue(e);
+    this.#recovery = new SessionRecovery(
+      {
+        log: this.#log,
+        closing: this.#closing.signal,
+        own: this.#own,
+        memory: this.#memory,
+        policy: this.#policy,
+        handshakeTimeoutMs: opts.handshakeTimeoutMs,
+        current: () => this.#connection,
+        recovering: () => this.#state === 'recovering',
+        ready: () => this.#state === 'ready',
+        initRequest: () => this.#initRequest,
+        initResult: () => this.#initResult,
+        handshake: (request, timeoutMs) => this.#handshake(request, timeoutMs),
+        adopt: (connection, result) => this.#adopt(connection, result),
+        dropConnection: (cause) => this.#dropConnection(cause),
+        failQueue: (error) => this.#failQueue(error),
+        onReconnectFailed: opts.onReconnectFailed,
+        emit: (message) => this.onmessage?.(message),
       },
-    });
+      { pingIntervalMs: opts.pingIntervalMs, onKeepAliveFailure: (error, connection) => this.#startRecovery(error, connection) },
+    );
   }
 
   get state(): SessionState {
@@ -145,7 +137,7 @@ export class UpstreamSession implements Upstream {
   stats(): Record<string, number> {
     return {
       generation: this.#generation,
-      recoveries: this.#recoveries,
+      recoveries: this.#recovery.recoveries,
       inflight: this.#inflight.size,
       queued: this.#queue.length,
       ownPending: this.#own.size,
@@ -183,7 +175,7 @@ export class UpstreamSession implements Upstream {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     this.#closing.abort(closedError());
-    this.#keepAlive.stop();
+    this.#recovery.stopKeepAlive();
     this.#own.failAll(closedError());
     this.#queue = [];
     this.#inflight.clear();
@@ -234,7 +226,7 @@ export class UpstreamSession implements Upstream {
       );
       this.#state = 'ready';
       this.onmessage?.(reply);
-      this.#keepAlive.start();
+      this.#recovery.startKeepAlive();
       this.#flushQueue();
     } catch (err) {
       if (this.#state === 'connecting') this.#state = 'idle';
@@ -310,7 +302,7 @@ export class UpstreamSession implements Upstream {
       entry.generation = this.#generation;
       entry.sends += 1;
     }
-    this.#keepAlive.touch();
+    this.#recovery.touch();
     try {
       await connection.send(message);
       if (entry && entry.state === 'sending') {
@@ -353,7 +345,7 @@ export class UpstreamSession implements Upstream {
     if (front) this.#queue.unshift(message);
     else this.#queue.push(message);
     // Someone waits now: a recovery pausing between attempts tries at once.
-    if (isRequest(message)) this.#recoveryLoop.kick();
+    if (isRequest(message)) this.#recovery.kick();
     // A late failure from a connection already replaced: the new session can take it now.
     if (this.#state === 'ready' && this.#connection) this.#flushQueue();
   }
@@ -424,7 +416,7 @@ export class UpstreamSession implements Upstream {
   // ── messages from the server ────────────────────────────────────────────────────────────
 
   #onServerMessage(message: JSONRPCMessage, from: Connection): void {
-    this.#keepAlive.touch();
+    this.#recovery.touch();
     if (isReply(message)) {
       if (this.#own.settle(message.id, message)) return;
       const entry = this.#inflight.get(message.id);
@@ -439,7 +431,7 @@ export class UpstreamSession implements Upstream {
           return;
         }
         this.#inflight.delete(message.id);
-        this.#servedSinceRecovery = true;
+        this.#recovery.served();
         const result = (message as { result?: unknown }).result;
         if (result !== undefined) {
           this.#memory.observe(entry.request, result);
@@ -482,7 +474,7 @@ export class UpstreamSession implements Upstream {
     else this.#log.warn(`remote connection problem: ${error.detail}`);
   }
 
-  // ── recovery ────────────────────────────────────────────────────────────────────────────
+  // ── recovery (the work itself: SessionRecovery) ─────────────────────────────────────────
 
   /**
    * Starts recovering, once: concurrent failures share one recovery. A lost session is given up
@@ -493,52 +485,22 @@ export class UpstreamSession implements Upstream {
     if (this.#state === 'closed' || this.#state === 'idle' || this.#state === 'connecting') return;
     if (from !== this.#connection) return;
     if (cause.kind === 'session-lost') this.#dropConnection(cause);
-    if (this.#recovery) return;
+    if (this.#recovering) return;
     this.#state = 'recovering';
-    this.#keepAlive.stop();
-    // The outcome gets the one line without --verbose (see #recover); this is a step.
+    this.#recovery.stopKeepAlive();
+    // The outcome gets the one line without --verbose (see SessionRecovery); this is a step.
     this.#log.debug(`remote session lost or unreachable (${cause.detail}); reconnecting`);
-    this.#recovery = this.#recover(cause).finally(() => {
-      this.#recovery = undefined;
-    });
-  }
-
-  async #recover(cause: UpstreamError): Promise<void> {
-    const started = performance.now();
-    this.#lastFailureReason = '';
-    let outcome = 'reconnected' as 'resumed' | 'reconnected';
-    let probeFailures = 0;
-    const attempts = await this.#recoveryLoop.run(async () => {
-      const old = this.#connection;
-      if (old) {
-        try {
-          await this.#ping(old);
-          outcome = 'resumed';
-          return;
-        } catch (err) {
-          const error = asUpstreamError(err);
-          // A network failure may pass; a session that keeps answering wrongly is given up.
-          const hopeless = error.kind !== 'network' && ++probeFailures >= MAX_PROBE_FAILURES;
-          if (error.kind !== 'session-lost' && !hopeless) throw error;
-          this.#dropConnection(error);
-        }
-      }
-      await this.#reconnect();
-      outcome = 'reconnected';
-    }, this.#servedSinceRecovery);
-    if (attempts === undefined) return; // closed while recovering
-    if (this.#state !== 'recovering') return;
-    this.#recoveries += 1;
-    this.#state = 'ready';
-    this.#servedSinceRecovery = false;
-    const ms = Math.round(performance.now() - started);
-    if (outcome === 'resumed') {
-      this.#log.info(`connection problem (${cause.detail}); the server kept the session, back after ${ms} ms`);
-    } else {
-      this.#log.info(`session lost (${cause.detail}); recovered: new remote session ready in ${ms} ms, ${attempts} attempt${attempts === 1 ? '' : 's'}`);
-    }
-    this.#keepAlive.start();
-    this.#flushQueue();
+    this.#recovering = this.#recovery
+      .recover(cause)
+      .then((ready) => {
+        if (!ready || this.#state !== 'recovering') return;
+        this.#state = 'ready';
+        this.#recovery.startKeepAlive();
+        this.#flushQueue();
+      })
+      .finally(() => {
+        this.#recovering = undefined;
+      });
   }
 
   /**
@@ -559,98 +521,6 @@ export class UpstreamSession implements Upstream {
     // Sends under way finish first, so each learns whether the server took it (see #deliver).
     // The DELETE frees the session on a server that still has it (it was refused for another reason).
     void old.close({ terminate: true, timeoutMs: 1000, drainMs: DRAIN_MS });
-  }
-
-  /** A new remote session that looks like the old one to the desktop. */
-  async #reconnect(): Promise<void> {
-    const initRequest = this.#initRequest;
-    if (!initRequest) throw closedError();
-    // The desktop's own params; the answer is kept, not forwarded: the desktop already has one.
-    const { connection, reply } = await this.#handshake({ ...initRequest, id: this.#own.nextId() }, Math.min(this.#opts.handshakeTimeoutMs, RECONNECT_HANDSHAKE_TIMEOUT_MS));
-    const result = (reply as { result?: Record<string, unknown> }).result;
-    if (!result) {
-      await connection.close({ terminate: true });
-      const message = (reply as { error?: { message?: string } }).error?.message ?? 'no result';
-      throw new UpstreamError({ kind: 'protocol', reason: 'initialize-refused', mayHaveReachedServer: true, detail: `the server refused initialize: ${message}` });
-    }
-    if (this.#state !== 'recovering') {
-      await connection.close({ terminate: true });
-      throw closedError();
-    }
-    const previous = this.#initResult;
-    if (typeof result.protocolVersion === 'string') connection.setProtocolVersion(result.protocolVersion);
-    try {
-      await connection.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-      for (const { method, params } of this.#memory.restoreRequests()) {
-        const answer = await this.#request(connection, method, params);
-        const error = (answer as { error?: { message?: string } }).error;
-        if (error) this.#log.warn(`could not restore ${method} ${JSON.stringify(params)} on the new session: ${error.message ?? 'error'}`);
-        else this.#log.debug(`restored ${method} ${JSON.stringify(params)}`);
-      }
-      if (this.#state !== 'recovering') throw closedError();
-    } catch (err) {
-      // Not adopted: the next attempt starts from scratch, so the restores are never skipped.
-      await connection.close({ terminate: true });
-      throw err;
-    }
-    this.#adopt(connection, result);
-    void this.#announceChanges(connection, previous, result);
-  }
-
-  /** Tells the desktop to refresh what differs between the session it knew and the new one. */
-  async #announceChanges(connection: Connection, previous: Record<string, unknown> | undefined, result: Record<string, unknown>): Promise<void> {
-    const capabilities = (result.capabilities ?? {}) as Record<string, unknown>;
-    const lists: Partial<Record<ListKind, unknown>> = {};
-    try {
-      for (const kind of this.#memory.seenLists()) {
-        if (capabilities[kind] === undefined) continue;
-        const answer = await this.#request(connection, `${kind}/list`, {});
-        const listed = (answer as { result?: unknown }).result;
-        if (listed !== undefined) lists[kind] = listed;
-        if (kind === 'tools' && listed !== undefined) this.#policy.learnTools(listed);
-      }
-    } catch (err) {
-      this.#log.debug(`could not compare the lists of the new session: ${asUpstreamError(err).detail}`);
-      return;
-    }
-    if (this.#connection !== connection || !previous) return;
-    for (const kind of this.#memory.changedLists(result, lists)) {
-      this.#log.info(`the server's ${kind} changed across the reconnection; telling the client to refresh`);
-      this.onmessage?.({ jsonrpc: '2.0', method: `notifications/${kind}/list_changed` });
-    }
-  }
-
-  async #keepAlivePing(): Promise<void> {
-    const connection = this.#connection;
-    if (this.#state !== 'ready' || !connection) return;
-    this.#log.debug('idle: pinging the server');
-    try {
-      await this.#ping(connection);
-    } catch (err) {
-      const error = asUpstreamError(err);
-      this.#startRecovery(error.kind === 'session-lost' ? error : new UpstreamError({ ...error, kind: 'network' }), connection);
-    }
-  }
-
-  /** Resolves if the session answers a ping (any answer but "not initialized" means it lives). */
-  async #ping(connection: Connection): Promise<void> {
-    await this.#request(connection, 'ping', undefined);
-  }
-
-  /** Sends a request of the bridge's own and waits for its answer, bounded. */
-  async #request(connection: Connection, method: string, params: Record<string, unknown> | undefined): Promise<JSONRPCMessage> {
-    const id = this.#own.nextId();
-    const answer = this.#own.wait(id, PROBE_TIMEOUT_MS, method);
-    try {
-      await connection.send(params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params });
-    } catch (err) {
-      this.#own.settle(id, asUpstreamError(err));
-    }
-    const reply = await answer;
-    if (isUninitializedSessionError((reply as { error?: unknown }).error)) {
-      throw new UpstreamError({ kind: 'session-lost', reason: 'uninitialized', mayHaveReachedServer: false, detail: 'the server says this session was never initialized' });
-    }
-    return reply;
   }
 }
 

@@ -1,0 +1,257 @@
+import type { Logger } from '../log/Logger.js';
+import { type JSONRPCMessage, type JSONRPCRequest } from '../protocol/jsonrpc.js';
+import { isUninitializedSessionError } from '../transport/classifyFailure.js';
+import type { Connection } from '../transport/Connection.js';
+import { asUpstreamError, UpstreamError } from '../transport/UpstreamError.js';
+import { KeepAlive } from './KeepAlive.js';
+import type { OwnRequests } from './OwnRequests.js';
+import { RecoveryLoop } from './RecoveryLoop.js';
+import type { ReplayPolicy } from './ReplayPolicy.js';
+import type { SessionMemory } from './SessionMemory.js';
+
+/** How long a ping (keepalive or recovery probe) and each restore request may take. */
+const PROBE_TIMEOUT_MS = 10_000;
+/** Pings the old session may fail (other than by a network error) before it is given up. */
+const MAX_PROBE_FAILURES = 3;
+/** A reconnection attempt that hangs this long is abandoned and retried. */
+const RECONNECT_HANDSHAKE_TIMEOUT_MS = 15_000;
+
+/** What the recovery needs of the session it recovers (UpstreamSession). */
+export interface RecoveryHost {
+  readonly log: Logger;
+  /** Aborted when the bridge closes. */
+  readonly closing: AbortSignal;
+  readonly own: OwnRequests;
+  readonly memory: SessionMemory;
+  readonly policy: ReplayPolicy;
+  readonly handshakeTimeoutMs: number;
+  /** The connection of the current remote session, if there is one. */
+  current(): Connection | undefined;
+  /** Whether the session is still recovering (not closed meanwhile). */
+  recovering(): boolean;
+  /** Whether the session is ready (the keepalive pings only then). */
+  ready(): boolean;
+  /** The desktop's own initialize, replayed on every new session. */
+  initRequest(): JSONRPCRequest | undefined;
+  /** The initialize result the desktop knows. */
+  initResult(): Record<string, unknown> | undefined;
+  /** Opens a connection and initializes it (see UpstreamSession). */
+  handshake(request: JSONRPCRequest, timeoutMs: number): Promise<{ connection: Connection; reply: JSONRPCMessage }>;
+  /** Makes `connection` the current one. */
+  adopt(connection: Connection, result: Record<string, unknown>): void;
+  /** Gives up the current remote session (what it was answering goes through the replay policy). */
+  dropConnection(cause: UpstreamError): void;
+  /** A failed reconnection attempt that waiting cannot fix: fail what waits now. */
+  failQueue(error: UpstreamError): void;
+  /** Each failed reconnection attempt, so the owner can check whether the remote changed era. */
+  onReconnectFailed?: (error: UpstreamError) => void;
+  /** A message for the desktop (a list_changed notification of ours). */
+  emit(message: JSONRPCMessage): void;
+}
+
+/**
+ * Getting a working remote session back, and noticing that one is needed while idle: the
+ * keepalive ping, the probe of the old session after a network failure, and the reconnection
+ * (a fresh initialize with the desktop's params, the restores, the list comparison). The session
+ * state machine (UpstreamSession) decides when; this does the work, through RecoveryHost.
+ */
+export class SessionRecovery {
+  readonly #host: RecoveryHost;
+  readonly #keepAlive: KeepAlive;
+  readonly #loop: RecoveryLoop;
+  /** Whether the current session has answered a desktop request (see RecoveryLoop). */
+  #servedSinceRecovery = false;
+  #lastFailureReason = '';
+  #recoveries = 0;
+
+  constructor(host: RecoveryHost, opts: { pingIntervalMs: number; onKeepAliveFailure: (error: UpstreamError, connection: Connection) => void }) {
+    this.#host = host;
+    this.#keepAlive = new KeepAlive(opts.pingIntervalMs, () => this.#keepAlivePing(opts.onKeepAliveFailure));
+    this.#loop = new RecoveryLoop({
+      signal: host.closing,
+      log: host.log,
+      onFailedAttempt: (e, attempt) => {
+        if (!host.recovering()) return;
+        // One warning per cause and recovery; repeats of it only with --verbose.
+        if (e.reason !== this.#lastFailureReason) {
+          this.#lastFailureReason = e.reason;
+          host.log.warn(`reconnect attempt ${attempt} failed: ${e.detail}; retrying with backoff (waiting requests fail at --request-timeout)`);
+        } else {
+          host.log.debug(`reconnect attempt ${attempt} failed: ${e.detail}`);
+        }
+        host.onReconnectFailed?.(e);
+        // Waiting cannot fix these: tell the waiting requests now rather than at their deadline.
+        // (A modern-era refusal is a redeploy: the era owner takes the waiting requests over.)
+        if ((e.kind === 'auth' || e.kind === 'fatal' || e.kind === 'protocol') && !e.modernError) host.failQueue(e);
+      },
+    });
+  }
+
+  get recoveries(): number {
+    return this.#recoveries;
+  }
+
+  /** Something crossed the session: the keepalive waits for silence again. */
+  touch(): void {
+    this.#keepAlive.touch();
+  }
+
+  /** The current session answered a desktop request. */
+  served(): void {
+    this.#servedSinceRecovery = true;
+  }
+
+  startKeepAlive(): void {
+    this.#keepAlive.start();
+  }
+
+  stopKeepAlive(): void {
+    this.#keepAlive.stop();
+  }
+
+  /** A request is waiting: a recovery pausing between attempts tries at once. */
+  kick(): void {
+    this.#loop.kick();
+  }
+
+  /**
+   * Recovers until a session works again: first the old session (after a network failure it may
+   * still live on the server: a ping tells), else a new one. Resolves true once one is ready (and
+   * the session still wants it), false if the bridge closed meanwhile.
+   */
+  async recover(cause: UpstreamError): Promise<boolean> {
+    const host = this.#host;
+    const started = performance.now();
+    this.#lastFailureReason = '';
+    let outcome = 'reconnected' as 'resumed' | 'reconnected';
+    let probeFailures = 0;
+    const attempts = await this.#loop.run(async () => {
+      const old = host.current();
+      if (old) {
+        try {
+          await this.ping(old);
+          outcome = 'resumed';
+          return;
+        } catch (err) {
+          const error = asUpstreamError(err);
+          // A network failure may pass; a session that keeps answering wrongly is given up.
+          const hopeless = error.kind !== 'network' && ++probeFailures >= MAX_PROBE_FAILURES;
+          if (error.kind !== 'session-lost' && !hopeless) throw error;
+          host.dropConnection(error);
+        }
+      }
+      await this.#reconnect();
+      outcome = 'reconnected';
+    }, this.#servedSinceRecovery);
+    if (attempts === undefined) return false; // closed while recovering
+    if (!host.recovering()) return false;
+    this.#recoveries += 1;
+    this.#servedSinceRecovery = false;
+    const ms = Math.round(performance.now() - started);
+    if (outcome === 'resumed') {
+      host.log.info(`connection problem (${cause.detail}); the server kept the session, back after ${ms} ms`);
+    } else {
+      host.log.info(`session lost (${cause.detail}); recovered: new remote session ready in ${ms} ms, ${attempts} attempt${attempts === 1 ? '' : 's'}`);
+    }
+    return true;
+  }
+
+  /** A new remote session that looks like the old one to the desktop. */
+  async #reconnect(): Promise<void> {
+    const host = this.#host;
+    const initRequest = host.initRequest();
+    if (!initRequest) throw closed();
+    // The desktop's own params; the answer is kept, not forwarded: the desktop already has one.
+    const { connection, reply } = await host.handshake({ ...initRequest, id: host.own.nextId() }, Math.min(host.handshakeTimeoutMs, RECONNECT_HANDSHAKE_TIMEOUT_MS));
+    const result = (reply as { result?: Record<string, unknown> }).result;
+    if (!result) {
+      await connection.close({ terminate: true });
+      const message = (reply as { error?: { message?: string } }).error?.message ?? 'no result';
+      throw new UpstreamError({ kind: 'protocol', reason: 'initialize-refused', mayHaveReachedServer: true, detail: `the server refused initialize: ${message}` });
+    }
+    if (!host.recovering()) {
+      await connection.close({ terminate: true });
+      throw closed();
+    }
+    const previous = host.initResult();
+    if (typeof result.protocolVersion === 'string') connection.setProtocolVersion(result.protocolVersion);
+    try {
+      await connection.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+      for (const { method, params } of host.memory.restoreRequests()) {
+        const answer = await this.request(connection, method, params);
+        const error = (answer as { error?: { message?: string } }).error;
+        if (error) host.log.warn(`could not restore ${method} ${JSON.stringify(params)} on the new session: ${error.message ?? 'error'}`);
+        else host.log.debug(`restored ${method} ${JSON.stringify(params)}`);
+      }
+      if (!host.recovering()) throw closed();
+    } catch (err) {
+      // Not adopted: the next attempt starts from scratch, so the restores are never skipped.
+      await connection.close({ terminate: true });
+      throw err;
+    }
+    host.adopt(connection, result);
+    void this.#announceChanges(connection, previous, result);
+  }
+
+  /** Tells the desktop to refresh what differs between the session it knew and the new one. */
+  async #announceChanges(connection: Connection, previous: Record<string, unknown> | undefined, result: Record<string, unknown>): Promise<void> {
+    const host = this.#host;
+    const capabilities = (result.capabilities ?? {}) as Record<string, unknown>;
+    const lists: Partial<Record<string, unknown>> = {};
+    try {
+      for (const kind of host.memory.seenLists()) {
+        if (capabilities[kind] === undefined) continue;
+        const answer = await this.request(connection, `${kind}/list`, {});
+        const listed = (answer as { result?: unknown }).result;
+        if (listed !== undefined) lists[kind] = listed;
+        if (kind === 'tools' && listed !== undefined) host.policy.learnTools(listed);
+      }
+    } catch (err) {
+      host.log.debug(`could not compare the lists of the new session: ${asUpstreamError(err).detail}`);
+      return;
+    }
+    if (host.current() !== connection || !previous) return;
+    for (const kind of host.memory.changedLists(result, lists)) {
+      host.log.info(`the server's ${kind} changed across the reconnection; telling the client to refresh`);
+      host.emit({ jsonrpc: '2.0', method: `notifications/${kind}/list_changed` });
+    }
+  }
+
+  async #keepAlivePing(onFailure: (error: UpstreamError, connection: Connection) => void): Promise<void> {
+    const connection = this.#host.current();
+    if (!this.#host.ready() || !connection) return;
+    this.#host.log.debug('idle: pinging the server');
+    try {
+      await this.ping(connection);
+    } catch (err) {
+      const error = asUpstreamError(err);
+      onFailure(error.kind === 'session-lost' ? error : new UpstreamError({ ...error, kind: 'network' }), connection);
+    }
+  }
+
+  /** Resolves if the session answers a ping (any answer but "not initialized" means it lives). */
+  async ping(connection: Connection): Promise<void> {
+    await this.request(connection, 'ping', undefined);
+  }
+
+  /** Sends a request of the bridge's own and waits for its answer, bounded. */
+  async request(connection: Connection, method: string, params: Record<string, unknown> | undefined): Promise<JSONRPCMessage> {
+    const own = this.#host.own;
+    const id = own.nextId();
+    const answer = own.wait(id, PROBE_TIMEOUT_MS, method);
+    try {
+      await connection.send(params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params });
+    } catch (err) {
+      own.settle(id, asUpstreamError(err));
+    }
+    const reply = await answer;
+    if (isUninitializedSessionError((reply as { error?: unknown }).error)) {
+      throw new UpstreamError({ kind: 'session-lost', reason: 'uninitialized', mayHaveReachedServer: false, detail: 'the server says this session was never initialized' });
+    }
+    return reply;
+  }
+}
+
+function closed(): UpstreamError {
+  return new UpstreamError({ kind: 'fatal', reason: 'closed', mayHaveReachedServer: false, detail: 'the bridge is shutting down' });
+}
