@@ -19,6 +19,8 @@ import { UpstreamError } from './UpstreamError.js';
 const RETRY_FIRST_MS = 200;
 const RETRY_GROWTH = 1.5;
 const RETRY_MAX_MS = 15_000;
+/** A GET stream that stayed open this long was healthy: its end starts the backoff over. */
+const STABLE_STREAM_MS = 10_000;
 /** Attempts to resume one request's answer stream with Last-Event-ID, in a row, before giving up. */
 const RESUME_ATTEMPTS = 3;
 /** Resumptions of one request's answer stream in all: a server that never answers cannot loop us. */
@@ -58,6 +60,7 @@ export class StreamableHttpConnection implements Connection {
   /** The server's `retry:` advice for reconnecting, once it gave one. */
   #serverRetryMs: number | undefined;
   #getOpen = false;
+  /** Reopenings of the GET stream since one last stayed open (see STABLE_STREAM_MS). */
   #getRetries = 0;
   #reopenTimer: NodeJS.Timeout | undefined;
   readonly #timers = new Set<NodeJS.Timeout>();
@@ -161,6 +164,7 @@ export class StreamableHttpConnection implements Connection {
    */
   #readStream(response: AnyResponse, stream: { answers?: JSONRPCMessage; lastEventId?: string; resumes: number }): void {
     const wanted = stream.answers && isRequest(stream.answers) ? stream.answers.id : undefined;
+    const opened = performance.now();
     let answered = false;
     let sawId = stream.lastEventId !== undefined;
     const parser = new SseParser(
@@ -185,6 +189,9 @@ export class StreamableHttpConnection implements Connection {
         if (error !== undefined) this.#report(error);
         if (!stream.answers) {
           this.#getOpen = false;
+          // A stream that ends at once (some servers answer the GET and close it, `retry: 0`
+          // or none) keeps the backoff growing; only one that stayed open starts it over.
+          if (performance.now() - opened >= STABLE_STREAM_MS) this.#getRetries = 0;
           this.#scheduleReopen();
           return;
         }
@@ -262,7 +269,6 @@ export class StreamableHttpConnection implements Connection {
         if (reopening) this.#scheduleReopen();
         return;
       }
-      this.#getRetries = 0;
       this.#readStream(response, { resumes: 0 });
     })();
   }
@@ -325,7 +331,7 @@ export class StreamableHttpConnection implements Connection {
   }
 
   #retryDelay(attempt: number): number {
-    return this.#serverRetryMs ?? Math.min(RETRY_FIRST_MS * RETRY_GROWTH ** attempt, RETRY_MAX_MS);
+    return reopenDelay(attempt, this.#serverRetryMs);
   }
 
   /** A timer that close() clears. */
@@ -336,4 +342,14 @@ export class StreamableHttpConnection implements Connection {
     }, ms);
     this.#timers.add(timer);
   }
+}
+
+/**
+ * How long to wait before reopening a stream, the `attempt`-th time in a row: our backoff, or the
+ * server's `retry:` advice where that is longer, never more than the cap. A server's `retry: 0`
+ * cannot make it a busy loop (measured before: a GET answered `retry: 0` and ended at once was
+ * reopened 700+ times in 5 s, for ever).
+ */
+export function reopenDelay(attempt: number, serverRetryMs: number | undefined): number {
+  return Math.min(RETRY_MAX_MS, Math.max(RETRY_FIRST_MS * RETRY_GROWTH ** attempt, serverRetryMs ?? 0));
 }
