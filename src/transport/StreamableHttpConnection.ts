@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import type { Logger } from '../log/Logger.js';
 import type { JSONRPCMessage } from '../protocol/jsonrpc.js';
 import { isReply, isRequest } from '../protocol/jsonrpc.js';
 import { wireText } from '../protocol/wireText.js';
@@ -50,6 +51,7 @@ export class StreamableHttpConnection implements Connection {
   readonly #url: URL;
   readonly #fetch: NonNullable<ConnectionOptions['fetch']>;
   readonly #extraHeaders: Record<string, string>;
+  readonly #log: Logger | undefined;
   readonly #abort = new AbortController();
   readonly #sends = new SendTracker();
   /** Cancels the body readings under way (every open stream), for close(). */
@@ -62,16 +64,19 @@ export class StreamableHttpConnection implements Connection {
   #getOpen = false;
   /** Reopenings of the GET stream since one last stayed open (see STABLE_STREAM_MS). */
   #getRetries = 0;
+  /** GETs answered 409 in a row. */
+  #conflicts = 0;
   #reopenTimer: NodeJS.Timeout | undefined;
   readonly #timers = new Set<NodeJS.Timeout>();
   /** Set from `notifications/initialized` until the GET stream has answered (see #holdUntilStreamAnswers). */
   #streamGate: Promise<void> | undefined;
   #onGetAnswered: (() => void) | undefined;
 
-  constructor(opts: ConnectionOptions) {
+  constructor(opts: ConnectionOptions & { log?: Logger }) {
     this.#url = opts.url;
     this.#fetch = opts.fetch ?? ((input, init) => fetch(input, init));
     this.#extraHeaders = opts.headers;
+    this.#log = opts.log;
     // Every request under way listens on this one signal until it is done: as many listeners as
     // concurrent calls, which is no leak, and Node's warning past 10 would reach stderr.
     setMaxListeners(0, this.#abort.signal);
@@ -232,9 +237,13 @@ export class StreamableHttpConnection implements Connection {
 
   /**
    * Opens the standalone GET stream for server-initiated messages. A server without one answers
-   * 405, which is final. Any other refusal is reported for the session owner to look into (some
-   * servers answer 404 for "no GET here", so it does not settle the session's fate); the first
-   * refusal is final, later ones (reopening after a drop) are retried with backoff.
+   * 405, which is final. 409 says the server still holds an earlier stream of this session (ours,
+   * cut on our side only: python-sdk and the TS SDK allow one): it lets go once it notices, so
+   * that is retried with backoff for as long as the connection lives (before, server-initiated
+   * messages were lost for the rest of the session). Any other refusal is reported for the
+   * session owner to look into (some servers answer 404 for "no GET here", so it does not settle
+   * the session's fate); the first refusal is final, later ones (reopening after a drop) are
+   * retried with backoff.
    */
   #openGetStream(reopening: boolean): void {
     if (this.#closed || this.#getOpen) return;
@@ -256,9 +265,15 @@ export class StreamableHttpConnection implements Connection {
         discardBody(response);
         return; // stays "open": there is nothing to reopen
       }
+      if (response.status === 409) {
+        discardBody(response);
+        this.#getOpen = false;
+        this.#conflicts += 1;
+        this.#log?.debug(`the server still holds an earlier GET stream of this session (HTTP 409, ${this.#conflicts} in a row); trying again in ${Math.round(this.#retryDelay(this.#getRetries))} ms`);
+        this.#scheduleReopen();
+        return;
+      }
       if (!response.ok) {
-        // 409: the server says one is open already (from before a reconnect of ours).
-        if (response.status === 409) return discardBody(response);
         this.#getOpen = false;
         const failure = await HttpFailure.of(response, 'GET');
         if (this.#closed) return;
@@ -269,6 +284,8 @@ export class StreamableHttpConnection implements Connection {
         if (reopening) this.#scheduleReopen();
         return;
       }
+      if (this.#conflicts > 0) this.#log?.debug(`the GET stream is open again, after ${this.#conflicts} × HTTP 409`);
+      this.#conflicts = 0;
       this.#readStream(response, { resumes: 0 });
     })();
   }

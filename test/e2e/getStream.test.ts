@@ -1,7 +1,11 @@
 // The standalone GET stream of Streamable HTTP: reopened after it ends, but never in a busy loop
 // (a server's `retry: 0` included), and again after a 409 until the server lets it open.
 import { afterEach, describe, expect, it } from 'vitest';
+import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { connectThroughBridge } from '../helpers/bridge.js';
+import { startCutRelay } from '../helpers/cutRelay.js';
+import { startFastmcpServer } from '../fixtures/fastmcpShaped.mjs';
+import { startPythonStreamableServer } from '../fixtures/pythonShaped.mjs';
 import { startStreamableHttpServer } from '../fixtures/servers.mjs';
 
 const cleanup: Array<() => Promise<unknown> | void> = [];
@@ -52,5 +56,37 @@ describe('Streamable HTTP: a GET stream that ends at once', () => {
     }
     expect(long.gaps.length).toBeGreaterThanOrEqual(1);
     for (const gap of long.gaps) expect(gap).toBeGreaterThanOrEqual(850);
+  });
+});
+
+describe.each([
+  ['python-sdk', () => startPythonStreamableServer({ pingMs: 0 })],
+  ['fastmcp', () => startFastmcpServer({ keepAliveMs: 0 })],
+] as const)('Streamable HTTP (%s): the GET stream cut on the bridge side only', (_name, start) => {
+  it('is reopened after the 409s, once the server lets the old one go; server messages flow again', async () => {
+    const s = await start();
+    cleanup.push(() => s.close());
+    const relay = await startCutRelay(s.port);
+    cleanup.push(() => relay.close());
+    const logged: string[] = [];
+    const b = await connectThroughBridge(relay.url('/mcp'), ['--transport', 'http', '--ping-interval', '0', '--verbose'], {
+      setup: (client) => client.setNotificationHandler(LoggingMessageNotificationSchema, async (n) => void logged.push(String(n.params.data))),
+    });
+    cleanup.push(() => b.close());
+    await expect.poll(() => s.openStreams(), { timeout: 5000 }).toBe(1);
+    // The server keeps its end of the stream for 1.5 s: every GET until then gets 409.
+    relay.cut('client', { serverNoticesAfterMs: 1500 });
+    await expect.poll(() => b.stderr(), { timeout: 5000 }).toMatch(/HTTP 409/);
+    await expect
+      .poll(
+        async () => {
+          await s.notify('after the cut');
+          return logged.includes('after the cut');
+        },
+        { timeout: 10_000, interval: 250 },
+      )
+      .toBe(true);
+    expect(b.stderr()).toMatch(/the GET stream is open again, after \d+ × HTTP 409/);
+    expect(s.openStreams()).toBe(1);
   });
 });
