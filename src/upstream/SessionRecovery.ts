@@ -1,6 +1,5 @@
 import type { Logger } from '../log/Logger.js';
 import { type JSONRPCMessage, type JSONRPCRequest } from '../protocol/jsonrpc.js';
-import { isUninitializedSessionError } from '../transport/classifyFailure.js';
 import type { Connection } from '../transport/Connection.js';
 import { asUpstreamError, UpstreamError } from '../transport/UpstreamError.js';
 import { KeepAlive } from './KeepAlive.js';
@@ -8,6 +7,7 @@ import type { OwnRequests } from './OwnRequests.js';
 import { RecoveryLoop } from './RecoveryLoop.js';
 import type { ReplayPolicy } from './ReplayPolicy.js';
 import type { SessionMemory } from './SessionMemory.js';
+import { initializedProbe, INVALID_PARAMS, judgeInvalidParams } from './uninitializedSignal.js';
 
 /** How long a ping (keepalive or recovery probe) and each restore request may take. */
 const PROBE_TIMEOUT_MS = 10_000;
@@ -63,6 +63,8 @@ export class SessionRecovery {
   #servedSinceRecovery = false;
   #lastFailureReason = '';
   #recoveries = 0;
+  /** Desktop requests sent again because their session turned out never initialized: once only. */
+  readonly #replayedUninitialized = new WeakSet<JSONRPCRequest>();
 
   constructor(host: RecoveryHost, opts: { pingIntervalMs: number; onKeepAliveFailure: (error: UpstreamError, connection: Connection) => void }) {
     this.#host = host;
@@ -229,13 +231,49 @@ export class SessionRecovery {
     }
   }
 
+  replayingUninitialized(request: JSONRPCRequest): void {
+    this.#replayedUninitialized.add(request);
+  }
+
+  replayedUninitialized(request: JSONRPCRequest): boolean {
+    return this.#replayedUninitialized.has(request);
+  }
+
+  /**
+   * Whether the session of `connection` says it was never initialized, asked with a request that
+   * cannot have invalid params (see uninitializedSignal.ts). Any failure to get an answer counts
+   * as no: the desktop then gets the answer the server gave.
+   */
+  async askUninitialized(connection: Connection): Promise<boolean> {
+    const method = initializedProbe(this.#host.initResult()?.capabilities as Record<string, unknown> | undefined);
+    try {
+      const reply = await this.#ask(connection, method, undefined);
+      const uninitialized = (reply as { error?: { code?: unknown } }).error?.code === INVALID_PARAMS;
+      this.#host.log.debug(`a request was answered -32602; asked with ${method}, the session ${uninitialized ? 'says it was never initialized' : 'is initialized: the answer goes to the client'}`);
+      return uninitialized;
+    } catch {
+      return false;
+    }
+  }
+
   /** Resolves if the session answers a ping (any answer but "not initialized" means it lives). */
   async ping(connection: Connection): Promise<void> {
     await this.request(connection, 'ping', undefined);
   }
 
-  /** Sends a request of the bridge's own and waits for its answer, bounded. */
+  /**
+   * Sends a request of the bridge's own and waits for its answer, bounded. One that cannot have
+   * invalid params answered -32602 says the session was never initialized: that rejects.
+   */
   async request(connection: Connection, method: string, params: Record<string, unknown> | undefined): Promise<JSONRPCMessage> {
+    const reply = await this.#ask(connection, method, params);
+    if (judgeInvalidParams({ method, params }, (reply as { error?: unknown }).error, false) === 'uninitialized') {
+      throw new UpstreamError({ kind: 'session-lost', reason: 'uninitialized', mayHaveReachedServer: false, detail: 'the server says this session was never initialized' });
+    }
+    return reply;
+  }
+
+  async #ask(connection: Connection, method: string, params: Record<string, unknown> | undefined): Promise<JSONRPCMessage> {
     const own = this.#host.own;
     const id = own.nextId();
     const answer = own.wait(id, PROBE_TIMEOUT_MS, method);
@@ -244,11 +282,7 @@ export class SessionRecovery {
     } catch (err) {
       own.settle(id, asUpstreamError(err));
     }
-    const reply = await answer;
-    if (isUninitializedSessionError((reply as { error?: unknown }).error)) {
-      throw new UpstreamError({ kind: 'session-lost', reason: 'uninitialized', mayHaveReachedServer: false, detail: 'the server says this session was never initialized' });
-    }
-    return reply;
+    return answer;
   }
 }
 

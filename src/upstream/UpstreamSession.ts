@@ -10,7 +10,6 @@ import {
   type RequestId,
 } from '../protocol/jsonrpc.js';
 import type { ToolFilter } from '../router/ToolFilter.js';
-import { isUninitializedSessionError } from '../transport/classifyFailure.js';
 import type { Connection, ConnectionOptions, StreamEnd } from '../transport/Connection.js';
 import { openConnection, type TransportMode } from '../transport/openConnection.js';
 import { asUpstreamError, UpstreamError } from '../transport/UpstreamError.js';
@@ -18,6 +17,7 @@ import { OwnRequests } from './OwnRequests.js';
 import { ReplayPolicy } from './ReplayPolicy.js';
 import { SessionMemory } from './SessionMemory.js';
 import { SessionRecovery } from './SessionRecovery.js';
+import { judgeInvalidParams } from './uninitializedSignal.js';
 import type { Upstream } from './Upstream.js';
 
 export type SessionState = 'idle' | 'connecting' | 'ready' | 'recovering' | 'closed';
@@ -421,22 +421,11 @@ export class UpstreamSession implements Upstream {
       if (this.#own.settle(message.id, message)) return;
       const entry = this.#inflight.get(message.id);
       if (entry) {
-        if (isUninitializedSessionError((message as { error?: unknown }).error)) {
-          // The server has this session id but no session state: it never processed the request.
-          // Queued first, so dropping the session does not count it as an answer lost; enqueued
-          // after, so it waits for the new session instead of going out on this one again.
-          entry.state = 'queued';
-          this.#startRecovery(new UpstreamError({ kind: 'session-lost', reason: 'uninitialized', mayHaveReachedServer: false, detail: 'the server says this session was never initialized' }), from);
-          this.#enqueue(entry.request, true);
-          return;
-        }
-        this.#inflight.delete(message.id);
-        this.#recovery.served();
-        const result = (message as { result?: unknown }).result;
-        if (result !== undefined) {
-          this.#memory.observe(entry.request, result);
-          if (entry.request.method === 'tools/list') this.#policy.learnTools(result);
-        }
+        const error = (message as { error?: unknown }).error;
+        const verdict = error === undefined ? 'answer' : judgeInvalidParams(entry.request, error, this.#recovery.replayedUninitialized(entry.request));
+        if (verdict === 'uninitialized') return this.#neverInitialized(entry, from);
+        if (verdict === 'ask') return void this.#askThenAnswer(entry, message, from);
+        this.#answered(entry, message);
       }
     } else if (isRequest(message)) {
       // A request from a session given up on (still draining) can no longer be answered to it.
@@ -444,6 +433,39 @@ export class UpstreamSession implements Upstream {
       // A desktop that never answers must not grow this table without bound.
       if (this.#serverRequests.size > 1000) this.#serverRequests.delete(this.#serverRequests.keys().next().value as RequestId);
     }
+    this.onmessage?.(message);
+  }
+
+  /** The server's answer to a desktop request: it is done. */
+  #answered(entry: InFlight, message: JSONRPCMessage): void {
+    this.#inflight.delete(entry.request.id);
+    this.#recovery.served();
+    const result = (message as { result?: unknown }).result;
+    if (result !== undefined) {
+      this.#memory.observe(entry.request, result);
+      if (entry.request.method === 'tools/list') this.#policy.learnTools(result);
+    }
+  }
+
+  /**
+   * The server has this session id but no session state: the request never ran. Queued first, so
+   * dropping the session does not count it as an answer lost; enqueued after, so it waits for the
+   * new session instead of going out on this one again.
+   */
+  #neverInitialized(entry: InFlight, from: Connection): void {
+    this.#recovery.replayingUninitialized(entry.request);
+    entry.state = 'queued';
+    this.#startRecovery(new UpstreamError({ kind: 'session-lost', reason: 'uninitialized', mayHaveReachedServer: false, detail: 'the server says this session was never initialized' }), from);
+    this.#enqueue(entry.request, true);
+  }
+
+  /** A -32602 that may mean "never initialized": the session is asked before the desktop is answered. */
+  async #askThenAnswer(entry: InFlight, message: JSONRPCMessage, from: Connection): Promise<void> {
+    const uninitialized = await this.#recovery.askUninitialized(from);
+    // Cancelled, timed out or given up on meanwhile: not ours to answer any more.
+    if (this.#inflight.get(entry.request.id) !== entry || entry.state === 'queued') return;
+    if (uninitialized && from === this.#connection) return this.#neverInitialized(entry, from);
+    this.#answered(entry, message);
     this.onmessage?.(message);
   }
 
