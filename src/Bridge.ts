@@ -74,6 +74,7 @@ export class Bridge {
         url: config.url,
         headers: config.headers,
         fetch,
+        dropIdleSockets: () => this.#httpFetch.dropIdleSockets(),
         toolFilter: config.toolFilter,
         mode: config.transport,
         log: this.log,

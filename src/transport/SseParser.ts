@@ -26,6 +26,7 @@ const CR = 0x0d;
 export class SseParser {
   readonly #onEvent: (event: SseEvent) => void;
   readonly #onRetry: ((ms: number) => void) | undefined;
+  readonly #onComment: (() => void) | undefined;
   /** The unfinished line: the text after the last line break, decoded as it came. */
   #partial: string[] = [];
   readonly #decoder = new StringDecoder('utf8');
@@ -35,9 +36,11 @@ export class SseParser {
   #event: string | undefined;
   #id: string | undefined;
 
-  constructor(onEvent: (event: SseEvent) => void, onRetry?: (ms: number) => void) {
+  /** `onComment`: a comment line came (servers' keep-alives: `: ping - …`, `: keepalive`). */
+  constructor(onEvent: (event: SseEvent) => void, onRetry?: (ms: number) => void, onComment?: () => void) {
     this.#onEvent = onEvent;
     this.#onRetry = onRetry;
+    this.#onComment = onComment;
   }
 
   feed(chunk: Uint8Array): void {
@@ -85,7 +88,10 @@ export class SseParser {
       this.#dispatch();
       return;
     }
-    if (line.charCodeAt(0) === 0x3a) return; // ":" opens a comment (keep-alives)
+    if (line.charCodeAt(0) === 0x3a) {
+      this.#onComment?.(); // ":" opens a comment (keep-alives)
+      return;
+    }
     const colon = line.indexOf(':');
     const field = colon === -1 ? line : line.slice(0, colon);
     let value = colon === -1 ? '' : line.slice(colon + 1);

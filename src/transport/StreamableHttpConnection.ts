@@ -14,6 +14,7 @@ import type { AnyResponse } from './NodeResponse.js';
 import { readBody } from './readBody.js';
 import { SendTracker } from './SendTracker.js';
 import { SseParser, type SseEvent } from './SseParser.js';
+import { KeepAliveCadence, silenceError, SilenceMonitor } from './StreamSilence.js';
 import { UpstreamError } from './UpstreamError.js';
 
 /** Reopening a dropped stream: the first retry soon, then slower, never slower than the cap. */
@@ -52,6 +53,11 @@ export class StreamableHttpConnection implements Connection {
   readonly #fetch: NonNullable<ConnectionOptions['fetch']>;
   readonly #extraHeaders: Record<string, string>;
   readonly #log: Logger | undefined;
+  readonly #dropIdleSockets: (() => void) | undefined;
+  readonly #silence: SilenceMonitor;
+  /** Set when this connection carries on a session another connection opened (see start()). */
+  readonly #resuming: boolean;
+  #lastActivity = performance.now();
   readonly #abort = new AbortController();
   readonly #sends = new SendTracker();
   /** Cancels the body readings under way (every open stream), for close(). */
@@ -72,11 +78,21 @@ export class StreamableHttpConnection implements Connection {
   #streamGate: Promise<void> | undefined;
   #onGetAnswered: (() => void) | undefined;
 
-  constructor(opts: ConnectionOptions & { log?: Logger }) {
+  /**
+   * `resume`: carry on an existing session (its id and protocol version) on fresh sockets, for a
+   * connection whose sockets died without a FIN or RST while the session lives on (see
+   * SessionRecovery): start() then opens the GET stream, as the handshake would have.
+   */
+  constructor(opts: ConnectionOptions & { log?: Logger; resume?: { sessionId: string; protocolVersion: string | undefined } }) {
     this.#url = opts.url;
     this.#fetch = opts.fetch ?? ((input, init) => fetch(input, init));
     this.#extraHeaders = opts.headers;
     this.#log = opts.log;
+    this.#dropIdleSockets = opts.dropIdleSockets;
+    this.#silence = new SilenceMonitor(opts.keepAliveCadence ?? new KeepAliveCadence());
+    this.#resuming = opts.resume !== undefined;
+    this.#sessionId = opts.resume?.sessionId;
+    this.#protocolVersion = opts.resume?.protocolVersion;
     // Every request under way listens on this one signal until it is done: as many listeners as
     // concurrent calls, which is no leak, and Node's warning past 10 would reach stderr.
     setMaxListeners(0, this.#abort.signal);
@@ -86,7 +102,18 @@ export class StreamableHttpConnection implements Connection {
     return this.#sessionId;
   }
 
-  async start(): Promise<void> {}
+  get protocolVersion(): string | undefined {
+    return this.#protocolVersion;
+  }
+
+  /** When a stream of this connection last carried a byte (performance.now()). */
+  get lastActivity(): number {
+    return this.#lastActivity;
+  }
+
+  async start(): Promise<void> {
+    if (this.#resuming) this.#openGetStream(false);
+  }
 
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.#streamGate) await this.#streamGate;
@@ -120,6 +147,7 @@ export class StreamableHttpConnection implements Connection {
       await Promise.race([this.#terminate().catch(() => undefined), timeout]);
       clearTimeout(timer);
     }
+    this.#silence.close();
     for (const cancel of this.#readings) cancel(new Error('connection closed'));
     this.#readings.clear();
     this.#abort.abort(new DOMException('connection closed', 'AbortError'));
@@ -165,13 +193,21 @@ export class StreamableHttpConnection implements Connection {
    * Reads one SSE stream to its end: the standalone GET stream (no `answers`) or the stream
    * carrying the answer to a request. A stream that breaks is a failure worth a health check; an
    * answer stream that ends without its answer is reported through `onstreamend`, and resumed
-   * with Last-Event-ID when the server gave event ids.
+   * with Last-Event-ID when the server gave event ids. A stream silent past three of the server's
+   * keep-alive intervals (StreamSilence.ts) is dead though nothing said so: it is ended, the idle
+   * sockets beside it are closed, and the failure says `stream-silent`.
    */
   #readStream(response: AnyResponse, stream: { answers?: JSONRPCMessage; lastEventId?: string; resumes: number }): void {
     const wanted = stream.answers && isRequest(stream.answers) ? stream.answers.id : undefined;
     const opened = performance.now();
     let answered = false;
     let sawId = stream.lastEventId !== undefined;
+    let silent: Error | undefined;
+    const watch = this.#silence.watch((silentMs, intervalMs) => {
+      silent = silenceError(silentMs, intervalMs);
+      this.#dropIdleSockets?.();
+      cancel(silent);
+    });
     const parser = new SseParser(
       (event) => {
         if (event.id !== undefined) {
@@ -184,14 +220,20 @@ export class StreamableHttpConnection implements Connection {
         this.onmessage?.(message);
       },
       (ms) => (this.#serverRetryMs = ms),
+      () => watch.comment(),
     );
     const cancel = readBody(
       response,
-      (chunk) => parser.feed(chunk),
+      (chunk) => {
+        watch.byte((this.#lastActivity = performance.now()));
+        parser.feed(chunk);
+      },
       (error) => {
+        watch.stop();
         this.#readings.delete(cancel);
         if (this.#closed) return;
-        if (error !== undefined) this.#report(error);
+        if (silent) this.onfailure?.(new UpstreamError({ kind: 'network', reason: 'stream-silent', mayHaveReachedServer: true, detail: silent.message }));
+        else if (error !== undefined) this.#report(error);
         if (!stream.answers) {
           this.#getOpen = false;
           // A stream that ends at once (some servers answer the GET and close it, `retry: 0`

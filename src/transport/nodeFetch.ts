@@ -13,6 +13,8 @@ export interface NodeFetchTimeouts {
 export type NodeFetch = ((input: string | URL, init?: RequestInit) => Promise<NodeResponse>) & {
   /** Closes the kept-alive sockets; requests after this still work (on new sockets). */
   close(): void;
+  /** Closes the kept-alive sockets not in use now; requests under way go on. */
+  dropIdle(): void;
 };
 
 type HttpModule = typeof import('node:http');
@@ -84,6 +86,11 @@ export function createNodeFetch(timeouts: NodeFetchTimeouts): NodeFetch {
   };
   nodeFetch.close = () => {
     for (const client of Object.values(clients)) client?.agent.destroy();
+  };
+  nodeFetch.dropIdle = () => {
+    for (const client of Object.values(clients)) {
+      for (const sockets of Object.values(client?.agent.freeSockets ?? {})) for (const socket of sockets ?? []) socket.destroy();
+    }
   };
   return nodeFetch;
 }

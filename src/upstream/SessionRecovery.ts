@@ -15,6 +15,20 @@ const PROBE_TIMEOUT_MS = 10_000;
 const MAX_PROBE_FAILURES = 3;
 /** A reconnection attempt that hangs this long is abandoned and retried. */
 const RECONNECT_HANDSHAKE_TIMEOUT_MS = 15_000;
+/**
+ * Legacy SSE: a server answers on the stream right after it accepted a request (202), so a ping
+ * accepted and not answered within this means the stream is dead (python-sdk 1.25 accepts and
+ * drops requests for a session whose stream it lost). Counted from the 202: a server busy with a
+ * blocking tool accepts late too, and answers right after.
+ */
+const SSE_ANSWER_MS = 3000;
+/**
+ * Legacy SSE: a desktop request out and the stream silent this long: the session is asked with a
+ * ping (on fresh sockets). Doubled after each check that found the stream alive (a slow, quiet
+ * tool), up to the cap, and back to the start once nothing is outstanding.
+ */
+const STALL_CHECK_MS = 1000;
+const MAX_STALL_CHECK_MS = 30_000;
 
 /** What the recovery needs of the session it recovers (UpstreamSession). */
 export interface RecoveryHost {
@@ -41,6 +55,14 @@ export interface RecoveryHost {
   adopt(connection: Connection, result: Record<string, unknown>): void;
   /** Gives up the current remote session (what it was answering goes through the replay policy). */
   dropConnection(cause: UpstreamError): void;
+  /** Carries the current session on over fresh sockets (Streamable HTTP; see UpstreamSession). */
+  resumeOnFreshSockets(old: Connection): Promise<void>;
+  /** Desktop requests handed to the current session. */
+  outstanding(): { sending: number; sent: number };
+  /** Starts a recovery for `cause` (UpstreamSession#startRecovery). */
+  startRecovery(cause: UpstreamError, from: Connection): void;
+  /** Closes the idle kept-alive sockets (see ConnectionOptions). */
+  dropIdleSockets?: () => void;
   /** A failed reconnection attempt that waiting cannot fix: fail what waits now. */
   failQueue(error: UpstreamError): void;
   /** Each failed reconnection attempt, so the owner can check whether the remote changed era. */
@@ -65,6 +87,9 @@ export class SessionRecovery {
   #recoveries = 0;
   /** Desktop requests sent again because their session turned out never initialized: once only. */
   readonly #replayedUninitialized = new WeakSet<JSONRPCRequest>();
+  #stallTimer: NodeJS.Timeout | undefined;
+  #stallDelayMs = STALL_CHECK_MS;
+  #stallChecking = false;
 
   constructor(host: RecoveryHost, opts: { pingIntervalMs: number; onKeepAliveFailure: (error: UpstreamError, connection: Connection) => void }) {
     this.#host = host;
@@ -105,10 +130,57 @@ export class SessionRecovery {
 
   startKeepAlive(): void {
     this.#keepAlive.start();
+    this.#stallDelayMs = STALL_CHECK_MS;
   }
 
   stopKeepAlive(): void {
     this.#keepAlive.stop();
+    clearTimeout(this.#stallTimer);
+    this.#stallTimer = undefined;
+  }
+
+  /**
+   * A desktop request was handed to `connection`. On legacy SSE its answer can only come on the
+   * stream; if the stream stays silent (a dead stream the server still accepts POSTs for, or
+   * POSTs written into sockets that died without a FIN or RST), the stall check asks.
+   */
+  handedOff(connection: Connection): void {
+    if (connection.kind !== 'sse' || this.#stallTimer || this.#stallChecking) return;
+    this.#armStallCheck(this.#stallDelayMs);
+  }
+
+  #armStallCheck(ms: number): void {
+    this.#stallTimer = setTimeout(() => void this.#stallCheck(), ms);
+    this.#stallTimer.unref();
+  }
+
+  async #stallCheck(): Promise<void> {
+    this.#stallTimer = undefined;
+    const host = this.#host;
+    const connection = host.current();
+    if (!host.ready() || !connection || connection.kind !== 'sse') return;
+    const { sending, sent } = host.outstanding();
+    if (sending + sent === 0) {
+      this.#stallDelayMs = STALL_CHECK_MS;
+      return;
+    }
+    const silentMs = performance.now() - (connection.lastActivity ?? performance.now());
+    if (silentMs < this.#stallDelayMs) return this.#armStallCheck(this.#stallDelayMs - silentMs);
+    this.#stallChecking = true;
+    host.log.debug(`${sending + sent} request${sending + sent === 1 ? '' : 's'} out and the SSE stream silent for ${(silentMs / 1000).toFixed(1)} s: pinging the server to see whether the stream lives`);
+    // Sockets kept idle beside a dead stream are likely dead too: the ping gets a fresh one.
+    host.dropIdleSockets?.();
+    try {
+      await this.ping(connection);
+      this.#stallDelayMs = Math.min(this.#stallDelayMs * 2, MAX_STALL_CHECK_MS);
+      host.log.debug('the SSE stream lives (a slow request)');
+      if (host.current() === connection && host.ready()) this.#armStallCheck(this.#stallDelayMs);
+    } catch (err) {
+      const error = asUpstreamError(err);
+      host.startRecovery(error.kind === 'session-lost' ? error : new UpstreamError({ ...error, kind: 'network' }), connection);
+    } finally {
+      this.#stallChecking = false;
+    }
   }
 
   /** A request is waiting: a recovery pausing between attempts tries at once. */
@@ -132,6 +204,13 @@ export class SessionRecovery {
       if (old) {
         try {
           await this.ping(old);
+          // A stream of it went silent (dead without a FIN or RST), the session answers on fresh
+          // sockets, and requests are still waiting for their first byte: they were written into
+          // sockets that died the same way. They go on over a fresh connection to the session.
+          if (cause.reason === 'stream-silent' && old.kind === 'http' && host.outstanding().sending > 0) {
+            host.log.debug('requests are stuck in sockets that died with the stream: carrying the session on over fresh ones');
+            await host.resumeOnFreshSockets(old);
+          }
           outcome = 'resumed';
           return;
         } catch (err) {
@@ -139,6 +218,7 @@ export class SessionRecovery {
           // A network failure may pass; a session that keeps answering wrongly is given up.
           const hopeless = error.kind !== 'network' && ++probeFailures >= MAX_PROBE_FAILURES;
           if (error.kind !== 'session-lost' && !hopeless) throw error;
+          host.log.debug(`the old session is gone: ${error.detail}`);
           host.dropConnection(error);
         }
       }
@@ -281,8 +361,23 @@ export class SessionRecovery {
       await connection.send(params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params });
     } catch (err) {
       own.settle(id, asUpstreamError(err));
+      return answer;
     }
-    return answer;
+    // Accepted: on legacy SSE a ping's answer comes on the stream at once, or the stream is dead.
+    // (Only a ping's: other requests may take the server time.)
+    if (connection.kind !== 'sse' || method !== 'ping') return answer;
+    const timer = setTimeout(() => {
+      own.settle(
+        id,
+        new UpstreamError({
+          kind: 'session-lost',
+          reason: 'stream-dead',
+          mayHaveReachedServer: true,
+          detail: `the server accepted ${method} but never answered it on the SSE stream (${SSE_ANSWER_MS / 1000} s): the stream is dead`,
+        }),
+      );
+    }, SSE_ANSWER_MS);
+    return answer.finally(() => clearTimeout(timer));
   }
 }
 

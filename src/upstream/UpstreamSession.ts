@@ -11,7 +11,9 @@ import {
 } from '../protocol/jsonrpc.js';
 import type { ToolFilter } from '../router/ToolFilter.js';
 import type { Connection, ConnectionOptions, StreamEnd } from '../transport/Connection.js';
-import { openConnection, type TransportMode } from '../transport/openConnection.js';
+import { openConnection, resumeConnection, type OpenConnectionOptions, type TransportMode } from '../transport/openConnection.js';
+import type { StreamableHttpConnection } from '../transport/StreamableHttpConnection.js';
+import { KeepAliveCadence } from '../transport/StreamSilence.js';
 import { asUpstreamError, UpstreamError } from '../transport/UpstreamError.js';
 import { OwnRequests } from './OwnRequests.js';
 import { ReplayPolicy } from './ReplayPolicy.js';
@@ -81,6 +83,8 @@ export class UpstreamSession implements Upstream {
   readonly #log: Logger;
   readonly #policy = new ReplayPolicy();
   readonly #memory: SessionMemory;
+  /** The server's keep-alive cadence, learned across this session's connections. */
+  readonly #cadence = new KeepAliveCadence();
   readonly #closing = new AbortController();
   #state: SessionState = 'idle';
   #connection: Connection | undefined;
@@ -121,6 +125,10 @@ export class UpstreamSession implements Upstream {
         handshake: (request, timeoutMs) => this.#handshake(request, timeoutMs),
         adopt: (connection, result) => this.#adopt(connection, result),
         dropConnection: (cause) => this.#dropConnection(cause),
+        resumeOnFreshSockets: (old) => this.#resumeOnFreshSockets(old),
+        outstanding: () => this.#outstanding(),
+        startRecovery: (cause, from) => this.#startRecovery(cause, from),
+        dropIdleSockets: opts.dropIdleSockets,
         failQueue: (error) => this.#failQueue(error),
         onReconnectFailed: opts.onReconnectFailed,
         emit: (message) => this.onmessage?.(message),
@@ -257,20 +265,7 @@ export class UpstreamSession implements Upstream {
     const onClose = () => abort.abort(closedError());
     this.#closing.signal.addEventListener('abort', onClose, { once: true });
     const reply = this.#own.wait(request.id, timeoutMs, 'initialize');
-    const opening = openConnection(
-      {
-        url: this.#opts.url,
-        headers: this.#opts.headers,
-        fetch: this.#opts.fetch,
-        mode: this.#mode,
-        log: this.#log,
-        signal: abort.signal,
-        onmessage: (m, from) => this.#onServerMessage(m, from),
-        onfailure: (e, from) => this.#onConnectionFailure(e, from),
-        onstreamend: (m, end, from) => this.#onStreamEnd(m, end, from),
-      },
-      request,
-    );
+    const opening = openConnection(this.#connectionOptions(abort.signal), request);
     // A failed opening ends the wait for the answer too.
     opening.catch((err: unknown) => this.#own.settle(request.id, asUpstreamError(err)));
     try {
@@ -284,6 +279,22 @@ export class UpstreamSession implements Upstream {
     } finally {
       this.#closing.signal.removeEventListener('abort', onClose);
     }
+  }
+
+  #connectionOptions(signal?: AbortSignal): OpenConnectionOptions {
+    return {
+      url: this.#opts.url,
+      headers: this.#opts.headers,
+      fetch: this.#opts.fetch,
+      dropIdleSockets: this.#opts.dropIdleSockets,
+      keepAliveCadence: this.#cadence,
+      mode: this.#mode,
+      log: this.#log,
+      signal,
+      onmessage: (m, from) => this.#onServerMessage(m, from),
+      onfailure: (e, from) => this.#onConnectionFailure(e, from),
+      onstreamend: (m, end, from) => this.#onStreamEnd(m, end, from),
+    };
   }
 
   // ── delivery ────────────────────────────────────────────────────────────────────────────
@@ -301,6 +312,7 @@ export class UpstreamSession implements Upstream {
       entry.state = 'sending';
       entry.generation = this.#generation;
       entry.sends += 1;
+      this.#recovery.handedOff(connection);
     }
     this.#recovery.touch();
     try {
@@ -525,6 +537,37 @@ export class UpstreamSession implements Upstream {
       });
   }
 
+  /** Desktop requests handed to the current session: being sent, and sent. */
+  #outstanding(): { sending: number; sent: number } {
+    let sending = 0;
+    let sent = 0;
+    for (const entry of this.#inflight.values()) {
+      if (entry.generation !== this.#generation) continue;
+      if (entry.state === 'sending') sending += 1;
+      else if (entry.state === 'sent') sent += 1;
+    }
+    return { sending, sent };
+  }
+
+  /**
+   * Carries the session on over a fresh connection: the old one's sockets died without a FIN or
+   * RST, and what was written into them waits for nothing. Closing it fails its sends under way
+   * (each "may have reached the server", so the replay policy decides in #deliver) and its answer
+   * streams (decided here); the session itself is kept: no DELETE, no new initialize.
+   */
+  async #resumeOnFreshSockets(old: Connection): Promise<void> {
+    if (old.kind !== 'http' || !old.sessionId || this.#connection !== old) return;
+    const fresh = await resumeConnection(this.#connectionOptions(), old as StreamableHttpConnection);
+    if (this.#connection !== old || this.#state === 'closed') {
+      void fresh.close();
+      return;
+    }
+    this.#connection = fresh;
+    const lost = [...this.#inflight.values()].filter((e) => e.state === 'sent' && e.generation === this.#generation);
+    for (const entry of lost.reverse()) this.#answerLost(entry);
+    void old.close({ timeoutMs: 1000 });
+  }
+
   /**
    * Gives up the current remote session: its connection is closed, and what it was answering is
    * replayed or failed per the replay policy. Requests still being sent fail on their own and go
@@ -540,9 +583,10 @@ export class UpstreamSession implements Upstream {
     // Oldest first, so replays keep their order at the head of the queue.
     for (const entry of lost.reverse()) this.#answerLost(entry);
     this.#own.failOwn(cause);
-    // Sends under way finish first, so each learns whether the server took it (see #deliver).
-    // The DELETE frees the session on a server that still has it (it was refused for another reason).
-    void old.close({ terminate: true, timeoutMs: 1000, drainMs: DRAIN_MS });
+    // Sends under way finish first, so each learns whether the server took it (see #deliver);
+    // not after the legacy SSE stream ended or died: their answers could only have come on it. The DELETE frees the session on a
+    // server that still has it (it was refused for another reason).
+    void old.close({ terminate: true, timeoutMs: 1000, drainMs: cause.reason === 'stream-dead' || cause.reason === 'stream-lost' ? 0 : DRAIN_MS });
   }
 }
 
