@@ -29,7 +29,6 @@ const FLAVOURS: Record<string, Flavour> = {
 const ALL = Object.keys(FLAVOURS);
 /** One of each server on each transport, for the scenarios that cost seconds. */
 const ONE_PER_TRANSPORT = ['python-sdk 1.29 Streamable HTTP', 'fastmcp SSE'];
-const ONE_OF_EACH = ['python-sdk 1.29 Streamable HTTP', 'fastmcp Streamable HTTP', 'python-sdk 1.25 SSE', 'fastmcp SSE'];
 
 async function server(name: string, opts?: Record<string, unknown>): Promise<ShapedServer> {
   const s = await FLAVOURS[name]!.start(opts);
@@ -75,7 +74,7 @@ describe.each(ALL)('%s: server restart', (name) => {
   });
 });
 
-describe.each(ONE_OF_EACH)('%s: idle stream cut', (name) => {
+describe.each(ONE_PER_TRANSPORT)('%s: idle stream cut', (name) => {
   it('the stream comes back, and a server→client request sent after the cut reaches the desktop', async () => {
     const s = await server(name);
     const d = await desktop(s, name);
@@ -92,14 +91,14 @@ describe.each(ONE_OF_EACH)('%s: idle stream cut', (name) => {
   });
 });
 
-describe.each(ONE_PER_TRANSPORT)('%s: outage', (name) => {
-  it('calls issued while the server is away for 2 s all succeed after it comes back', async () => {
+describe.each(['fastmcp SSE'])('%s: outage', (name) => {
+  it('calls issued while the server is away for 1 s all succeed after it comes back', async () => {
     const s = await server(name);
     const d = await desktop(s, name);
     expect(await d.echo('before')).toBe('before');
     await s.stop();
     const calls = [0, 1, 2].map((i) => d.echo(`during ${i}`));
-    await new Promise((r) => setTimeout(r, 2000));
+    await new Promise((r) => setTimeout(r, 1000));
     await s.start();
     expect(await Promise.all(calls)).toEqual(['during 0', 'during 1', 'during 2']);
     expect(s.record.initializeRequests).toHaveLength(2);
@@ -112,12 +111,12 @@ describe.each(ONE_PER_TRANSPORT)('%s: calls in flight when the server restarts',
     const s = await server(name);
     const d = await desktop(s, name, ['--request-timeout', '20']);
     const settle = <T,>(p: Promise<T>) => p.then((value) => ({ ok: true as const, value }), (error: { code?: number }) => ({ ok: false as const, error }));
-    const read = settle(d.b.client.callTool({ name: 'slow_read', arguments: { ms: 1500 } }));
-    const append = settle(d.b.client.callTool({ name: 'append', arguments: { line: 'once', ms: 1500 } }));
+    const read = settle(d.b.client.callTool({ name: 'slow_read', arguments: { ms: 1000 } }));
+    const append = settle(d.b.client.callTool({ name: 'append', arguments: { line: 'once', ms: 1000 } }));
     await expect.poll(() => s.record.toolCalls.length, { timeout: 5000 }).toBe(2);
     await s.restart();
     const [r, a] = await Promise.all([read, append]);
-    expect(r.ok && (r.value.content as Array<{ text: string }>)[0]!.text).toBe('read after 1500 ms');
+    expect(r.ok && (r.value.content as Array<{ text: string }>)[0]!.text).toBe('read after 1000 ms');
     expect(!a.ok && a.error.code).toBe(-32010);
     expect(s.record.toolCalls.filter((c) => c === 'append:once')).toHaveLength(1);
     expect(await d.echo('still fine')).toBe('still fine');
