@@ -5,6 +5,7 @@ import { asUpstreamError, UpstreamError } from '../transport/UpstreamError.js';
 import { KeepAlive } from './KeepAlive.js';
 import type { OwnRequests } from './OwnRequests.js';
 import { RecoveryLoop } from './RecoveryLoop.js';
+import { StallCheck } from './StallCheck.js';
 import type { ReplayPolicy } from './ReplayPolicy.js';
 import type { SessionMemory } from './SessionMemory.js';
 import { initializedProbe, INVALID_PARAMS, judgeInvalidParams } from './uninitializedSignal.js';
@@ -22,13 +23,6 @@ const RECONNECT_HANDSHAKE_TIMEOUT_MS = 15_000;
  * blocking tool accepts late too, and answers right after.
  */
 const SSE_ANSWER_MS = 3000;
-/**
- * Legacy SSE: a desktop request out and the stream silent this long: the session is asked with a
- * ping (on fresh sockets). Doubled after each check that found the stream alive (a slow, quiet
- * tool), up to the cap, and back to the start once nothing is outstanding.
- */
-const STALL_CHECK_MS = 1000;
-const MAX_STALL_CHECK_MS = 30_000;
 
 /** What the recovery needs of the session it recovers (UpstreamSession). */
 export interface RecoveryHost {
@@ -87,9 +81,7 @@ export class SessionRecovery {
   #recoveries = 0;
   /** Desktop requests sent again because their session turned out never initialized: once only. */
   readonly #replayedUninitialized = new WeakSet<JSONRPCRequest>();
-  #stallTimer: NodeJS.Timeout | undefined;
-  #stallDelayMs = STALL_CHECK_MS;
-  #stallChecking = false;
+  readonly #stallCheck: StallCheck;
 
   constructor(host: RecoveryHost, opts: { pingIntervalMs: number; onKeepAliveFailure: (error: UpstreamError, connection: Connection) => void }) {
     this.#host = host;
@@ -112,6 +104,7 @@ export class SessionRecovery {
         if ((e.kind === 'auth' || e.kind === 'fatal' || e.kind === 'protocol') && !e.modernError) host.failQueue(e);
       },
     });
+    this.#stallCheck = new StallCheck(host, (connection) => this.ping(connection));
   }
 
   get recoveries(): number {
@@ -128,64 +121,25 @@ export class SessionRecovery {
     this.#servedSinceRecovery = true;
   }
 
+  /** The session is ready: watch it. */
   startKeepAlive(): void {
     this.#keepAlive.start();
-    this.#stallDelayMs = STALL_CHECK_MS;
+    this.#stallCheck.reset();
   }
 
   stopKeepAlive(): void {
     this.#keepAlive.stop();
-    clearTimeout(this.#stallTimer);
-    this.#stallTimer = undefined;
-  }
-
-  /**
-   * A desktop request was handed to `connection`. On legacy SSE its answer can only come on the
-   * stream; if the stream stays silent (a dead stream the server still accepts POSTs for, or
-   * POSTs written into sockets that died without a FIN or RST), the stall check asks.
-   */
-  handedOff(connection: Connection): void {
-    if (connection.kind !== 'sse' || this.#stallTimer || this.#stallChecking) return;
-    this.#armStallCheck(this.#stallDelayMs);
-  }
-
-  #armStallCheck(ms: number): void {
-    this.#stallTimer = setTimeout(() => void this.#stallCheck(), ms);
-    this.#stallTimer.unref();
-  }
-
-  async #stallCheck(): Promise<void> {
-    this.#stallTimer = undefined;
-    const host = this.#host;
-    const connection = host.current();
-    if (!host.ready() || !connection || connection.kind !== 'sse') return;
-    const { sending, sent } = host.outstanding();
-    if (sending + sent === 0) {
-      this.#stallDelayMs = STALL_CHECK_MS;
-      return;
-    }
-    const silentMs = performance.now() - (connection.lastActivity ?? performance.now());
-    if (silentMs < this.#stallDelayMs) return this.#armStallCheck(this.#stallDelayMs - silentMs);
-    this.#stallChecking = true;
-    host.log.debug(`${sending + sent} request${sending + sent === 1 ? '' : 's'} out and the SSE stream silent for ${(silentMs / 1000).toFixed(1)} s: pinging the server to see whether the stream lives`);
-    // Sockets kept idle beside a dead stream are likely dead too: the ping gets a fresh one.
-    host.dropIdleSockets?.();
-    try {
-      await this.ping(connection);
-      this.#stallDelayMs = Math.min(this.#stallDelayMs * 2, MAX_STALL_CHECK_MS);
-      host.log.debug('the SSE stream lives (a slow request)');
-      if (host.current() === connection && host.ready()) this.#armStallCheck(this.#stallDelayMs);
-    } catch (err) {
-      const error = asUpstreamError(err);
-      host.startRecovery(error.kind === 'session-lost' ? error : new UpstreamError({ ...error, kind: 'network' }), connection);
-    } finally {
-      this.#stallChecking = false;
-    }
+    this.#stallCheck.stop();
   }
 
   /** A request is waiting: a recovery pausing between attempts tries at once. */
   kick(): void {
     this.#loop.kick();
+  }
+
+  /** A desktop request was handed to `connection` (see StallCheck). */
+  handedOff(connection: Connection): void {
+    this.#stallCheck.handedOff(connection);
   }
 
   /**
