@@ -2,6 +2,8 @@
 const MIN_SILENCE_MS = 1000;
 /** The keep-alive intervals a stream may miss before it counts as dead. */
 const MISSED_INTERVALS = 3;
+/** The interval is the median of this many latest gaps: one late or early comment moves nothing. */
+const GAPS_KEPT = 8;
 
 /**
  * One server's keep-alive cadence, learned from the comments its SSE streams carry (sse-starlette
@@ -10,19 +12,23 @@ const MISSED_INTERVALS = 3;
  * FIN or RST said so (a NAT or firewall that forgot the connection). Pure: fed with gaps.
  */
 export class KeepAliveCadence {
-  #longestGapMs = 0;
-  #gaps = 0;
+  readonly #gaps: number[] = [];
+  #intervalMs: number | undefined;
 
   /** The time between two comments of one stream. */
   observe(gapMs: number): void {
-    this.#gaps += 1;
-    // The longest seen, not the last: one late comment must never make the bound tighter.
-    if (gapMs > this.#longestGapMs) this.#longestGapMs = gapMs;
+    this.#gaps.push(gapMs);
+    if (this.#gaps.length > GAPS_KEPT) this.#gaps.shift();
+    if (this.#gaps.length < 2) return;
+    // The median (the upper one), not the longest: comments read late in a burst, after this
+    // process itself stalled, must not stretch the bound for good; nor the last, which may be early.
+    const sorted = [...this.#gaps].sort((a, b) => a - b);
+    this.#intervalMs = sorted[sorted.length >> 1];
   }
 
   /** The interval as learned (two gaps seen), else undefined. */
   get intervalMs(): number | undefined {
-    return this.#gaps >= 2 ? this.#longestGapMs : undefined;
+    return this.#intervalMs;
   }
 
   /** How long a stream of this server may stay silent before it is dead; undefined until known. */

@@ -18,9 +18,10 @@ const MAX_PROBE_FAILURES = 3;
 const RECONNECT_HANDSHAKE_TIMEOUT_MS = 15_000;
 /**
  * Legacy SSE: a server answers on the stream right after it accepted a request (202), so a ping
- * accepted and not answered within this means the stream is dead (python-sdk 1.25 accepts and
- * drops requests for a session whose stream it lost). Counted from the 202: a server busy with a
- * blocking tool accepts late too, and answers right after.
+ * accepted, not answered, and the stream silent this long since means the stream is dead
+ * (python-sdk 1.25 accepts and drops requests for a session whose stream it lost). Counted from
+ * the 202 (a server busy with a blocking tool accepts late, and answers right after) and from the
+ * stream's last byte (the answer may wait behind a large one still arriving).
  */
 const SSE_ANSWER_MS = 3000;
 
@@ -320,17 +321,25 @@ export class SessionRecovery {
     // Accepted: on legacy SSE a ping's answer comes on the stream at once, or the stream is dead.
     // (Only a ping's: other requests may take the server time.)
     if (connection.kind !== 'sse' || method !== 'ping') return answer;
-    const timer = setTimeout(() => {
+    const accepted = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const check = () => {
+      const quietMs = performance.now() - Math.max(accepted, connection.lastActivity ?? 0);
+      if (quietMs < SSE_ANSWER_MS) {
+        timer = setTimeout(check, SSE_ANSWER_MS - quietMs);
+        return;
+      }
       own.settle(
         id,
         new UpstreamError({
           kind: 'session-lost',
           reason: 'stream-dead',
           mayHaveReachedServer: true,
-          detail: `the server accepted ${method} but never answered it on the SSE stream (${SSE_ANSWER_MS / 1000} s): the stream is dead`,
+          detail: `the server accepted ${method} but never answered it, and the SSE stream stayed silent (${SSE_ANSWER_MS / 1000} s): the stream is dead`,
         }),
       );
-    }, SSE_ANSWER_MS);
+    };
+    timer = setTimeout(check, SSE_ANSWER_MS);
     return answer.finally(() => clearTimeout(timer));
   }
 }

@@ -68,8 +68,13 @@ export class StallCheck {
     host.log.debug(`${n} request${n === 1 ? '' : 's'} out and the SSE stream silent for ${(silentMs / 1000).toFixed(1)} s: pinging the server to see whether the stream lives`);
     // Sockets kept idle beside a dead stream are likely dead too: the ping gets a fresh one.
     host.dropIdleSockets?.();
+    const asked = performance.now();
     try {
-      await this.#ping(connection);
+      await this.#ping(connection).catch((err: unknown) => {
+        // Its answer still waits behind others the stream is busy carrying: the stream lives.
+        if (asUpstreamError(err).reason === 'timeout' && (connection.lastActivity ?? 0) > asked) return;
+        throw err;
+      });
       this.#delayMs = Math.min(this.#delayMs * 2, MAX_CHECK_MS);
       host.log.debug('the SSE stream lives (a slow request)');
       if (host.current() === connection && host.ready()) this.#arm(this.#delayMs);
