@@ -100,6 +100,8 @@ export class UpstreamSession implements Upstream {
   readonly #own = new OwnRequests();
   /** Server→desktop requests still unanswered, with the generation that asked. */
   readonly #serverRequests = new Map<RequestId, number>();
+  /** Desktop requests answered -32602 while their session is being asked about it (#askThenAnswer). */
+  readonly #asking = new WeakSet<InFlight>();
   /** The recovery under way, if any: concurrent failures share it. */
   #recovering: Promise<void> | undefined;
   readonly #recovery: SessionRecovery;
@@ -471,12 +473,25 @@ export class UpstreamSession implements Upstream {
     this.#enqueue(entry.request, true);
   }
 
-  /** A -32602 that may mean "never initialized": the session is asked before the desktop is answered. */
+  /**
+   * A -32602 that may mean "never initialized": the session is asked before the desktop is
+   * answered. Either way the request did not run (bad params, or no session state), so if the
+   * session is given up meanwhile (its own ping said "never initialized", say), it is sent again
+   * on the new one, once, rather than counted as an answer lost.
+   */
   async #askThenAnswer(entry: InFlight, message: JSONRPCMessage, from: Connection): Promise<void> {
+    this.#asking.add(entry);
     const uninitialized = await this.#recovery.askUninitialized(from);
-    // Cancelled, timed out or given up on meanwhile: not ours to answer any more.
+    this.#asking.delete(entry);
+    // Cancelled or timed out meanwhile: not ours to answer any more.
     if (this.#inflight.get(entry.request.id) !== entry || entry.state === 'queued') return;
-    if (uninitialized && from === this.#connection) return this.#neverInitialized(entry, from);
+    if (from !== this.#connection) {
+      this.#recovery.replayingUninitialized(entry.request);
+      entry.state = 'queued';
+      this.#enqueue(entry.request, true);
+      return;
+    }
+    if (uninitialized) return this.#neverInitialized(entry, from);
     this.#answered(entry, message);
     this.onmessage?.(message);
   }
@@ -579,7 +594,8 @@ export class UpstreamSession implements Upstream {
     this.#connection = undefined;
     this.#generation += 1;
     this.#log.debug(`giving up remote session ${old.sessionId ?? ''} (${cause.reason})`.replace('  ', ' '));
-    const lost = [...this.#inflight.values()].filter((e) => e.state === 'sent');
+    // (One answered -32602 and being asked about is not lost: see #askThenAnswer.)
+    const lost = [...this.#inflight.values()].filter((e) => e.state === 'sent' && !this.#asking.has(e));
     // Oldest first, so replays keep their order at the head of the queue.
     for (const entry of lost.reverse()) this.#answerLost(entry);
     this.#own.failOwn(cause);

@@ -14,13 +14,13 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-// Keep-alive comments every 200 ms where the real server sends them (every 15 s there). The
+// Keep-alive comments every 100 ms where the real server sends them (every 15 s there). The
 // python-sdk SSE one sends none here, so that its silent deaths are found by asking
 // (deadStream.test.ts has the same with comments).
 const FIXTURES: Record<string, { kind: 'http' | 'sse'; path: string; start: () => Promise<ShapedServer> }> = {
-  'python-sdk 1.29 Streamable HTTP': { kind: 'http', path: '/mcp', start: () => startPythonStreamableServer({ sdk: '1.29', pingMs: 200 }) },
+  'python-sdk 1.29 Streamable HTTP': { kind: 'http', path: '/mcp', start: () => startPythonStreamableServer({ sdk: '1.29', pingMs: 100 }) },
   'python-sdk 1.25 SSE': { kind: 'sse', path: '/sse', start: () => startPythonSseServer({ sdk: '1.25', pingMs: 0 }) },
-  'fastmcp Streamable HTTP': { kind: 'http', path: '/mcp', start: () => startFastmcpServer({ kind: 'http', keepAliveMs: 200 }) },
+  'fastmcp Streamable HTTP': { kind: 'http', path: '/mcp', start: () => startFastmcpServer({ kind: 'http', keepAliveMs: 100 }) },
   'fastmcp SSE': { kind: 'sse', path: '/sse', start: () => startFastmcpServer({ kind: 'sse' }) },
 };
 
@@ -64,6 +64,9 @@ describe.each(Object.keys(FIXTURES))('%s behind a relay that cuts connections', 
     for (const kind of CUTS) {
       // Concurrent calls first, so that kept-alive POST sockets are in the pool when it is cut.
       await Promise.all([1, 2, 3].map((i) => echo(`pool ${i}`)));
+      // The streams have lived a while, as real ones have when they are cut: the bridge has
+      // heard a few keep-alives (without any it cannot know the server sends them).
+      if (f.kind === 'http') await new Promise((r) => setTimeout(r, 450));
       const cut = relay.cut(kind, { serverNoticesAfterMs: 500 });
       const started = performance.now();
       for (let i = 0; i < 10; i++) expect(await echo(`${kind} ${i}`)).toBe(`${kind} ${i}`);

@@ -31,7 +31,7 @@ describe('python-sdk SSE with `: ping` comments: the stream dies silently while 
   it('is noticed within three ping intervals, with no call at all, and a new session is ready', async () => {
     const s = await startPythonSseServer({ sdk: '1.25', pingMs: 150 });
     const { relay, b, call } = await through(s, 'sse', '/sse');
-    await new Promise((r) => setTimeout(r, 500)); // the cadence is learned from the comments
+    await new Promise((r) => setTimeout(r, 800)); // the cadence is learned from the comments
     relay.cut('blackhole', { serverNoticesAfterMs: 60_000 });
     await expect.poll(() => s.record.initializeRequests.length, { timeout: 5000 }).toBe(2);
     expect(b.stderr()).toMatch(/the stream was silent for 1\.\d s, though the server sends a keep-alive every 0\.\d s/);
@@ -56,7 +56,7 @@ describe('python-sdk Streamable HTTP: requests written into sockets that died wi
     const { relay, b, call } = await through(s, 'http', '/mcp');
     // Kept-alive sockets in the pool, and the keep-alive cadence learned.
     await Promise.all([1, 2, 3].map((i) => call('echo', { text: `pool ${i}` })));
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 800));
     relay.cut('blackhole', { serverNoticesAfterMs: 1000 });
     const settle = <T,>(p: Promise<T>) => p.then((value) => ({ ok: true as const, value }), (error: { code?: number }) => ({ ok: false as const, error }));
     const [read, append] = await Promise.all([settle(call('echo', { text: 'stuck' })), settle(call('append', { line: 'maybe' }))]);
