@@ -509,6 +509,8 @@ export class UpstreamSession implements Upstream {
     setTimeout(
       () => {
         if (this.#inflight.get(message.id) !== entry || entry.state !== 'sent' || from !== this.#connection) return;
+        // Its answer came (a -32602 the session is being asked about): nothing was lost.
+        if (this.#asking.has(entry)) return;
         this.#log.debug(`the stream for ${entry.request.method} #${idLabel(entry.request.id)} ${end.error ? 'broke' : 'ended'} without its answer`);
         this.#answerLost(entry);
       },

@@ -16,7 +16,8 @@ afterEach(async () => {
 
 async function setup() {
   // 'revive': after a restart, the old session id is accepted as a new, uninitialized session.
-  const s = await startPythonStreamableServer({ staleSession: 'revive', pingMs: 0 });
+  // The lists the bridge asks with are answered late, as a busy server would.
+  const s = await startPythonStreamableServer({ staleSession: 'revive', pingMs: 0, delays: { 'prompts/list': 150, 'resources/list': 150 } });
   cleanup.push(() => s.close());
   const b = await connectThroughBridge(s.url, ['--transport', 'http', '--ping-interval', '0']);
   cleanup.push(() => b.close());
