@@ -580,7 +580,7 @@ export class UpstreamSession implements Upstream {
       return;
     }
     this.#connection = fresh;
-    const lost = [...this.#inflight.values()].filter((e) => e.state === 'sent' && e.generation === this.#generation);
+    const lost = [...this.#inflight.values()].filter((e) => e.state === 'sent' && e.generation === this.#generation && !this.#asking.has(e));
     for (const entry of lost.reverse()) this.#answerLost(entry);
     void old.close({ timeoutMs: 1000 });
   }
