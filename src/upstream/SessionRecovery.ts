@@ -67,10 +67,12 @@ export interface RecoveryHost {
 }
 
 /**
- * Getting a working remote session back, and noticing that one is needed while idle: the
- * keepalive ping, the probe of the old session after a network failure, and the reconnection
- * (a fresh initialize with the desktop's params, the restores, the list comparison). The session
- * state machine (UpstreamSession) decides when; this does the work, through RecoveryHost.
+ * Getting a working remote session back, and noticing that one is needed: the keepalive ping,
+ * the legacy SSE stall check (StallCheck), the question to a session that answered -32602
+ * (uninitializedSignal.ts), the probe of the old session after a network failure, and the
+ * reconnection (a fresh initialize with the desktop's params, the restores, the list comparison).
+ * The session state machine (UpstreamSession) decides when; this does the work, through
+ * RecoveryHost.
  */
 export class SessionRecovery {
   readonly #host: RecoveryHost;
