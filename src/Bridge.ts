@@ -99,6 +99,7 @@ export class Bridge {
         messageHeaders: extras.modernAware ? legacyEraHeaders : undefined,
         maxMessageBytes: messageLimit(process.env),
         flow,
+        dropIdleSockets: () => this.#httpFetch.dropIdleSockets(),
         toolFilter: config.toolFilter,
         mode: config.transport,
         log: this.log,

@@ -1,6 +1,7 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, RequestId } from '../protocol/jsonrpc.js';
 import type { FlowGate } from './FlowGate.js';
+import type { KeepAliveCadence } from './StreamSilence.js';
 import type { UpstreamError } from './UpstreamError.js';
 
 export type TransportKind = 'http' | 'sse';
@@ -45,6 +46,8 @@ export interface Connection {
   setProtocolVersion(version: string): void;
   /** The remote session id, where the transport has one. */
   readonly sessionId: string | undefined;
+  /** When the server last sent a byte on a stream of this connection (performance.now()), where known. */
+  readonly lastActivity?: number;
   /**
    * Ends the remote session where the protocol allows (Streamable HTTP DELETE, bounded by
    * `timeoutMs`), then closes every stream and timer. With `drainMs`, sends under way may first
@@ -79,4 +82,15 @@ export interface ConnectionOptions {
   maxMessageBytes?: number;
   /** Closed while the desktop is not reading: answer bodies are then not read either (FlowGate.ts). */
   flow?: FlowGate;
+  /**
+   * Closes the kept-alive sockets that are idle (HttpFetch.dropIdleSockets), called when a stream
+   * was found dead without a FIN or RST: its sibling sockets in the pool are likely dead the same
+   * way, and a request written into one would wait for nothing.
+   */
+  dropIdleSockets?: () => void;
+  /**
+   * The server's keep-alive cadence as learned so far, shared by the connections of one session
+   * so that a new connection watches its streams from the start (StreamSilence.ts).
+   */
+  keepAliveCadence?: KeepAliveCadence;
 }

@@ -13,6 +13,7 @@ import { DEFAULT_MAX_MESSAGE_BYTES } from './messageLimit.js';
 import { readBody } from './readBody.js';
 import { SendTracker } from './SendTracker.js';
 import { SseParser, type OversizedEvent, type SseEvent } from './SseParser.js';
+import { KeepAliveCadence, silenceError, SilenceMonitor, type WatchedStream } from './StreamSilence.js';
 import { UpstreamError } from './UpstreamError.js';
 import { wireBody } from './wireBody.js';
 
@@ -27,6 +28,12 @@ const DEFAULT_START_TIMEOUT_MS = 30_000;
  * new, uninitialized session. So the stream is never reopened here: its end is reported as a
  * lost session, and the session owner opens a fresh connection and initializes it before
  * anything else is sent.
+ *
+ * A stream can also die without a FIN or RST reaching us (a NAT or firewall forgot it); the server
+ * may then keep the session and accept every POST with 202 while the answers go nowhere. Where the
+ * server sends keep-alive comments (sse-starlette: `: ping` every 15 s), silence past three of
+ * its intervals ends the stream here (StreamSilence.ts); elsewhere the session owner finds out by
+ * asking (SessionRecovery's stall check), helped by `lastActivity`.
  *
  * Our own rather than the SDK's SSEClientTransport, which this replaced: that one reads the
  * stream through EventSource, fetch's web streams and a TextDecoderStream, and makes a `Headers`
@@ -53,6 +60,9 @@ export class SseConnection implements Connection {
   #cancelStream: ((reason?: Error) => void) | undefined;
   #closed = false;
   #lostReported = false;
+  readonly #dropIdleSockets: (() => void) | undefined;
+  readonly #silence: SilenceMonitor;
+  #lastActivity = performance.now();
 
   constructor(opts: ConnectionOptions & { startTimeoutMs?: number }) {
     this.#url = opts.url;
@@ -64,10 +74,17 @@ export class SseConnection implements Connection {
     // Every POST under way listens on this one signal until it is done: as many listeners as
     // concurrent calls, which is no leak, and Node's warning past 10 would reach stderr.
     setMaxListeners(0, this.#abort.signal);
+    this.#dropIdleSockets = opts.dropIdleSockets;
+    this.#silence = new SilenceMonitor(opts.keepAliveCadence ?? new KeepAliveCadence());
   }
 
   get sessionId(): string | undefined {
     return undefined;
+  }
+
+  /** When the stream last carried a byte (performance.now()). */
+  get lastActivity(): number {
+    return this.#lastActivity;
   }
 
   /** Opens the stream and waits for its `endpoint` event. */
@@ -114,6 +131,7 @@ export class SseConnection implements Connection {
   async close(opts: CloseOptions = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#silence.close();
     if (opts.drainMs) await this.#sends.drain(opts.drainMs);
     this.#cancelStream?.(new Error('connection closed'));
     this.#abort.abort(new DOMException('connection closed', 'AbortError'));
@@ -141,25 +159,38 @@ export class SseConnection implements Connection {
       discardBody(response);
       throw new HttpFailure({ malformed: true, message: `Unexpected content type: ${response.headers.get('content-type')} (expected text/event-stream)` });
     }
-    const parser = new SseParser((event) => {
-      if (event.event === 'endpoint') {
-        if (this.#endpoint) return;
-        try {
-          this.#endpoint = this.#endpointOf(event.data);
-        } catch (err) {
-          failed(err);
+    const watch: WatchedStream = this.#silence.watch((silentMs, intervalMs) => {
+      // The sockets kept for POSTs went the same way: the next requests get fresh ones.
+      this.#dropIdleSockets?.();
+      this.#cancelStream?.(silenceError(silentMs, intervalMs));
+    });
+    const parser = new SseParser(
+      (event) => {
+        if (event.event === 'endpoint') {
+          if (this.#endpoint) return;
+          try {
+            this.#endpoint = this.#endpointOf(event.data);
+          } catch (err) {
+            failed(err);
+            return;
+          }
+          ready();
           return;
         }
-        ready();
-        return;
-      }
-      const message = this.#messageOf(event);
-      if (message) this.onmessage?.(message);
-    }, undefined, { maxEventBytes: this.#maxMessageBytes, onOversized: (event) => this.#oversized(event) });
+        const message = this.#messageOf(event);
+        if (message) this.onmessage?.(message);
+      },
+      undefined,
+      { maxEventBytes: this.#maxMessageBytes, onOversized: (event) => this.#oversized(event), onComment: () => watch.comment() },
+    );
     this.#cancelStream = readBody(
       response,
-      (chunk) => parser.feed(chunk),
+      (chunk) => {
+        watch.byte((this.#lastActivity = performance.now()));
+        parser.feed(chunk);
+      },
       (error) => {
+        watch.stop();
         this.#cancelStream = undefined;
         if (this.#closed) return;
         const how = error === undefined ? 'the SSE stream ended' : `the SSE stream was lost (${HttpFailure.factsOf(error, true).message})`;

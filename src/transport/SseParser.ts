@@ -24,6 +24,8 @@ export interface SseParserOptions {
   maxEventBytes?: number;
   /** An event went over it: it was dropped, its remaining bytes skipped up to its end. */
   onOversized?: (event: OversizedEvent) => void;
+  /** A comment line came (servers' keep-alives: `: ping - …`, `: keepalive`). */
+  onComment?: () => void;
 }
 
 const LF = 0x0a;
@@ -45,6 +47,7 @@ const CLUE_BYTES = 4096;
 export class SseParser {
   readonly #onEvent: (event: SseEvent) => void;
   readonly #onRetry: ((ms: number) => void) | undefined;
+  readonly #onComment: (() => void) | undefined;
   /** The unfinished line: the text after the last line break, decoded as it came. */
   #partial: string[] = [];
   readonly #decoder = new StringDecoder('utf8');
@@ -64,6 +67,7 @@ export class SseParser {
   constructor(onEvent: (event: SseEvent) => void, onRetry?: (ms: number) => void, opts: SseParserOptions = {}) {
     this.#onEvent = onEvent;
     this.#onRetry = onRetry;
+    this.#onComment = opts.onComment;
     this.#max = opts.maxEventBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.#onOversized = opts.onOversized;
   }
@@ -192,7 +196,10 @@ export class SseParser {
       this.#dispatch();
       return;
     }
-    if (line.charCodeAt(0) === 0x3a) return; // ":" opens a comment (keep-alives)
+    if (line.charCodeAt(0) === 0x3a) {
+      this.#onComment?.(); // ":" opens a comment (keep-alives)
+      return;
+    }
     const colon = line.indexOf(':');
     const field = colon === -1 ? line : line.slice(0, colon);
     let value = colon === -1 ? '' : line.slice(colon + 1);

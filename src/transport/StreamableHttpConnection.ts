@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import type { Logger } from '../log/Logger.js';
 import type { JSONRPCMessage } from '../protocol/jsonrpc.js';
 import { isReply, isRequest, type JSONRPCRequest, type RequestId } from '../protocol/jsonrpc.js';
 import { JSONRPCMessageSchema } from '../sdk/lightTypes.js';
@@ -17,6 +18,7 @@ import { readBody } from './readBody.js';
 import { readJsonAnswer } from './readJsonAnswer.js';
 import { SendTracker } from './SendTracker.js';
 import { SseParser, type OversizedEvent, type SseEvent } from './SseParser.js';
+import { KeepAliveCadence, silenceError, SilenceMonitor } from './StreamSilence.js';
 import { UpstreamError } from './UpstreamError.js';
 import { wireBody } from './wireBody.js';
 
@@ -24,6 +26,8 @@ import { wireBody } from './wireBody.js';
 const RETRY_FIRST_MS = 200;
 const RETRY_GROWTH = 1.5;
 const RETRY_MAX_MS = 15_000;
+/** A GET stream that stayed open this long was healthy: its end starts the backoff over. */
+const STABLE_STREAM_MS = 10_000;
 /** Attempts to resume one request's answer stream with Last-Event-ID, in a row, before giving up. */
 const RESUME_ATTEMPTS = 3;
 /** Resumptions of one request's answer stream in all: a server that never answers cannot loop us. */
@@ -83,6 +87,12 @@ export class StreamableHttpConnection implements Connection {
   readonly #messageHeaders: ConnectionOptions['messageHeaders'];
   readonly #maxMessageBytes: number;
   readonly #flow: FlowGate | undefined;
+  readonly #log: Logger | undefined;
+  readonly #dropIdleSockets: (() => void) | undefined;
+  readonly #silence: SilenceMonitor;
+  /** Set when this connection carries on a session another connection opened (see start()). */
+  readonly #resuming: boolean;
+  #lastActivity = performance.now();
   readonly #abort = new AbortController();
   readonly #sends = new SendTracker();
   /** Cancels the body readings under way (every open stream), for close(). */
@@ -95,20 +105,34 @@ export class StreamableHttpConnection implements Connection {
   /** The server's `retry:` advice for reconnecting, once it gave one. */
   #serverRetryMs: number | undefined;
   #getOpen = false;
+  /** Reopenings of the GET stream since one last stayed open (see STABLE_STREAM_MS). */
   #getRetries = 0;
+  /** GETs answered 409 in a row. */
+  #conflicts = 0;
   #reopenTimer: NodeJS.Timeout | undefined;
   readonly #timers = new Set<NodeJS.Timeout>();
   /** Set from `notifications/initialized` until the GET stream has answered (see #holdUntilStreamAnswers). */
   #streamGate: Promise<void> | undefined;
   #onGetAnswered: (() => void) | undefined;
 
-  constructor(opts: ConnectionOptions) {
+  /**
+   * `resume`: carry on an existing session (its id and protocol version) on fresh sockets, for a
+   * connection whose sockets died without a FIN or RST while the session lives on (see
+   * SessionRecovery): start() then opens the GET stream, as the handshake would have.
+   */
+  constructor(opts: ConnectionOptions & { log?: Logger; resume?: { sessionId: string; protocolVersion: string | undefined } }) {
     this.#url = opts.url;
     this.#fetch = opts.fetch ?? ((input, init) => fetch(input, init));
     this.#extraHeaders = opts.headers;
     this.#messageHeaders = opts.messageHeaders;
     this.#maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.#flow = opts.flow;
+    this.#log = opts.log;
+    this.#dropIdleSockets = opts.dropIdleSockets;
+    this.#silence = new SilenceMonitor(opts.keepAliveCadence ?? new KeepAliveCadence());
+    this.#resuming = opts.resume !== undefined;
+    this.#sessionId = opts.resume?.sessionId;
+    this.#protocolVersion = opts.resume?.protocolVersion;
     // Every request under way listens on this one signal until it is done: as many listeners as
     // concurrent calls, which is no leak, and Node's warning past 10 would reach stderr.
     setMaxListeners(0, this.#abort.signal);
@@ -118,7 +142,18 @@ export class StreamableHttpConnection implements Connection {
     return this.#sessionId;
   }
 
-  async start(): Promise<void> {}
+  get protocolVersion(): string | undefined {
+    return this.#protocolVersion;
+  }
+
+  /** When a stream of this connection last carried a byte (performance.now()). */
+  get lastActivity(): number {
+    return this.#lastActivity;
+  }
+
+  async start(): Promise<void> {
+    if (this.#resuming) this.#openGetStream(false);
+  }
 
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.#streamGate) await this.#streamGate;
@@ -174,6 +209,7 @@ export class StreamableHttpConnection implements Connection {
       await Promise.race([this.#terminate().catch(() => undefined), timeout]);
       clearTimeout(timer);
     }
+    this.#silence.close();
     for (const cancel of this.#readings) cancel(new Error('connection closed'));
     this.#readings.clear();
     const closed = new DOMException('connection closed', 'AbortError');
@@ -229,15 +265,24 @@ export class StreamableHttpConnection implements Connection {
    * Reads one SSE stream to its end: the standalone GET stream (no `answers`) or the stream
    * carrying the answer to a request. A stream that breaks is a failure worth a health check; an
    * answer stream that ends without its answer is reported through `onstreamend`, and resumed
-   * with Last-Event-ID when the server gave event ids.
+   * with Last-Event-ID when the server gave event ids. A stream silent past three of the server's
+   * keep-alive intervals (StreamSilence.ts) is dead though nothing said so: it is ended, the idle
+   * sockets beside it are closed, and the failure says `stream-silent`.
    */
   #readStream(response: AnyResponse, stream: StreamState): void {
     const wanted = stream.answers && isRequest(stream.answers) ? stream.answers.id : undefined;
+    const opened = performance.now();
     let answered = false;
     /** Closed by us, its answer in hand: nothing about its end is worth reporting. */
     let finished = false;
     let closeLater: NodeJS.Timeout | undefined;
     let sawId = stream.lastEventId !== undefined;
+    let silent: Error | undefined;
+    const watch = this.#silence.watch((silentMs, intervalMs) => {
+      silent = silenceError(silentMs, intervalMs);
+      this.#dropIdleSockets?.();
+      cancel(silent);
+    });
     const parser = new SseParser(
       (event) => {
         if (event.id !== undefined) {
@@ -258,11 +303,12 @@ export class StreamableHttpConnection implements Connection {
         this.onmessage?.(message);
       },
       (ms) => (this.#serverRetryMs = ms),
-      { maxEventBytes: this.#maxMessageBytes, onOversized: (event) => this.#oversized(event) },
+      { maxEventBytes: this.#maxMessageBytes, onOversized: (event) => this.#oversized(event), onComment: () => watch.comment() },
     );
     const cancel = readBody(
       response,
       (chunk) => {
+        watch.byte((this.#lastActivity = performance.now()));
         parser.feed(chunk);
         // On a request's own stream, an event over the limit is taken for its answer: the
         // request fails now, and the rest is not read.
@@ -274,13 +320,18 @@ export class StreamableHttpConnection implements Connection {
         }
       },
       (error) => {
+        watch.stop();
         this.#readings.delete(cancel);
         clearTimeout(closeLater);
         if (finished && stream.answers) this.#finish(stream.answers, stream.exchange);
         if (this.#closed || stream.exchange?.abandoned || finished) return;
-        if (error !== undefined) this.#report(error);
+        if (silent) this.onfailure?.(new UpstreamError({ kind: 'network', reason: 'stream-silent', mayHaveReachedServer: true, detail: silent.message }));
+        else if (error !== undefined) this.#report(error);
         if (!stream.answers) {
           this.#getOpen = false;
+          // A stream that ends at once (some servers answer the GET and close it, `retry: 0`
+          // or none) keeps the backoff growing; only one that stayed open starts it over.
+          if (performance.now() - opened >= STABLE_STREAM_MS) this.#getRetries = 0;
           this.#scheduleReopen();
           return;
         }
@@ -337,9 +388,13 @@ export class StreamableHttpConnection implements Connection {
 
   /**
    * Opens the standalone GET stream for server-initiated messages. A server without one answers
-   * 405, which is final. Any other refusal is reported for the session owner to look into (some
-   * servers answer 404 for "no GET here", so it does not settle the session's fate); the first
-   * refusal is final, later ones (reopening after a drop) are retried with backoff.
+   * 405, which is final. 409 says the server still holds an earlier stream of this session (ours,
+   * cut on our side only: python-sdk and the TS SDK allow one): it lets go once it notices, so
+   * that is retried with backoff for as long as the connection lives (before, server-initiated
+   * messages were lost for the rest of the session). Any other refusal is reported for the
+   * session owner to look into (some servers answer 404 for "no GET here", so it does not settle
+   * the session's fate); the first refusal is final, later ones (reopening after a drop) are
+   * retried with backoff.
    */
   #openGetStream(reopening: boolean): void {
     if (this.#closed || this.#getOpen) return;
@@ -361,9 +416,15 @@ export class StreamableHttpConnection implements Connection {
         discardBody(response);
         return; // stays "open": there is nothing to reopen
       }
+      if (response.status === 409) {
+        discardBody(response);
+        this.#getOpen = false;
+        this.#conflicts += 1;
+        this.#log?.debug(`the server still holds an earlier GET stream of this session (HTTP 409, ${this.#conflicts} in a row); trying again in ${Math.round(this.#retryDelay(this.#getRetries))} ms`);
+        this.#scheduleReopen();
+        return;
+      }
       if (!response.ok) {
-        // 409: the server says one is open already (from before a reconnect of ours).
-        if (response.status === 409) return discardBody(response);
         this.#getOpen = false;
         const failure = await HttpFailure.of(response, 'GET');
         if (this.#closed) return;
@@ -374,7 +435,8 @@ export class StreamableHttpConnection implements Connection {
         if (reopening) this.#scheduleReopen();
         return;
       }
-      this.#getRetries = 0;
+      if (this.#conflicts > 0) this.#log?.debug(`the GET stream is open again, after ${this.#conflicts} × HTTP 409`);
+      this.#conflicts = 0;
       this.#readStream(response, { resumes: 0 });
     })();
   }
@@ -437,7 +499,7 @@ export class StreamableHttpConnection implements Connection {
   }
 
   #retryDelay(attempt: number): number {
-    return this.#serverRetryMs ?? Math.min(RETRY_FIRST_MS * RETRY_GROWTH ** attempt, RETRY_MAX_MS);
+    return reopenDelay(attempt, this.#serverRetryMs);
   }
 
   /** A timer that close() clears. */
@@ -456,4 +518,14 @@ function parseJson(text: string | undefined): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * How long to wait before reopening a stream, the `attempt`-th time in a row: our backoff, or the
+ * server's `retry:` advice where that is longer, never more than the cap. A server's `retry: 0`
+ * cannot make it a busy loop (measured before: a GET answered `retry: 0` and ended at once was
+ * reopened 700+ times in 5 s, for ever).
+ */
+export function reopenDelay(attempt: number, serverRetryMs: number | undefined): number {
+  return Math.min(RETRY_MAX_MS, Math.max(RETRY_FIRST_MS * RETRY_GROWTH ** attempt, serverRetryMs ?? 0));
 }

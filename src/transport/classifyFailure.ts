@@ -202,17 +202,6 @@ export function shouldFallBackToSse(failure: Failure): boolean {
   return failure.status === 400 || failure.status === 404 || failure.status === 405;
 }
 
-/**
- * A JSON-RPC error that means "this session was never initialized" (Python SDK: -32602 with
- * "Received request before initialization was complete"). Only meaningful on a session the bridge
- * did not initialize itself, or after the server silently replaced it.
- */
-export function isUninitializedSessionError(error: unknown): boolean {
-  if (!error || typeof error !== 'object') return false;
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  return code === -32602 && typeof message === 'string' && /before initialization|not initialized/i.test(message);
-}
-
 /** A byte count for people, in MiB, KiB or bytes. */
 export function sizeText(bytes: number): string {
   const round = (n: number) => Math.round(n * 10) / 10;

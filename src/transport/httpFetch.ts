@@ -38,6 +38,12 @@ export type HttpFetch = FetchLike & {
   standard: FetchLike;
   /** Closes the connections kept open; requests through a proxy fail after this. */
   close(): Promise<void>;
+  /**
+   * Closes the kept-alive connections not in use now (direct connections; through a proxy,
+   * undici's pool is left alone). For when a stream was found dead without a FIN or RST: the
+   * idle ones beside it most likely are too.
+   */
+  dropIdleSockets(): void;
 };
 
 /**
@@ -100,6 +106,7 @@ export function createHttpFetch(opts: HttpOptions): HttpFetch {
   // A NodeResponse has every member of Response that the transports and the sign-in read.
   const httpFetch = ((input: string | URL, init?: RequestInit) => (nodeFetch ?? standard)(input, init)) as unknown as HttpFetch;
   httpFetch.standard = standard;
+  httpFetch.dropIdleSockets = () => nodeFetch?.dropIdle();
   // After close, a request that needs a proxy fails on the closed dispatcher: it never bypasses the proxy.
   httpFetch.close = async () => {
     nodeFetch?.close();

@@ -32,6 +32,8 @@ export type NodeFetchInit = RequestInit & { brief?: boolean };
 export type NodeFetch = ((input: string | URL, init?: NodeFetchInit) => Promise<NodeResponse>) & {
   /** Closes the kept-alive sockets; requests after this still work (on new sockets). */
   close(): void;
+  /** Closes the kept-alive sockets not in use now; requests under way go on. */
+  dropIdle(): void;
 };
 
 type HttpModule = typeof import('node:http');
@@ -106,6 +108,11 @@ export function createNodeFetch(timeouts: NodeFetchTimeouts): NodeFetch {
     for (const client of Object.values(clients)) {
       client?.agent.destroy();
       client?.brief.destroy();
+    }
+  };
+  nodeFetch.dropIdle = () => {
+    for (const client of Object.values(clients)) {
+      for (const sockets of Object.values(client?.agent.freeSockets ?? {})) for (const socket of sockets ?? []) socket.destroy();
     }
   };
   return nodeFetch;

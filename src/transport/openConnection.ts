@@ -47,12 +47,26 @@ export async function openConnection(opts: OpenConnectionOptions, initialize: JS
   }
 }
 
-async function connectWith(kind: TransportKind, opts: OpenConnectionOptions, initialize: JSONRPCRequest): Promise<Connection> {
-  const connection: Connection = kind === 'http' ? new StreamableHttpConnection(opts) : new SseConnection(opts);
+/**
+ * A Streamable HTTP connection that carries on `old`'s session on fresh sockets, with no new
+ * initialize: for when `old`'s sockets died without a FIN or RST while the session lives on.
+ */
+export async function resumeConnection(opts: OpenConnectionOptions, old: StreamableHttpConnection): Promise<Connection> {
+  const connection = wire(new StreamableHttpConnection({ ...opts, resume: { sessionId: old.sessionId ?? '', protocolVersion: old.protocolVersion } }), opts);
+  await connection.start();
+  return connection;
+}
+
+function wire(connection: Connection, opts: OpenConnectionOptions): Connection {
   connection.onmessage = (message) => opts.onmessage(message, connection);
   connection.onfailure = (error) => opts.onfailure(error, connection);
   connection.onstreamend = (message, end) => opts.onstreamend?.(message, end, connection);
   connection.onrequestfailed = (id, error) => opts.onrequestfailed?.(id, error, connection);
+  return connection;
+}
+
+async function connectWith(kind: TransportKind, opts: OpenConnectionOptions, initialize: JSONRPCRequest): Promise<Connection> {
+  const connection = wire(kind === 'http' ? new StreamableHttpConnection(opts) : new SseConnection(opts), opts);
   // Terminate too: the server may have created the session already.
   const abandon = () => void connection.close({ terminate: true });
   opts.signal?.addEventListener('abort', abandon, { once: true });

@@ -110,6 +110,11 @@ export class InFlightTable {
     return this.#entries.delete(id);
   }
 
+  /** Every request under way, oldest first. */
+  values(): IterableIterator<InFlight> {
+    return this.#entries.values();
+  }
+
   /** The requests whose answers the given-up session still owed. Oldest first. */
   sent(): InFlight[] {
     return [...this.#entries.values()].filter((e) => e.state === 'sent');

@@ -10,16 +10,17 @@ import {
   type RequestId,
 } from '../protocol/jsonrpc.js';
 import type { ToolFilter } from '../router/ToolFilter.js';
-import { isUninitializedSessionError } from '../transport/classifyFailure.js';
 import type { Connection, ConnectionOptions, StreamEnd } from '../transport/Connection.js';
-import { openConnection, type TransportMode } from '../transport/openConnection.js';
+import { openConnection, resumeConnection, type OpenConnectionOptions, type TransportMode } from '../transport/openConnection.js';
+import type { StreamableHttpConnection } from '../transport/StreamableHttpConnection.js';
+import { KeepAliveCadence } from '../transport/StreamSilence.js';
 import { asUpstreamError, UpstreamError } from '../transport/UpstreamError.js';
 import { describe, type InFlight, InFlightTable } from './InFlightTable.js';
-import { KeepAlive } from './KeepAlive.js';
 import { OwnRequests } from './OwnRequests.js';
-import { RecoveryLoop } from './RecoveryLoop.js';
 import { ReplayPolicy } from './ReplayPolicy.js';
-import { SessionMemory, type ListKind } from './SessionMemory.js';
+import { SessionMemory } from './SessionMemory.js';
+import { SessionRecovery } from './SessionRecovery.js';
+import { judgeInvalidParams } from './uninitializedSignal.js';
 import type { Upstream } from './Upstream.js';
 
 export type SessionState = 'idle' | 'connecting' | 'ready' | 'recovering' | 'closed';
@@ -42,17 +43,11 @@ export interface UpstreamSessionOptions extends ConnectionOptions {
 }
 
 const TRANSPORT_NAMES = { http: 'Streamable HTTP', sse: 'legacy HTTP+SSE' } as const;
-/** How long a ping (keepalive or recovery probe) and each restore request may take. */
-const PROBE_TIMEOUT_MS = 10_000;
-/** Pings the old session may fail (other than by a network error) before it is given up. */
-const MAX_PROBE_FAILURES = 3;
 /** How long to wait for an answer after its stream ended, before calling it lost. */
 const STREAM_END_GRACE_MS = 50;
 const RESUMABLE_STREAM_GRACE_MS = 10_000;
 /** How long a given-up connection's sends under way may take to finish. */
 const DRAIN_MS = 2000;
-/** A reconnection attempt that hangs this long is abandoned and retried. */
-const RECONNECT_HANDSHAKE_TIMEOUT_MS = 15_000;
 
 /** What a request gets when the bridge shuts down under it. */
 export function closedError(): UpstreamError {
@@ -79,7 +74,8 @@ export class UpstreamSession implements Upstream {
   readonly #log: Logger;
   readonly #policy = new ReplayPolicy();
   readonly #memory: SessionMemory;
-  readonly #keepAlive: KeepAlive;
+  /** The server's keep-alive cadence, learned across this session's connections. */
+  readonly #cadence = new KeepAliveCadence();
   readonly #closing = new AbortController();
   #state: SessionState = 'idle';
   #connection: Connection | undefined;
@@ -93,19 +89,17 @@ export class UpstreamSession implements Upstream {
   readonly #own = new OwnRequests();
   /** Server→desktop requests still unanswered, with the generation that asked. */
   readonly #serverRequests = new Map<RequestId, number>();
-  #recovery: Promise<void> | undefined;
-  #recoveries = 0;
-  readonly #recoveryLoop: RecoveryLoop;
-  /** Whether the current session has answered a desktop request (see RecoveryLoop). */
-  #servedSinceRecovery = false;
-  #lastFailureReason = '';
+  /** Desktop requests answered -32602 while their session is being asked about it (#askThenAnswer). */
+  readonly #asking = new WeakSet<InFlight>();
+  /** The recovery under way, if any: concurrent failures share it. */
+  #recovering: Promise<void> | undefined;
+  readonly #recovery: SessionRecovery;
 
   constructor(opts: UpstreamSessionOptions) {
     this.#opts = opts;
     this.#log = opts.log;
     this.#mode = opts.mode;
     this.#memory = new SessionMemory({ toolFilter: opts.toolFilter });
-    this.#keepAlive = new KeepAlive(opts.pingIntervalMs, () => this.#keepAlivePing());
     this.#inflight = new InFlightTable({
       policy: this.#policy,
       log: this.#log,
@@ -115,29 +109,39 @@ export class UpstreamSession implements Upstream {
       onFailed: (id, error) => this.onrequestfailed?.(id, error),
       onQueued: (message) => {
         // Someone waits now: a recovery pausing between attempts tries at once.
-        if (isRequest(message)) this.#recoveryLoop.kick();
+        if (isRequest(message)) this.#recovery.kick();
         // A late failure from a connection already replaced: the new session can take it now.
         if (this.#state === 'ready' && this.#connection) this.#flushQueue();
       },
     });
-    this.#recoveryLoop = new RecoveryLoop({
-      signal: this.#closing.signal,
-      log: this.#log,
-      onFailedAttempt: (e, attempt) => {
-        if (this.#state === 'closed') return;
-        // One warning per cause and recovery; repeats of it only with --verbose.
-        if (e.reason !== this.#lastFailureReason) {
-          this.#lastFailureReason = e.reason;
-          this.#log.warn(`reconnect attempt ${attempt} failed: ${e.detail}; retrying with backoff (waiting requests fail at --request-timeout)`);
-        } else {
-          this.#log.debug(`reconnect attempt ${attempt} failed: ${e.detail}`);
-        }
-        opts.onReconnectFailed?.(e);
-        // Waiting cannot fix these: tell the waiting requests now rather than at their deadline.
-        // (A modern-era refusal is a redeploy: the era owner takes the waiting requests over.)
-        if ((e.kind === 'auth' || e.kind === 'fatal' || e.kind === 'protocol' || e.kind === 'local') && !e.modernError) this.#inflight.failQueue(e);
+    this.#recovery = new SessionRecovery(
+      {
+        log: this.#log,
+        closing: this.#closing.signal,
+        own: this.#own,
+        memory: this.#memory,
+        policy: this.#policy,
+        handshakeTimeoutMs: opts.handshakeTimeoutMs,
+        current: () => this.#connection,
+        recovering: () => this.#state === 'recovering',
+        ready: () => this.#state === 'ready',
+        initRequest: () => this.#initRequest,
+        initResult: () => this.#initResult,
+        handshake: (request, timeoutMs) => this.#handshake(request, timeoutMs),
+        adopt: (connection, result) => this.#adopt(connection, result),
+        dropConnection: (cause) => this.#dropConnection(cause),
+        resumeOnFreshSockets: (old) => this.#resumeOnFreshSockets(old),
+        outstanding: () => this.#outstanding(),
+        startRecovery: (cause, from) => this.#startRecovery(cause, from),
+        dropIdleSockets: opts.dropIdleSockets,
+        failQueue: (error) => this.#inflight.failQueue(error),
+        // The desktop is not reading: neither is the bridge, so a ping's answer could not be read (FlowGate).
+        paused: () => this.#opts.flow?.paused === true,
+        onReconnectFailed: opts.onReconnectFailed,
+        emit: (message) => this.onmessage?.(message),
       },
-    });
+      { pingIntervalMs: opts.pingIntervalMs, onKeepAliveFailure: (error, connection) => this.#startRecovery(error, connection) },
+    );
   }
 
   get state(): SessionState {
@@ -148,7 +152,7 @@ export class UpstreamSession implements Upstream {
   stats(): Record<string, number> {
     return {
       generation: this.#generation,
-      recoveries: this.#recoveries,
+      recoveries: this.#recovery.recoveries,
       inflight: this.#inflight.size,
       queued: this.#inflight.queued,
       ownPending: this.#own.size,
@@ -191,7 +195,7 @@ export class UpstreamSession implements Upstream {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     this.#closing.abort(closedError());
-    this.#keepAlive.stop();
+    this.#recovery.stopKeepAlive();
     this.#own.failAll(closedError());
     this.#inflight.clear();
     this.#serverRequests.clear();
@@ -240,7 +244,7 @@ export class UpstreamSession implements Upstream {
       );
       this.#state = 'ready';
       this.onmessage?.(reply);
-      this.#keepAlive.start();
+      this.#recovery.startKeepAlive();
       this.#flushQueue();
     } catch (err) {
       if (this.#state === 'connecting') this.#state = 'idle';
@@ -271,24 +275,7 @@ export class UpstreamSession implements Upstream {
     const onClose = () => abort.abort(closedError());
     this.#closing.signal.addEventListener('abort', onClose, { once: true });
     const reply = this.#own.wait(request.id, timeoutMs, 'initialize');
-    const opening = openConnection(
-      {
-        url: this.#opts.url,
-        headers: this.#opts.headers,
-        fetch: this.#opts.fetch,
-        messageHeaders: this.#opts.messageHeaders,
-        maxMessageBytes: this.#opts.maxMessageBytes,
-        flow: this.#opts.flow,
-        mode: this.#mode,
-        log: this.#log,
-        signal: abort.signal,
-        onmessage: (m, from) => this.#onServerMessage(m, from),
-        onfailure: (e, from) => this.#onConnectionFailure(e, from),
-        onstreamend: (m, end, from) => this.#onStreamEnd(m, end, from),
-        onrequestfailed: (id, e, from) => this.#onRequestFailed(id, e, from),
-      },
-      request,
-    );
+    const opening = openConnection(this.#connectionOptions(abort.signal), request);
     // A failed opening ends the wait for the answer too.
     opening.catch((err: unknown) => this.#own.settle(request.id, asUpstreamError(err)));
     try {
@@ -302,6 +289,26 @@ export class UpstreamSession implements Upstream {
     } finally {
       this.#closing.signal.removeEventListener('abort', onClose);
     }
+  }
+
+  #connectionOptions(signal?: AbortSignal): OpenConnectionOptions {
+    return {
+      url: this.#opts.url,
+      headers: this.#opts.headers,
+      fetch: this.#opts.fetch,
+      messageHeaders: this.#opts.messageHeaders,
+      maxMessageBytes: this.#opts.maxMessageBytes,
+      flow: this.#opts.flow,
+      dropIdleSockets: this.#opts.dropIdleSockets,
+      keepAliveCadence: this.#cadence,
+      mode: this.#mode,
+      log: this.#log,
+      signal,
+      onmessage: (m, from) => this.#onServerMessage(m, from),
+      onfailure: (e, from) => this.#onConnectionFailure(e, from),
+      onstreamend: (m, end, from) => this.#onStreamEnd(m, end, from),
+      onrequestfailed: (id, e, from) => this.#onRequestFailed(id, e, from),
+    };
   }
 
   // ── delivery ────────────────────────────────────────────────────────────────────────────
@@ -319,8 +326,9 @@ export class UpstreamSession implements Upstream {
       entry.state = 'sending';
       entry.generation = this.#generation;
       entry.sends += 1;
+      this.#recovery.handedOff(connection);
     }
-    this.#keepAlive.touch();
+    this.#recovery.touch();
     try {
       await connection.send(message);
       if (entry && entry.state === 'sending') {
@@ -376,27 +384,16 @@ export class UpstreamSession implements Upstream {
   // ── messages from the server ────────────────────────────────────────────────────────────
 
   #onServerMessage(message: JSONRPCMessage, from: Connection): void {
-    this.#keepAlive.touch();
+    this.#recovery.touch();
     if (isReply(message)) {
       if (this.#own.settle(message.id, message)) return;
       const entry = this.#inflight.get(message.id);
       if (entry) {
-        if (isUninitializedSessionError((message as { error?: unknown }).error)) {
-          // The server has this session id but no session state: it never processed the request.
-          // Queued first, so dropping the session does not count it as an answer lost; enqueued
-          // after, so it waits for the new session instead of going out on this one again.
-          entry.state = 'queued';
-          this.#startRecovery(new UpstreamError({ kind: 'session-lost', reason: 'uninitialized', mayHaveReachedServer: false, detail: 'the server says this session was never initialized' }), from);
-          this.#enqueue(entry.request, true);
-          return;
-        }
-        this.#inflight.delete(message.id);
-        this.#servedSinceRecovery = true;
-        const result = (message as { result?: unknown }).result;
-        if (result !== undefined) {
-          this.#memory.observe(entry.request, result);
-          if (entry.request.method === 'tools/list') this.#policy.learnTools(result);
-        }
+        const error = (message as { error?: unknown }).error;
+        const verdict = error === undefined ? 'answer' : judgeInvalidParams(entry.request, error, this.#recovery.replayedUninitialized(entry.request));
+        if (verdict === 'uninitialized') return this.#neverInitialized(entry, from);
+        if (verdict === 'ask') return void this.#askThenAnswer(entry, message, from);
+        this.#answered(entry, message);
       }
     } else if (isRequest(message)) {
       // A request from a session given up on (still draining) can no longer be answered to it.
@@ -404,6 +401,52 @@ export class UpstreamSession implements Upstream {
       // A desktop that never answers must not grow this table without bound.
       if (this.#serverRequests.size > 1000) this.#serverRequests.delete(this.#serverRequests.keys().next().value as RequestId);
     }
+    this.onmessage?.(message);
+  }
+
+  /** The server's answer to a desktop request: it is done. */
+  #answered(entry: InFlight, message: JSONRPCMessage): void {
+    this.#inflight.delete(entry.request.id);
+    this.#recovery.served();
+    const result = (message as { result?: unknown }).result;
+    if (result !== undefined) {
+      this.#memory.observe(entry.request, result);
+      if (entry.request.method === 'tools/list') this.#policy.learnTools(result);
+    }
+  }
+
+  /**
+   * The server has this session id but no session state: the request never ran. Queued first, so
+   * dropping the session does not count it as an answer lost; enqueued after, so it waits for the
+   * new session instead of going out on this one again.
+   */
+  #neverInitialized(entry: InFlight, from: Connection): void {
+    this.#recovery.replayingUninitialized(entry.request);
+    entry.state = 'queued';
+    this.#startRecovery(new UpstreamError({ kind: 'session-lost', reason: 'uninitialized', mayHaveReachedServer: false, detail: 'the server says this session was never initialized' }), from);
+    this.#enqueue(entry.request, true);
+  }
+
+  /**
+   * A -32602 that may mean "never initialized": the session is asked before the desktop is
+   * answered. Either way the request did not run (bad params, or no session state), so if the
+   * session is given up meanwhile (its own ping said "never initialized", say), it is sent again
+   * on the new one, once, rather than counted as an answer lost.
+   */
+  async #askThenAnswer(entry: InFlight, message: JSONRPCMessage, from: Connection): Promise<void> {
+    this.#asking.add(entry);
+    const uninitialized = await this.#recovery.askUninitialized(from);
+    this.#asking.delete(entry);
+    // Cancelled or timed out meanwhile: not ours to answer any more.
+    if (this.#inflight.get(entry.request.id) !== entry || entry.state === 'queued') return;
+    if (from !== this.#connection) {
+      this.#recovery.replayingUninitialized(entry.request);
+      entry.state = 'queued';
+      this.#enqueue(entry.request, true);
+      return;
+    }
+    if (uninitialized) return this.#neverInitialized(entry, from);
+    this.#answered(entry, message);
     this.onmessage?.(message);
   }
 
@@ -420,6 +463,8 @@ export class UpstreamSession implements Upstream {
     setTimeout(
       () => {
         if (this.#inflight.get(message.id) !== entry || entry.state !== 'sent' || from !== this.#connection) return;
+        // Its answer came (a -32602 the session is being asked about): nothing was lost.
+        if (this.#asking.has(entry)) return;
         this.#log.debug(`the stream for ${entry.request.method} #${idLabel(entry.request.id)} ${end.error ? 'broke' : 'ended'} without its answer`);
         this.#answerLost(entry);
       },
@@ -432,7 +477,7 @@ export class UpstreamSession implements Upstream {
     if (this.#own.settle(id, error)) return;
     const entry = this.#inflight.get(id);
     if (!entry || from !== this.#connection) return;
-    this.#servedSinceRecovery = true;
+    this.#recovery.served();
     this.#inflight.fail(id, error);
   }
 
@@ -443,7 +488,7 @@ export class UpstreamSession implements Upstream {
     else this.#log.warn(`remote connection problem: ${error.detail}`);
   }
 
-  // ── recovery ────────────────────────────────────────────────────────────────────────────
+  // ── recovery (the work itself: SessionRecovery) ─────────────────────────────────────────
 
   /**
    * Starts recovering, once: concurrent failures share one recovery. A lost session is given up
@@ -454,52 +499,53 @@ export class UpstreamSession implements Upstream {
     if (this.#state === 'closed' || this.#state === 'idle' || this.#state === 'connecting') return;
     if (from !== this.#connection) return;
     if (cause.kind === 'session-lost') this.#dropConnection(cause);
-    if (this.#recovery) return;
+    if (this.#recovering) return;
     this.#state = 'recovering';
-    this.#keepAlive.stop();
-    // The outcome gets the one line without --verbose (see #recover); this is a step.
+    this.#recovery.stopKeepAlive();
+    // The outcome gets the one line without --verbose (see SessionRecovery); this is a step.
     this.#log.debug(`remote session lost or unreachable (${cause.detail}); reconnecting`);
-    this.#recovery = this.#recover(cause).finally(() => {
-      this.#recovery = undefined;
-    });
+    this.#recovering = this.#recovery
+      .recover(cause)
+      .then((ready) => {
+        if (!ready || this.#state !== 'recovering') return;
+        this.#state = 'ready';
+        this.#recovery.startKeepAlive();
+        this.#flushQueue();
+      })
+      .finally(() => {
+        this.#recovering = undefined;
+      });
   }
 
-  async #recover(cause: UpstreamError): Promise<void> {
-    const started = performance.now();
-    this.#lastFailureReason = '';
-    let outcome = 'reconnected' as 'resumed' | 'reconnected';
-    let probeFailures = 0;
-    const attempts = await this.#recoveryLoop.run(async () => {
-      const old = this.#connection;
-      if (old) {
-        try {
-          await this.#ping(old);
-          outcome = 'resumed';
-          return;
-        } catch (err) {
-          const error = asUpstreamError(err);
-          // A network failure may pass; a session that keeps answering wrongly is given up.
-          const hopeless = error.kind !== 'network' && ++probeFailures >= MAX_PROBE_FAILURES;
-          if (error.kind !== 'session-lost' && !hopeless) throw error;
-          this.#dropConnection(error);
-        }
-      }
-      await this.#reconnect();
-      outcome = 'reconnected';
-    }, this.#servedSinceRecovery);
-    if (attempts === undefined) return; // closed while recovering
-    if (this.#state !== 'recovering') return;
-    this.#recoveries += 1;
-    this.#state = 'ready';
-    this.#servedSinceRecovery = false;
-    const ms = Math.round(performance.now() - started);
-    if (outcome === 'resumed') {
-      this.#log.info(`connection problem (${cause.detail}); the server kept the session, back after ${ms} ms`);
-    } else {
-      this.#log.info(`session lost (${cause.detail}); recovered: new remote session ready in ${ms} ms, ${attempts} attempt${attempts === 1 ? '' : 's'}`);
+  /** Desktop requests handed to the current session: being sent, and sent. */
+  #outstanding(): { sending: number; sent: number } {
+    let sending = 0;
+    let sent = 0;
+    for (const entry of this.#inflight.values()) {
+      if (entry.generation !== this.#generation) continue;
+      if (entry.state === 'sending') sending += 1;
+      else if (entry.state === 'sent') sent += 1;
     }
-    this.#keepAlive.start();
-    this.#flushQueue();
+    return { sending, sent };
+  }
+
+  /**
+   * Carries the session on over a fresh connection: the old one's sockets died without a FIN or
+   * RST, and what was written into them waits for nothing. Closing it fails its sends under way
+   * (each "may have reached the server", so the replay policy decides in #deliver) and its answer
+   * streams (decided here); the session itself is kept: no DELETE, no new initialize.
+   */
+  async #resumeOnFreshSockets(old: Connection): Promise<void> {
+    if (old.kind !== 'http' || !old.sessionId || this.#connection !== old) return;
+    const fresh = await resumeConnection(this.#connectionOptions(), old as StreamableHttpConnection);
+    if (this.#connection !== old || this.#state === 'closed') {
+      void fresh.close();
+      return;
+    }
+    this.#connection = fresh;
+    const lost = this.#inflight.sent().filter((e) => e.generation === this.#generation && !this.#asking.has(e));
+    for (const entry of lost.reverse()) this.#answerLost(entry);
+    void old.close({ timeoutMs: 1000 });
   }
 
   /**
@@ -513,106 +559,14 @@ export class UpstreamSession implements Upstream {
     this.#connection = undefined;
     this.#generation += 1;
     this.#log.debug(`giving up remote session ${old.sessionId ?? ''} (${cause.reason})`.replace('  ', ' '));
-    const lost = this.#inflight.sent();
+    // (One answered -32602 and being asked about is not lost: see #askThenAnswer.)
+    const lost = this.#inflight.sent().filter((e) => !this.#asking.has(e));
     // Oldest first, so replays keep their order at the head of the queue.
     for (const entry of lost.reverse()) this.#answerLost(entry);
     this.#own.failOwn(cause);
-    // Sends under way finish first, so each learns whether the server took it (see #deliver).
-    // The DELETE frees the session on a server that still has it (it was refused for another reason).
-    void old.close({ terminate: true, timeoutMs: 1000, drainMs: DRAIN_MS });
-  }
-
-  /** A new remote session that looks like the old one to the desktop. */
-  async #reconnect(): Promise<void> {
-    const initRequest = this.#initRequest;
-    if (!initRequest) throw closedError();
-    // The desktop's own params; the answer is kept, not forwarded: the desktop already has one.
-    const { connection, reply } = await this.#handshake({ ...initRequest, id: this.#own.nextId() }, Math.min(this.#opts.handshakeTimeoutMs, RECONNECT_HANDSHAKE_TIMEOUT_MS));
-    const result = (reply as { result?: Record<string, unknown> }).result;
-    if (!result) {
-      await connection.close({ terminate: true });
-      const message = (reply as { error?: { message?: string } }).error?.message ?? 'no result';
-      throw new UpstreamError({ kind: 'protocol', reason: 'initialize-refused', mayHaveReachedServer: true, detail: `the server refused initialize: ${message}` });
-    }
-    if (this.#state !== 'recovering') {
-      await connection.close({ terminate: true });
-      throw closedError();
-    }
-    const previous = this.#initResult;
-    if (typeof result.protocolVersion === 'string') connection.setProtocolVersion(result.protocolVersion);
-    try {
-      await connection.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-      for (const { method, params } of this.#memory.restoreRequests()) {
-        const answer = await this.#request(connection, method, params);
-        const error = (answer as { error?: { message?: string } }).error;
-        if (error) this.#log.warn(`could not restore ${method} ${JSON.stringify(params)} on the new session: ${error.message ?? 'error'}`);
-        else this.#log.debug(`restored ${method} ${JSON.stringify(params)}`);
-      }
-      if (this.#state !== 'recovering') throw closedError();
-    } catch (err) {
-      // Not adopted: the next attempt starts from scratch, so the restores are never skipped.
-      await connection.close({ terminate: true });
-      throw err;
-    }
-    this.#adopt(connection, result);
-    void this.#announceChanges(connection, previous, result);
-  }
-
-  /** Tells the desktop to refresh what differs between the session it knew and the new one. */
-  async #announceChanges(connection: Connection, previous: Record<string, unknown> | undefined, result: Record<string, unknown>): Promise<void> {
-    const capabilities = (result.capabilities ?? {}) as Record<string, unknown>;
-    const lists: Partial<Record<ListKind, unknown>> = {};
-    try {
-      for (const kind of this.#memory.seenLists()) {
-        if (capabilities[kind] === undefined) continue;
-        const answer = await this.#request(connection, `${kind}/list`, {});
-        const listed = (answer as { result?: unknown }).result;
-        if (listed !== undefined) lists[kind] = listed;
-        if (kind === 'tools' && listed !== undefined) this.#policy.learnTools(listed);
-      }
-    } catch (err) {
-      this.#log.debug(`could not compare the lists of the new session: ${asUpstreamError(err).detail}`);
-      return;
-    }
-    if (this.#connection !== connection || !previous) return;
-    for (const kind of this.#memory.changedLists(result, lists)) {
-      this.#log.info(`the server's ${kind} changed across the reconnection; telling the client to refresh`);
-      this.onmessage?.({ jsonrpc: '2.0', method: `notifications/${kind}/list_changed` });
-    }
-  }
-
-  async #keepAlivePing(): Promise<void> {
-    const connection = this.#connection;
-    if (this.#state !== 'ready' || !connection) return;
-    // The desktop is not reading: neither is the bridge, so the answer could not be read (FlowGate).
-    if (this.#opts.flow?.paused) return;
-    this.#log.debug('idle: pinging the server');
-    try {
-      await this.#ping(connection);
-    } catch (err) {
-      const error = asUpstreamError(err);
-      this.#startRecovery(error.kind === 'session-lost' ? error : new UpstreamError({ ...error, kind: 'network' }), connection);
-    }
-  }
-
-  /** Resolves if the session answers a ping (any answer but "not initialized" means it lives). */
-  async #ping(connection: Connection): Promise<void> {
-    await this.#request(connection, 'ping', undefined);
-  }
-
-  /** Sends a request of the bridge's own and waits for its answer, bounded. */
-  async #request(connection: Connection, method: string, params: Record<string, unknown> | undefined): Promise<JSONRPCMessage> {
-    const id = this.#own.nextId();
-    const answer = this.#own.wait(id, PROBE_TIMEOUT_MS, method);
-    try {
-      await connection.send(params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params });
-    } catch (err) {
-      this.#own.settle(id, asUpstreamError(err));
-    }
-    const reply = await answer;
-    if (isUninitializedSessionError((reply as { error?: unknown }).error)) {
-      throw new UpstreamError({ kind: 'session-lost', reason: 'uninitialized', mayHaveReachedServer: false, detail: 'the server says this session was never initialized' });
-    }
-    return reply;
+    // Sends under way finish first, so each learns whether the server took it (see #deliver);
+    // not after the legacy SSE stream ended or died: their answers could only have come on it. The DELETE frees the session on a
+    // server that still has it (it was refused for another reason).
+    void old.close({ terminate: true, timeoutMs: 1000, drainMs: cause.reason === 'stream-dead' || cause.reason === 'stream-lost' ? 0 : DRAIN_MS });
   }
 }

@@ -1,6 +1,6 @@
 // Every row of DESIGN.md §1's failure table, judged without sockets.
 import { describe, expect, it } from 'vitest';
-import { signInFailedBody, classifyFailure, isUninitializedSessionError, shouldFallBackToSse } from '../../src/transport/classifyFailure.js';
+import { signInFailedBody, classifyFailure, shouldFallBackToSse } from '../../src/transport/classifyFailure.js';
 import { factsFromError } from '../../src/transport/factsFromError.js';
 
 describe('classifyFailure', () => {
@@ -95,14 +95,6 @@ describe('shouldFallBackToSse', () => {
 
   it('never for a network failure', () => {
     expect(shouldFallBackToSse(classifyFailure({ code: 'ECONNREFUSED', hadSession: false }))).toBe(false);
-  });
-});
-
-describe('isUninitializedSessionError', () => {
-  it('recognizes the Python SDK -32602 for an uninitialized session', () => {
-    expect(isUninitializedSessionError({ code: -32602, message: 'Received request before initialization was complete' })).toBe(true);
-    expect(isUninitializedSessionError({ code: -32602, message: 'Invalid params: missing "name"' })).toBe(false);
-    expect(isUninitializedSessionError({ code: -32600, message: 'before initialization' })).toBe(false);
   });
 });
 
