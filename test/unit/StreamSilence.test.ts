@@ -83,7 +83,7 @@ describe('SseParser comments', () => {
     const { SseParser } = await import('../../src/transport/SseParser.js');
     const events: string[] = [];
     let comments = 0;
-    const parser = new SseParser((e) => void events.push(e.data), undefined, () => void (comments += 1));
+    const parser = new SseParser((e) => void events.push(e.data), undefined, { onComment: () => void (comments += 1) });
     parser.feed(Buffer.from(': ping - 2026-12-01 10:00:00.000000\r\n\r\n: keepalive\n\nevent: message\ndata: {}\n\n:\r'));
     parser.feed(Buffer.from('\n'));
     expect([comments, events]).toEqual([3, ['{}']]);
