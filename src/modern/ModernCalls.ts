@@ -3,7 +3,7 @@ import { errorReply, isRequest, type JSONRPCMessage, type JSONRPCRequest, type R
 import { keepText, keptText } from '../protocol/wireText.js';
 import { asUpstreamError, UpstreamError } from '../transport/UpstreamError.js';
 import { ReplayPolicy } from '../upstream/ReplayPolicy.js';
-import { setMember } from './jsonText.js';
+import { setMember } from '../protocol/jsonText.js';
 import { modernErrorStep } from './modernErrorStep.js';
 import { MrtrFlow } from './MrtrFlow.js';
 import { endStraySession, type PostAnswer } from './postModern.js';

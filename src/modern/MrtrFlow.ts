@@ -1,6 +1,6 @@
 import type { JSONRPCRequest, RequestId } from '../protocol/jsonrpc.js';
 import { keepText, keptText } from '../protocol/wireText.js';
-import { memberValueAt, removeMembers, setMember } from './jsonText.js';
+import { memberValueAt, removeMembers, setMember } from '../protocol/jsonText.js';
 
 /** A server→client request the bridge sends the desktop for one `inputRequests` entry. */
 export interface DesktopAsk {

@@ -1,6 +1,6 @@
 import type { JSONRPCMessage, RequestId } from '../protocol/jsonrpc.js';
 import { keepText, keptText } from '../protocol/wireText.js';
-import { memberValueAt, removeElements, removeMembers, setMember } from './jsonText.js';
+import { memberValueAt, removeElements, removeMembers, setMember } from '../protocol/jsonText.js';
 
 /**
  * Result fields only the modern era has (basic/index "ResultType"; changelog: SEP-2549 cache

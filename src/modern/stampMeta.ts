@@ -1,6 +1,6 @@
 import type { JSONRPCRequest } from '../protocol/jsonrpc.js';
 import { keepText, keptText } from '../protocol/wireText.js';
-import { memberValueAt, setMember } from './jsonText.js';
+import { memberValueAt, setMember } from '../protocol/jsonText.js';
 import { MetaKeys, MODERN_PROTOCOL_VERSION } from './MetaKeys.js';
 
 /** What a legacy desktop told the bridge once, in `initialize`, and the modern era wants every time. */

@@ -1,9 +1,11 @@
+import { JsonTextError, memberSpan as jsonMemberSpan } from './jsonText.js';
+
 /**
  * Where a message's `id` sits in the text it arrived as. JSON.parse turns `12345678901234567890`
  * into 12345678901234567000 and `1e400` into Infinity (which serializes as `null`); JSON-RPC wants
  * the id back exactly as sent, and Node 20 has no JSON.rawJSON to keep it. So the rare id that does
  * not survive the round trip is found in the text, its exact token kept, and spliced back into
- * the answer. Everything here is linear in the text and allocation-free until a span is returned.
+ * the answer. Everything here is linear in the text; the common ids are settled without a scan.
  */
 
 /** A value's token in a text: `text.slice(start, end)`. */
@@ -12,106 +14,26 @@ export interface Span {
   end: number;
 }
 
-const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
-const COLON = 0x3a;
 
 /** What nearly every client writes first, and what the TS SDK writes last. */
 const PREFIX = '{"jsonrpc":"2.0","id":';
 const SUFFIX_KEY = ',"id":';
 
-function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-}
-
-function skipSpace(text: string, i: number): number {
-  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
-  return i;
-}
-
-/** The index just past the string whose opening quote is at `i`. */
-function endOfString(text: string, i: number): number {
-  let at = i + 1;
-  for (;;) {
-    const q = text.indexOf('"', at);
-    if (q === -1) return text.length;
-    // A quote preceded by an odd number of backslashes is escaped.
-    let backslashes = 0;
-    for (let b = q - 1; b > i && text.charCodeAt(b) === BACKSLASH; b--) backslashes++;
-    if (backslashes % 2 === 0) return q + 1;
-    at = q + 1;
-  }
-}
-
-/** The index just past the value starting at `i` (after any space). */
-function endOfValue(text: string, i: number): number {
-  const c = text.charCodeAt(i);
-  if (c === QUOTE) return endOfString(text, i);
-  if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-    let depth = 0;
-    let at = i;
-    while (at < text.length) {
-      const d = text.charCodeAt(at);
-      if (d === QUOTE) {
-        at = endOfString(text, at);
-        continue;
-      }
-      if (d === OPEN_BRACE || d === OPEN_BRACKET) depth++;
-      else if (d === CLOSE_BRACE || d === CLOSE_BRACKET) {
-        depth--;
-        if (depth === 0) return at + 1;
-      }
-      at++;
-    }
-    return text.length;
-  }
-  // A number or a literal: up to the next delimiter.
-  let at = i;
-  while (at < text.length) {
-    const d = text.charCodeAt(at);
-    if (d === COMMA || d === CLOSE_BRACE || d === CLOSE_BRACKET || isSpace(d)) break;
-    at++;
-  }
-  return at;
-}
-
-/** Whether the key token `text.slice(start, end)` (quotes included) names `key`. */
-function keyIs(text: string, start: number, end: number, key: string): boolean {
-  if (end - start === key.length + 2 && text.startsWith(key, start + 1)) return true;
-  // Written with escapes (`"\u0069d"`): rare enough to decode.
-  if (text.indexOf('\\', start) === -1 || text.indexOf('\\', start) >= end) return false;
-  try {
-    return JSON.parse(text.slice(start, end)) === key;
-  } catch {
-    return false;
-  }
-}
-
 /**
- * The value of member `key` of the object whose `{` is at `objectStart`: the last one, as
- * JSON.parse takes the last of duplicate keys. Scans the object once, skipping nested values.
+ * The value of member `key` of the object whose `{` is at `objectStart` (the whole text's by
+ * default): the last one, as JSON.parse takes the last of duplicate keys (jsonText.ts scans it).
+ * Undefined when there is none, or the text is not an object.
  */
-export function memberSpan(text: string, key: string, objectStart = skipSpace(text, 0)): Span | undefined {
-  if (text.charCodeAt(objectStart) !== OPEN_BRACE) return undefined;
-  let found: Span | undefined;
-  let i = skipSpace(text, objectStart + 1);
-  while (i < text.length && text.charCodeAt(i) === QUOTE) {
-    const keyEnd = endOfString(text, i);
-    const colon = skipSpace(text, keyEnd);
-    if (text.charCodeAt(colon) !== COLON) return found;
-    const valueStart = skipSpace(text, colon + 1);
-    const valueEnd = endOfValue(text, valueStart);
-    if (keyIs(text, i, keyEnd, key)) found = { start: valueStart, end: valueEnd };
-    i = skipSpace(text, valueEnd);
-    if (text.charCodeAt(i) !== COMMA) break;
-    i = skipSpace(text, i + 1);
+export function memberSpan(text: string, key: string, objectStart?: number): Span | undefined {
+  try {
+    return jsonMemberSpan(text, key, objectStart);
+  } catch (err) {
+    if (err instanceof JsonTextError) return undefined;
+    throw err;
   }
-  return found;
 }
 
 /** The value of the message's top-level `id`. */

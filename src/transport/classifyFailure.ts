@@ -217,9 +217,25 @@ function summarizeBody(body: string): string {
   try {
     const parsed = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
     const msg = typeof parsed.error === 'object' ? parsed.error?.message : parsed.error ?? parsed.message;
-    if (typeof msg === 'string') return msg.slice(0, 200);
+    if (typeof msg === 'string') return shorten(msg);
   } catch {
     // plain text
   }
-  return text.replace(/\s+/g, ' ').slice(0, 200);
+  return shorten(text.replace(/\s+/g, ' '));
+}
+
+/** Characters of a server's body kept in a message. */
+const SNIPPET_CHARS = 200;
+/** A run of characters a token (or its URL or base64 encoding) may be made of. */
+const TOKEN_TAIL = /[A-Za-z0-9._~+/=%-]+$/;
+
+/**
+ * At most SNIPPET_CHARS of `text`. A cut never ends inside a word: the redactor (which runs
+ * later, on the whole message) recognizes a secret the server echoed only whole, and the first
+ * half of a token cut in two would otherwise be shown.
+ */
+function shorten(text: string): string {
+  if (text.length <= SNIPPET_CHARS) return text;
+  const cut = text.slice(0, SNIPPET_CHARS);
+  return `${cut.replace(TOKEN_TAIL, '')}…`;
 }

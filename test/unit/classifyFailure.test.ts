@@ -145,3 +145,15 @@ describe('a sign-in that failed (the body the Authorizer hands back)', () => {
     expect(empty.detail).not.toMatch(/failed: \./);
   });
 });
+
+describe("a server's body in the message", () => {
+  it('is cut at a word boundary, so no part of a token the server echoed shows (the redactor masks only whole ones)', () => {
+    const secret = 'tok_' + 'A1b2C3d4'.repeat(6);
+    const body = `${'word '.repeat(36)}the token ${secret} is not valid here`;
+    const { detail } = classifyFailure({ status: 400, body, hadSession: true });
+    expect(body.indexOf(secret)).toBeLessThan(200);
+    expect(body.indexOf(secret) + secret.length).toBeGreaterThan(200);
+    expect(detail).not.toContain('tok_');
+    expect(detail).toContain('the token …');
+  });
+});

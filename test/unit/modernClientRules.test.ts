@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { keptText, parseKeepingText, wireText } from '../../src/protocol/wireText.js';
 import type { JSONRPCMessage, JSONRPCRequest } from '../../src/protocol/jsonrpc.js';
-import { elementsOf, membersOf, removeElements, removeMembers, setMember } from '../../src/modern/jsonText.js';
+import { elementsOf, membersOf, removeElements, removeMembers, setMember } from '../../src/protocol/jsonText.js';
 import { modernErrorStep } from '../../src/modern/modernErrorStep.js';
 import { MrtrFlow } from '../../src/modern/MrtrFlow.js';
 import { knownResultTypes, replyForDesktop, resultTypeProblem } from '../../src/modern/replyForDesktop.js';

@@ -1,7 +1,8 @@
 /**
- * Edits of a JSON object's text that leave every other byte as it was: the bridge adds `_meta` to
- * a legacy desktop's request and takes modern-only fields out of a result for it without
- * re-serializing the rest (the arguments and schemas the peers wrote, number formatting, escapes,
+ * Reading and editing a JSON object's text while leaving every other byte as it was: the bridge
+ * finds the token of an id a parse would change (router/IdMap.ts, protocol/idText.ts), adds
+ * `_meta` to a legacy desktop's request and takes modern-only fields out of a result for it,
+ * without re-serializing the rest (the arguments and schemas the peers wrote, number formatting, escapes,
  * big integers and key order included: JSON.parse and JSON.stringify change all of those). A
  * small scanner over well-formed JSON (the text was parsed already); any surprise throws, and the
  * callers fall back to serializing the object. Pure, and linear in the text.
@@ -120,10 +121,22 @@ export function removeElements(t: string, drop: ReadonlySet<number>, open: numbe
   return `${t.slice(0, open)}[${kept.join(',')}]${t.slice(close + 1)}`;
 }
 
+/** The member `key` of the object at `open`: the last one, as JSON.parse takes the last of duplicate keys. */
+function lastMember(members: Member[], key: string): Member | undefined {
+  for (let n = members.length - 1; n >= 0; n--) if (members[n]!.key === key) return members[n];
+  return undefined;
+}
+
+/** The span of the value of member `key` of the object at `open` (`t.slice(start, end)`), if it has one. */
+export function memberSpan(t: string, key: string, open = skipWs(t, 0)): { start: number; end: number } | undefined {
+  const found = lastMember(membersOf(t, open), key);
+  return found && { start: found.valueStart, end: found.valueEnd };
+}
+
 /** The text of `t` with the top-level member `key` set to `valueText` (replaced in place, or added last). */
 export function setMember(t: string, key: string, valueText: string, open = skipWs(t, 0)): string {
   const members = membersOf(t, open);
-  const found = members.find((m) => m.key === key);
+  const found = lastMember(members, key);
   if (found) return t.slice(0, found.valueStart) + valueText + t.slice(found.valueEnd);
   const close = members.length ? t.indexOf('}', members[members.length - 1]!.valueEnd) : t.indexOf('}', open);
   const sep = members.length ? ',' : '';
@@ -141,5 +154,5 @@ export function removeMembers(t: string, keys: ReadonlySet<string>, open = skipW
 
 /** Where the value of the top-level member `key` starts, if the object has one. */
 export function memberValueAt(t: string, key: string, open = skipWs(t, 0)): number | undefined {
-  return membersOf(t, open).find((m) => m.key === key)?.valueStart;
+  return lastMember(membersOf(t, open), key)?.valueStart;
 }
