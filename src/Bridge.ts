@@ -114,7 +114,7 @@ export class Bridge {
     // The era of each server, remembered across restarts (a restart then costs no probe).
     const cache = protocol === 'auto' ? new EraCache({ file: join(tetherHome(), 'eras.json') }) : undefined;
     const signIns = authorizer?.signIns ? () => authorizer.signIns!() : undefined;
-    this.#upstream = new EraSwitch({ url: config.url, headers: config.headers, fetch, protocol, log: this.log, inputTimeoutMs: config.requestTimeoutMs, createLegacy, cache, signIns });
+    this.#upstream = new EraSwitch({ url: config.url, headers: config.headers, fetch, maxMessageBytes: messageLimit(process.env), flow, protocol, log: this.log, inputTimeoutMs: config.requestTimeoutMs, createLegacy, cache, signIns });
     this.#downstream = new Downstream({
       input: io.input as never,
       output: io.output as never,

@@ -171,7 +171,9 @@ export class ModernCalls {
       answer = await this.#opts.post(stamped, entry.abort.signal, (m) => this.#relay(m));
     } catch (err) {
       const error = asUpstreamError(err);
-      if (error.mayHaveReachedServer && !entry.abort.signal.aborted) return this.#streamBroke(entry, wire, error.detail);
+      // A broken stream (not an answer refused for its size, which would be refused again).
+      const broke = error.mayHaveReachedServer && (error.kind === 'network' || error.kind === 'session-lost');
+      if (broke && !entry.abort.signal.aborted) return this.#streamBroke(entry, wire, error.detail);
       throw error;
     }
     if (this.#inflight.get(entry.request.id) !== entry) return; // cancelled or timed out meanwhile

@@ -229,7 +229,16 @@ export class ModernUpstream implements Upstream {
   async #post(message: JSONRPCRequest, signal: AbortSignal, onMessage?: (m: JSONRPCMessage) => void): Promise<PostAnswer> {
     const name = message.method === 'tools/call' ? (message.params as { name?: unknown } | undefined)?.name : undefined;
     const params = typeof name === 'string' ? await this.#tools.forTool(name, message) : [];
-    const answer = await postModern({ url: this.#opts.url, fetch: this.#opts.fetch, headers: { ...this.#opts.headers, ...requestHeaders(message, params) }, message, signal, onMessage });
+    const answer = await postModern({
+      url: this.#opts.url,
+      fetch: this.#opts.fetch,
+      headers: { ...this.#opts.headers, ...requestHeaders(message, params) },
+      message,
+      signal,
+      onMessage,
+      maxMessageBytes: this.#opts.maxMessageBytes,
+      flow: this.#opts.flow,
+    });
     if (answer.status < 500) this.#lastOkAt = performance.now();
     return answer;
   }

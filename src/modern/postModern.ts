@@ -4,7 +4,9 @@ import { parseKeepingText, wireText } from '../protocol/wireText.js';
 import { classifyFailure } from '../transport/classifyFailure.js';
 import { discardBody } from '../transport/discardBody.js';
 import { factsFromError } from '../transport/factsFromError.js';
-import { readBody } from '../transport/readBody.js';
+import type { FlowGate } from '../transport/FlowGate.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../transport/messageLimit.js';
+import { BodyTooLarge, readBody, readText } from '../transport/readBody.js';
 import { SseParser } from '../transport/SseParser.js';
 import { UpstreamError } from '../transport/UpstreamError.js';
 
@@ -20,6 +22,10 @@ export interface PostOptions {
   onMessage?: (message: JSONRPCMessage) => void;
   /** Called as soon as the answer's headers name a session (see PostAnswer.sessionId), before its body is read. */
   onSessionId?: (sessionId: string) => void;
+  /** The largest answer (one JSON body, one SSE event) taken, in bytes (messageLimit.ts; 256 MiB). */
+  maxMessageBytes?: number;
+  /** Closed while the desktop is not reading: the answer is then not read either (FlowGate.ts). */
+  flow?: FlowGate;
 }
 
 export interface PostAnswer {
@@ -63,47 +69,72 @@ export async function postModern(opts: PostOptions): Promise<PostAnswer> {
   const sessionId = response.headers.get('mcp-session-id') ?? undefined;
   if (sessionId) opts.onSessionId?.(sessionId);
   const answer = (fields: Omit<PostAnswer, 'status' | 'sessionId'>): PostAnswer => (sessionId ? { status: response.status, sessionId, ...fields } : { status: response.status, ...fields });
+  const maxBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   try {
-    if (type.includes('text/event-stream')) return answer({ reply: await readReply(response, id, opts.onMessage) });
-    const text = await response.text();
+    if (type.includes('text/event-stream')) return answer({ reply: await readReply(response, id, opts.onMessage, maxBytes, opts.flow) });
+    const text = await readText(response as never, { maxBytes, flow: opts.flow });
     const message = text ? parse(text.trimEnd()) : undefined;
     if (message && ('result' in message || 'error' in message)) return answer({ reply: message as PostAnswer['reply'] });
     return answer({ text });
   } catch (err) {
     if (opts.signal?.aborted) throw opts.signal.reason ?? err;
+    if (err instanceof BodyTooLarge) throw tooLarge(err.limit);
+    if (err instanceof UpstreamError) throw err;
     throw new UpstreamError({ kind: 'network', reason: 'stream-lost', mayHaveReachedServer: true, detail: `the answer stream broke: ${err instanceof Error ? err.message : String(err)}` }, { cause: err });
   }
 }
 
 /**
  * Reads an SSE answer until the response to `id` (then stops reading: the stream is done with),
- * passing every message before it to `onMessage`. Undefined when the stream ends without it.
+ * passing every message before it to `onMessage`. Undefined when the stream ends without it. The
+ * stream is this request's alone, so an event over `maxBytes` is taken for its answer: the
+ * request fails with a too-large error, and the rest is not read.
  */
-function readReply(response: Response, id: unknown, onMessage: PostOptions['onMessage']): Promise<PostAnswer['reply']> {
+function readReply(response: Response, id: unknown, onMessage: PostOptions['onMessage'], maxBytes: number, flow: FlowGate | undefined): Promise<PostAnswer['reply']> {
   return new Promise((resolve, reject) => {
     let reply: PostAnswer['reply'];
-    const parser = new SseParser((event) => {
-      if (reply || !event.data) return;
-      const message = parse(event.data);
-      if (!message) return;
-      if (isReplyTo(message, id)) {
-        reply = message as PostAnswer['reply'];
-        resolve(reply);
-        cancel();
-        return;
-      }
-      onMessage?.(message as JSONRPCMessage);
-    });
+    let settled = false;
+    const parser = new SseParser(
+      (event) => {
+        if (settled || !event.data) return;
+        const message = parse(event.data);
+        if (!message) return;
+        if (isReplyTo(message, id)) {
+          settled = true;
+          reply = message as PostAnswer['reply'];
+          resolve(reply);
+          cancel();
+          return;
+        }
+        onMessage?.(message as JSONRPCMessage);
+      },
+      undefined,
+      { maxEventBytes: maxBytes },
+    );
     const cancel = readBody(
       response,
-      (chunk) => parser.feed(chunk),
+      (chunk) => {
+        if (settled) return;
+        parser.feed(chunk);
+        if (!parser.overflowing) return;
+        settled = true;
+        reject(tooLarge(maxBytes));
+        cancel();
+      },
       (error) => {
-        if (reply) return;
+        if (settled) return;
+        settled = true;
         if (error !== undefined) reject(error);
         else resolve(undefined);
       },
+      flow,
     );
   });
+}
+
+/** What a request gets whose answer is over the limit for one message. */
+function tooLarge(limit: number): UpstreamError {
+  return new UpstreamError(classifyFailure({ oversizedLimit: limit, hadSession: false }));
 }
 
 /**

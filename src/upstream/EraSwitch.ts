@@ -298,6 +298,8 @@ export class EraSwitch implements Upstream {
             url: this.#opts.url,
             headers: this.#opts.headers,
             fetch: this.#opts.fetch,
+            maxMessageBytes: this.#opts.maxMessageBytes,
+            flow: this.#opts.flow,
             log: this.#log,
             desktop: this.#desktop ?? 'legacy',
             discover,

@@ -244,6 +244,40 @@ describe('bounded resources', () => {
     }
   });
 
+  it('a modern-era answer over the limit fails that request too (SSE answer, JSON body), and the next call works', async () => {
+    const big = 'b'.repeat(1024 * 1024);
+    const reply = (id: unknown, result: unknown) => JSON.stringify({ jsonrpc: '2.0', id, result: { resultType: 'complete', ...(result as object) } });
+    const modern = await startRawServer((req, res, body) => {
+      if (req.method !== 'POST') return void res.writeHead(405).end();
+      const msg = JSON.parse(body) as { id?: number | string; method?: string; params?: { name?: string } };
+      if (msg.method === 'server/discover') {
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end(reply(msg.id, { supportedVersions: ['2026-07-28'], capabilities: { tools: {} }, serverInfo: { name: 'raw-modern', version: '1' } }));
+      }
+      const result = { content: [{ type: 'text', text: msg.params?.name === 'big' ? big : 'small' }] };
+      if (typeof msg.id === 'number' && msg.id % 2 === 0) return void res.writeHead(200, { 'content-type': 'application/json' }).end(reply(msg.id, result));
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).end(`data: ${reply(msg.id, result)}\n\n`);
+    });
+    cleanup.push(() => modern.close());
+    const bridge = spawnRaw([modern.url(), '--protocol', 'modern', '--ping-interval', '0', '--request-timeout', '10'], { MCP_TETHER_MAX_MESSAGE_BYTES: String(64 * 1024) });
+    cleanup.push(async () => {
+      bridge.kill();
+      await bridge.exit;
+    });
+    await initialized(bridge);
+    const call = (id: number, name: string) => bridge.write(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {} } }));
+    call(1, 'big'); // an SSE answer
+    call(2, 'big'); // a JSON body
+    for (const id of [1, 2]) {
+      const answer = await bridge.next((m) => m.id === id);
+      expect(answer.error).toMatchObject({ code: -32000, data: { kind: 'protocol', reason: 'too-large' } });
+    }
+    call(3, 'small');
+    expect((await bridge.next((m) => m.id === 3)).result.content[0].text).toBe('small');
+    // Refused once each: a too-large answer is not "a broken stream" to send again.
+    expect(modern.requests.filter((r: { body: string }) => r.body.includes('"big"'))).toHaveLength(2);
+    expect(bridge.stderr()).not.toMatch(/internal error|RangeError/);
+  });
+
   it('legacy SSE: 40 concurrent calls print no MaxListenersExceededWarning, even with --silent', async () => {
     const s = await startLegacySseServer();
     cleanup.push(() => s.close());
