@@ -1,6 +1,6 @@
 // The commands a person meets first: `check`, `config`, and the bridge started by hand in a terminal.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -243,8 +243,15 @@ describe('mcp-tether config', () => {
 
 describe('by hand in a terminal', () => {
   it('prints a short hint on stderr when stdin is a TTY, and nothing on stdout', () => {
-    // `script` gives the bridge a pseudo-terminal; stdout is captured to a file of its own.
-    const out = execFileSync('script', ['-qec', `${process.execPath} ${BIN} http://127.0.0.1:9/mcp </dev/tty 2>&1 >/dev/null & sleep 1; kill $!; true`, '/dev/null'], { encoding: 'utf8', timeout: 10_000 });
+    // `script` gives the bridge a pseudo-terminal for stdin; stderr goes to a file, stdout nowhere
+    // (it must stay empty). The shell waits for the hint (at most 8 s), not a fixed time.
+    const file = join(mkdtempSync(join(tmpdir(), 'tether-tty-')), 'stderr.txt');
+    execFileSync(
+      'script',
+      ['-qec', `${process.execPath} ${BIN} http://127.0.0.1:9/mcp </dev/tty 2>${file} >/dev/null & pid=$!; for i in $(seq 80); do grep -q tools/list ${file} 2>/dev/null && break; sleep 0.1; done; kill $pid; true`, '/dev/null'],
+      { encoding: 'utf8', timeout: 15_000 },
+    );
+    const out = readFileSync(file, 'utf8');
     expect(out).toContain('type one JSON-RPC message per line');
     expect(out).toContain('"method":"tools/list"');
     const notTty = spawnSync(process.execPath, [BIN, 'http://127.0.0.1:9/mcp'], { input: '', encoding: 'utf8', timeout: 10_000 });
