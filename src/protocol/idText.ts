@@ -1,4 +1,6 @@
 import { JsonTextError, memberSpan as jsonMemberSpan } from './jsonText.js';
+import type { RequestId } from './jsonrpc.js';
+import { keepText, keptText } from './wireText.js';
 
 /**
  * Where a message's `id` sits in the text it arrived as. JSON.parse turns `12345678901234567890`
@@ -88,4 +90,12 @@ function isDigit(c: number): boolean {
 /** `text` with the token at `span` replaced by `token`. */
 export function splice(text: string, span: Span, token: string): string {
   return text.slice(0, span.start) + token + text.slice(span.end);
+}
+
+/** `message` (a request or an answer) with its id replaced by `id`, written as `token`. */
+export function withId<T extends object>(message: T, id: RequestId | null, token: string): T {
+  const copy = { ...message, id } as T;
+  const text = keptText(message) ?? JSON.stringify(message);
+  const span = idSpan(text);
+  return span ? keepText(copy, splice(text, span, token)) : copy;
 }

@@ -1,4 +1,4 @@
-import { idSpan, memberSpan, numberIdRoundTrips, splice } from '../protocol/idText.js';
+import { idSpan, memberSpan, numberIdRoundTrips, splice, withId } from '../protocol/idText.js';
 import type { JSONRPCNotification, JSONRPCRequest, RequestId } from '../protocol/jsonrpc.js';
 import { keepText, keptText } from '../protocol/wireText.js';
 
@@ -82,14 +82,6 @@ export class IdMap {
     if (upstreamId === undefined) return message;
     return { ...message, params: { ...params, requestId: upstreamId } } as JSONRPCNotification;
   }
-}
-
-/** `message` (a request or an answer) with its id replaced by `id`, written as `token`. */
-export function withId<T extends object>(message: T, id: RequestId | null, token: string): T {
-  const copy = { ...message, id } as T;
-  const text = keptText(message) ?? JSON.stringify(message);
-  const span = idSpan(text);
-  return span ? keepText(copy, splice(text, span, token)) : copy;
 }
 
 /** The id's token in the text the request arrived as. */

@@ -13,7 +13,8 @@ import {
 } from '../protocol/jsonrpc.js';
 import { UpstreamError } from '../transport/UpstreamError.js';
 import type { Upstream } from '../upstream/Upstream.js';
-import { IdMap, withId, type DesktopId } from './IdMap.js';
+import { withId } from '../protocol/idText.js';
+import { IdMap, type DesktopId } from './IdMap.js';
 import type { ToolFilter } from './ToolFilter.js';
 
 /** Where the router writes messages for the desktop app; returns the bytes written. */

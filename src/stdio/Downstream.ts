@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { ErrorCodes } from '../protocol/errorCodes.js';
 import { errorReply, jsonRpcShapeProblem, type JSONRPCMessage } from '../protocol/jsonrpc.js';
+import { idSpan, numberIdRoundTrips, withId } from '../protocol/idText.js';
 import { parseKeepingText, wireText } from '../protocol/wireText.js';
 import { LineSplitter } from './LineSplitter.js';
 
@@ -169,7 +170,10 @@ export class Downstream {
     if (problem !== undefined) {
       this.#opts.onInvalid?.(`invalid request: ${problem}`, line);
       const id = idOf(value);
-      this.send(errorReply(id, ErrorCodes.InvalidRequest, `Invalid Request: ${problem}`));
+      const reply = errorReply(id, ErrorCodes.InvalidRequest, `Invalid Request: ${problem}`);
+      // The id as it was written, where a parse changed it (12345678901234567890, 1e400).
+      const span = typeof id === 'number' && !numberIdRoundTrips(id, line) ? idSpan(line) : undefined;
+      this.send(span ? withId(reply, id, line.slice(span.start, span.end)) : reply);
       return;
     }
     this.#opts.onMessage(value as JSONRPCMessage, this.#opts.measureBytes ? Buffer.byteLength(line) : line.length);

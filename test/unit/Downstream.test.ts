@@ -26,6 +26,17 @@ describe('Downstream', () => {
     expect(written()).toBe(JSON.stringify(message) + '\n');
   });
 
+  it('answers an invalid message under its id as written, where a parse would change it', async () => {
+    const { input, received, written } = harness();
+    input.write('{"jsonrpc":"1.0","id":12345678901234567890,"method":"x"}\n{"id":1e400,"method":"x"}\n{"jsonrpc":"1.0","id":7}\n');
+    await new Promise((r) => setImmediate(r));
+    expect(received).toHaveLength(0);
+    const lines = written().trim().split('\n');
+    expect(lines[0]).toMatch(/^\{"jsonrpc":"2\.0","id":12345678901234567890,"error":\{"code":-32600,/);
+    expect(lines[1]).toMatch(/"id":1e400,"error":\{"code":-32600,/);
+    expect(lines[2]).toMatch(/"id":7,"error":\{"code":-32600,/);
+  });
+
   it('forwards what it received as the same text, and answers garbage without passing it on', async () => {
     const { d, input, received, written } = harness();
     const line = '{"id":7,  "jsonrpc":"2.0","method":"tools/list"}';
