@@ -4,36 +4,13 @@
 // start; the OAuth client, the sign-in and the modern era load on first use (LAZY_MODULES below).
 import { build } from 'esbuild';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { isBuiltin } from 'node:module';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtinsByRequire } from './scripts/builtinsByRequire.mjs';
 import { escapedImports, lazyModulesAtStartup, startupOutputs, thirdPartyLicenses } from './scripts/bundleChecks.mjs';
 import { mergeStartupChunks } from './scripts/mergeStartup.mjs';
 
 const root = dirname(fileURLToPath(import.meta.url));
-/**
- * A static `import … from 'node:…'` anywhere in the bundle becomes a call of the banner's
- * require(). For an imported built-in, Node's ESM loader builds a facade module that reads every
- * export once, running lazy getters too (node:crypto's webcrypto, node:util's…); require() does
- * not. Eleven built-ins imported together load 3-5 ms faster and take 1.4 MiB less this way;
- * the bridge is ready to read stdin ~5 ms sooner.
- */
-const builtinsByRequire = {
-  name: 'builtins-by-require',
-  setup(b) {
-    // One stand-in per importing file: shared by a start-up chunk and a lazy one, a stand-in
-    // would get a chunk of its own, one more module for the lazy one to load (~0.5 ms each).
-    // (Named so that it ends with the built-in's name: an importer's .mjs at the end would make
-    // esbuild take the stand-in for an ES module, and leave its `module.exports` unwrapped.)
-    b.onResolve({ filter: /^(node:)?[a-z0-9_/]+$/ }, (args) =>
-      args.kind === 'import-statement' && isBuiltin(args.path)
-        ? { path: `${relative(root, args.importer)} imports ${args.path}`, namespace: 'node-builtin', pluginData: args.path }
-        : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.pluginData)});`, loader: 'js' }));
-  },
-};
-
 /**
  * commander needs node:child_process only to run a subcommand that is a program of its own, which
  * mcp-tether has none of: it is loaded on that path instead of at every start (~1 ms, 0.6 MiB).
