@@ -45,6 +45,9 @@ const LAZY_MODULES = [
   'src/auth/HeaderCommand.ts',
 ];
 
+/** Every output file's first line: the require() that esbuild's __require and builtinsByRequire call. */
+const BANNER = "import { createRequire as __tetherRequire } from 'node:module'; const require = __tetherRequire(import.meta.url);";
+
 const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
 const debug = process.env.MCP_TETHER_BUILD === 'debug';
 /** What both passes share (the second one folds the start-up chunks into the entry). */
@@ -72,7 +75,7 @@ const result = await build({
   plugins: [builtinsByRequire, lazyCommanderSpawn],
   define: { MCP_TETHER_VERSION: JSON.stringify(pkg.version) },
   // Some bundled CommonJS packages call require(), and so does builtinsByRequire: give the ESM bundle one.
-  banner: { js: "import { createRequire as __tetherRequire } from 'node:module'; const require = __tetherRequire(import.meta.url);" },
+  banner: { js: BANNER },
 });
 const outputs = result.metafile.outputs;
 // The CLI's own output: not just any entry point, as every dynamic import() makes one too.
@@ -91,7 +94,7 @@ for (const name of startup) {
 // Guard: nor may what is meant to load on first use.
 const eager = lazyModulesAtStartup(result.metafile, startup, LAZY_MODULES);
 if (eager.length > 0) throw new Error(`build: code meant to load on first use is imported statically from the start-up code (make that import dynamic, or import a smaller module):\n  ${eager.join('\n  ')}`);
-await mergeStartupChunks({ build, dist: join(root, 'dist'), entryName, startup, outputs, options: common });
+await mergeStartupChunks({ build, dist: join(root, 'dist'), entryName, startup, outputs, options: common, banner: BANNER });
 
 // The package ships no dependencies: everything it runs must be in dist/.
 const escaped = await escapedImports(join(root, 'dist'), result.metafile);

@@ -45,11 +45,15 @@ function importsWhole(source, specifier) {
   return new RegExp(`import\\s*\\*\\s*as\\s+[\\w$]+\\s+from\\s*['"]${quoted}['"]`).test(source);
 }
 
+/** What every function has of its own (node:events is the EventEmitter class): not an export. */
+const FUNCTION_OWN = new Set(['length', 'name', 'prototype', 'arguments', 'caller']);
+
 /** The exports of a built-in that are plain data properties, each a valid binding name. */
 function dataExports(name) {
   const builtin = createRequire(import.meta.url)(name);
   return Object.getOwnPropertyNames(builtin).filter((key) => {
     const desc = Object.getOwnPropertyDescriptor(builtin, key);
+    if (typeof builtin === 'function' && FUNCTION_OWN.has(key)) return false;
     return 'value' in desc && key !== 'default' && /^[A-Za-z_$][\w$]*$/.test(key);
   });
 }

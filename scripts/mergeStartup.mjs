@@ -13,10 +13,13 @@ import { basename, join } from 'node:path';
  * Evaluation order stays the entry's: the entry comes first in the second pass, and it imports the
  * chunks in the order it did. A start then loads one file.
  *
+ * Each chunk of the first pass opens with `banner` (the bundle's require()); the merged file has
+ * it once, at its top.
+ *
  * `startup`: the outputs a start loads (startupOutputs), the entry first. `outputs`: the
- * metafile's. `esbuild`: its options shared with the first pass (minify, sourcemap, target).
+ * metafile's. `options`: esbuild's options shared with the first pass (minify, sourcemap, target).
  */
-export async function mergeStartupChunks({ build, dist, entryName, startup, outputs, options }) {
+export async function mergeStartupChunks({ build, dist, entryName, startup, outputs, options, banner = '' }) {
   const entry = basename(entryName);
   const chunks = [...startup].filter((name) => name !== entryName).map((name) => basename(name));
   if (chunks.length === 0) return;
@@ -37,12 +40,17 @@ export async function mergeStartupChunks({ build, dist, entryName, startup, outp
     splitting: false,
     write: false,
     metafile: false,
+    banner: banner ? { js: banner } : undefined,
     plugins: [
       {
         name: 'lazy-chunks-stay',
         setup(b) {
           // A start-up chunk is folded in; any other file of dist/ (what import() loads) stays where it is.
           b.onResolve({ filter: /^\.\// }, (args) => (merged.has(args.path.slice(2)) ? undefined : { path: args.path, external: true }));
+          b.onLoad({ filter: /\.js$/ }, async (args) => {
+            const text = await readFile(args.path, 'utf8');
+            return { contents: banner && text.startsWith(banner) ? text.slice(banner.length) : text, loader: 'js' };
+          });
         },
       },
     ],
