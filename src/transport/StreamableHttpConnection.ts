@@ -16,16 +16,13 @@ import { DEFAULT_MAX_MESSAGE_BYTES } from './messageLimit.js';
 import type { AnyResponse } from './NodeResponse.js';
 import { readBody } from './readBody.js';
 import { readJsonAnswer } from './readJsonAnswer.js';
+import { reopenDelay } from './reopenDelay.js';
 import { SendTracker } from './SendTracker.js';
 import { SseParser, type OversizedEvent, type SseEvent } from './SseParser.js';
 import { KeepAliveCadence, silenceError, SilenceMonitor } from './StreamSilence.js';
 import { UpstreamError } from './UpstreamError.js';
 import { wireBody } from './wireBody.js';
 
-/** Reopening a dropped stream: the first retry soon, then slower, never slower than the cap. */
-const RETRY_FIRST_MS = 200;
-const RETRY_GROWTH = 1.5;
-const RETRY_MAX_MS = 15_000;
 /** A GET stream that stayed open this long was healthy: its end starts the backoff over. */
 const STABLE_STREAM_MS = 10_000;
 /** Attempts to resume one request's answer stream with Last-Event-ID, in a row, before giving up. */
@@ -518,14 +515,4 @@ function parseJson(text: string | undefined): unknown {
   } catch {
     return undefined;
   }
-}
-
-/**
- * How long to wait before reopening a stream, the `attempt`-th time in a row: our backoff, or the
- * server's `retry:` advice where that is longer, never more than the cap. A server's `retry: 0`
- * cannot make it a busy loop (measured before: a GET answered `retry: 0` and ended at once was
- * reopened 700+ times in 5 s, for ever).
- */
-export function reopenDelay(attempt: number, serverRetryMs: number | undefined): number {
-  return Math.min(RETRY_MAX_MS, Math.max(RETRY_FIRST_MS * RETRY_GROWTH ** attempt, serverRetryMs ?? 0));
 }
