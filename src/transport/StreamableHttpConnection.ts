@@ -7,6 +7,7 @@ import { classifyFailure } from './classifyFailure.js';
 import type { CloseOptions, Connection, ConnectionOptions } from './Connection.js';
 import { discardBody } from './discardBody.js';
 import { errorAnswerTo } from './errorAnswerTo.js';
+import { Exchanges, type Exchange } from './Exchanges.js';
 import type { FlowGate } from './FlowGate.js';
 import { fetchWithinOrigin } from './fetchWithinOrigin.js';
 import { HttpFailure } from './HttpFailure.js';
@@ -38,17 +39,6 @@ const STREAM_GATE_MS = 1000;
  * would hold one of the origin's connections (nodeFetch.ts) for good.
  */
 const ANSWERED_STREAM_GRACE_MS = 1000;
-
-/**
- * One request's HTTP exchange: its POST, the stream carrying its answer, resumptions of that
- * stream. Its own abort ends all of them when the request is abandoned (timed out, cancelled).
- */
-interface Exchange {
-  readonly abort: AbortController;
-  abandoned: boolean;
-  /** Its answer comes on a stream, which ends the exchange (readStream), not the POST. */
-  streaming: boolean;
-}
 
 /** A stream being read: the GET stream (no `answers`) or the one carrying a request's answer. */
 interface StreamState {
@@ -94,8 +84,7 @@ export class StreamableHttpConnection implements Connection {
   readonly #sends = new SendTracker();
   /** Cancels the body readings under way (every open stream), for close(). */
   readonly #readings = new Set<(reason?: Error) => void>();
-  /** The exchanges of requests whose answers are still to come, by request. */
-  readonly #exchanges = new Map<JSONRPCMessage, Exchange>();
+  readonly #exchanges = new Exchanges();
   #sessionId: string | undefined;
   #protocolVersion: string | undefined;
   #closed = false;
@@ -157,15 +146,14 @@ export class StreamableHttpConnection implements Connection {
     const hadSession = this.#sessionId !== undefined;
     const opensStream = !('id' in message) && (message as { method?: unknown }).method === 'notifications/initialized';
     // A request gets an abort of its own (abandon()); anything else is over once sent.
-    const exchange = isRequest(message) ? { abort: new AbortController(), abandoned: false, streaming: false } : undefined;
-    if (exchange) this.#exchanges.set(message, exchange);
+    const exchange = isRequest(message) ? this.#exchanges.open(message) : undefined;
     const sending = this.#post(message, exchange);
     if (opensStream) this.#holdUntilStreamAnswers(sending);
     try {
       await this.#sends.track(sending);
-      if (exchange && !exchange.streaming) this.#finish(message, exchange);
+      if (exchange && !exchange.streaming) this.#exchanges.finish(message, exchange);
     } catch (err) {
-      if (exchange) this.#finish(message, exchange);
+      if (exchange) this.#exchanges.finish(message, exchange);
       // Nobody waits for its outcome any more: the abort it failed of is ours.
       if (exchange?.abandoned) return;
       if (err instanceof UpstreamError) throw err;
@@ -178,19 +166,8 @@ export class StreamableHttpConnection implements Connection {
     this.#protocolVersion = version;
   }
 
-  /** The exchange is over: forgotten, unless the request was sent again meanwhile (a replay). */
-  #finish(message: JSONRPCMessage, exchange: Exchange | undefined): void {
-    if (this.#exchanges.get(message) === exchange) this.#exchanges.delete(message);
-  }
-
   abandon(message: JSONRPCMessage): void {
-    const exchange = this.#exchanges.get(message);
-    if (!exchange) return;
-    this.#exchanges.delete(message);
-    exchange.abandoned = true;
-    // Ends the POST, or the answer body it is reading (nodeFetch keeps the signal on the body),
-    // or a resumption under way; a resumption not started yet sees `abandoned`.
-    exchange.abort.abort(new DOMException('the request was abandoned', 'AbortError'));
+    this.#exchanges.abandon(message);
   }
 
   async close(opts: CloseOptions = {}): Promise<void> {
@@ -210,8 +187,7 @@ export class StreamableHttpConnection implements Connection {
     for (const cancel of this.#readings) cancel(new Error('connection closed'));
     this.#readings.clear();
     const closed = new DOMException('connection closed', 'AbortError');
-    for (const exchange of this.#exchanges.values()) exchange.abort.abort(closed);
-    this.#exchanges.clear();
+    this.#exchanges.abortAll(closed);
     this.#abort.abort(closed);
   }
 
@@ -320,7 +296,7 @@ export class StreamableHttpConnection implements Connection {
         watch.stop();
         this.#readings.delete(cancel);
         clearTimeout(closeLater);
-        if (finished && stream.answers) this.#finish(stream.answers, stream.exchange);
+        if (finished && stream.answers) this.#exchanges.finish(stream.answers, stream.exchange);
         if (this.#closed || stream.exchange?.abandoned || finished) return;
         if (silent) this.onfailure?.(new UpstreamError({ kind: 'network', reason: 'stream-silent', mayHaveReachedServer: true, detail: silent.message }));
         else if (error !== undefined) this.#report(error);
@@ -335,7 +311,7 @@ export class StreamableHttpConnection implements Connection {
         // A resumed stream's end was reported when the first one ended.
         if (stream.resumes === 0) this.onstreamend?.(stream.answers, { resumable: sawId, error: error !== undefined });
         if (!answered && sawId && stream.resumes < RESUME_LIMIT) this.#resume(stream, 0);
-        else this.#finish(stream.answers, stream.exchange);
+        else this.#exchanges.finish(stream.answers, stream.exchange);
       },
       this.#flow,
     );
@@ -378,7 +354,7 @@ export class StreamableHttpConnection implements Connection {
         if (this.#closed || stream.exchange?.abandoned) return;
         this.#report(err);
         if (attempt + 1 < RESUME_ATTEMPTS) this.#resume(stream, attempt + 1);
-        else if (stream.answers) this.#finish(stream.answers, stream.exchange);
+        else if (stream.answers) this.#exchanges.finish(stream.answers, stream.exchange);
       }
     });
   }
