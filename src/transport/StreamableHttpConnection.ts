@@ -20,18 +20,16 @@ import { readJsonAnswer } from './readJsonAnswer.js';
 import { reopenDelay } from './reopenDelay.js';
 import { SendTracker } from './SendTracker.js';
 import { SseParser, type OversizedEvent, type SseEvent } from './SseParser.js';
+import { StandaloneStream } from './StandaloneStream.js';
+import type { StreamHost } from './StreamHost.js';
 import { KeepAliveCadence, silenceError, SilenceMonitor } from './StreamSilence.js';
 import { UpstreamError } from './UpstreamError.js';
 import { wireBody } from './wireBody.js';
 
-/** A GET stream that stayed open this long was healthy: its end starts the backoff over. */
-const STABLE_STREAM_MS = 10_000;
 /** Attempts to resume one request's answer stream with Last-Event-ID, in a row, before giving up. */
 const RESUME_ATTEMPTS = 3;
 /** Resumptions of one request's answer stream in all: a server that never answers cannot loop us. */
 const RESUME_LIMIT = 10;
-/** The longest that sends after `notifications/initialized` wait for the GET stream to answer. */
-const STREAM_GATE_MS = 1000;
 /**
  * How long a request's stream may stay open after its answer came before the bridge closes it.
  * Servers SHOULD close it after the answer (streamable-http, "Sending Messages to the Server"),
@@ -74,7 +72,6 @@ export class StreamableHttpConnection implements Connection {
   readonly #messageHeaders: ConnectionOptions['messageHeaders'];
   readonly #maxMessageBytes: number;
   readonly #flow: FlowGate | undefined;
-  readonly #log: Logger | undefined;
   readonly #dropIdleSockets: (() => void) | undefined;
   readonly #silence: SilenceMonitor;
   /** Set when this connection carries on a session another connection opened (see start()). */
@@ -90,16 +87,8 @@ export class StreamableHttpConnection implements Connection {
   #closed = false;
   /** The server's `retry:` advice for reconnecting, once it gave one. */
   #serverRetryMs: number | undefined;
-  #getOpen = false;
-  /** Reopenings of the GET stream since one last stayed open (see STABLE_STREAM_MS). */
-  #getRetries = 0;
-  /** GETs answered 409 in a row. */
-  #conflicts = 0;
-  #reopenTimer: NodeJS.Timeout | undefined;
   readonly #timers = new Set<NodeJS.Timeout>();
-  /** Set from `notifications/initialized` until the GET stream has answered (see #holdUntilStreamAnswers). */
-  #streamGate: Promise<void> | undefined;
-  #onGetAnswered: (() => void) | undefined;
+  readonly #standalone: StandaloneStream;
 
   /**
    * `resume`: carry on an existing session (its id and protocol version) on fresh sockets, for a
@@ -113,7 +102,6 @@ export class StreamableHttpConnection implements Connection {
     this.#messageHeaders = opts.messageHeaders;
     this.#maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.#flow = opts.flow;
-    this.#log = opts.log;
     this.#dropIdleSockets = opts.dropIdleSockets;
     this.#silence = new SilenceMonitor(opts.keepAliveCadence ?? new KeepAliveCadence());
     this.#resuming = opts.resume !== undefined;
@@ -122,6 +110,22 @@ export class StreamableHttpConnection implements Connection {
     // Every request under way listens on this one signal until it is done: as many listeners as
     // concurrent calls, which is no leak, and Node's warning past 10 would reach stderr.
     setMaxListeners(0, this.#abort.signal);
+    const connection = this;
+    const host: StreamHost = {
+      get closed() {
+        return connection.#closed;
+      },
+      get sessionId() {
+        return connection.#sessionId;
+      },
+      log: opts.log,
+      get: (extra, signal) => this.#request('GET', this.#headers(extra), undefined, signal),
+      fail: (error) => this.onfailure?.(error),
+      report: (err) => this.#report(err),
+      readStream: (response) => this.#readStream(response, { resumes: 0 }),
+      retryDelay: (attempt) => this.#retryDelay(attempt),
+    };
+    this.#standalone = new StandaloneStream(host);
   }
 
   get sessionId(): string | undefined {
@@ -138,17 +142,17 @@ export class StreamableHttpConnection implements Connection {
   }
 
   async start(): Promise<void> {
-    if (this.#resuming) this.#openGetStream(false);
+    if (this.#resuming) this.#standalone.open(false);
   }
 
   async send(message: JSONRPCMessage): Promise<void> {
-    if (this.#streamGate) await this.#streamGate;
+    if (this.#standalone.gate) await this.#standalone.gate;
     const hadSession = this.#sessionId !== undefined;
     const opensStream = !('id' in message) && (message as { method?: unknown }).method === 'notifications/initialized';
     // A request gets an abort of its own (abandon()); anything else is over once sent.
     const exchange = isRequest(message) ? this.#exchanges.open(message) : undefined;
     const sending = this.#post(message, exchange);
-    if (opensStream) this.#holdUntilStreamAnswers(sending);
+    if (opensStream) this.#standalone.holdSends(sending);
     try {
       await this.#sends.track(sending);
       if (exchange && !exchange.streaming) this.#exchanges.finish(message, exchange);
@@ -159,7 +163,7 @@ export class StreamableHttpConnection implements Connection {
       if (err instanceof UpstreamError) throw err;
       throw new UpstreamError(classifyFailure(HttpFailure.factsOf(err, hadSession)), { cause: err });
     }
-    if (opensStream) this.#openGetStream(false);
+    if (opensStream) this.#standalone.open(false);
   }
 
   setProtocolVersion(version: string): void {
@@ -173,7 +177,7 @@ export class StreamableHttpConnection implements Connection {
   async close(opts: CloseOptions = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#reopenTimer);
+    this.#standalone.close();
     for (const timer of this.#timers) clearTimeout(timer);
     if (opts.drainMs) await this.#sends.drain(opts.drainMs);
     if (opts.terminate && this.#sessionId !== undefined) {
@@ -301,11 +305,7 @@ export class StreamableHttpConnection implements Connection {
         if (silent) this.onfailure?.(new UpstreamError({ kind: 'network', reason: 'stream-silent', mayHaveReachedServer: true, detail: silent.message }));
         else if (error !== undefined) this.#report(error);
         if (!stream.answers) {
-          this.#getOpen = false;
-          // A stream that ends at once (some servers answer the GET and close it, `retry: 0`
-          // or none) keeps the backoff growing; only one that stayed open starts it over.
-          if (performance.now() - opened >= STABLE_STREAM_MS) this.#getRetries = 0;
-          this.#scheduleReopen();
+          this.#standalone.ended(opened);
           return;
         }
         // A resumed stream's end was reported when the first one ended.
@@ -357,92 +357,6 @@ export class StreamableHttpConnection implements Connection {
         else if (stream.answers) this.#exchanges.finish(stream.answers, stream.exchange);
       }
     });
-  }
-
-  /**
-   * Opens the standalone GET stream for server-initiated messages. A server without one answers
-   * 405, which is final. 409 says the server still holds an earlier stream of this session (ours,
-   * cut on our side only: python-sdk and the TS SDK allow one): it lets go once it notices, so
-   * that is retried with backoff for as long as the connection lives (before, server-initiated
-   * messages were lost for the rest of the session). Any other refusal is reported for the
-   * session owner to look into (some servers answer 404 for "no GET here", so it does not settle
-   * the session's fate); the first refusal is final, later ones (reopening after a drop) are
-   * retried with backoff.
-   */
-  #openGetStream(reopening: boolean): void {
-    if (this.#closed || this.#getOpen) return;
-    this.#getOpen = true;
-    void (async () => {
-      let response: AnyResponse;
-      try {
-        response = await this.#request('GET', this.#headers({ accept: 'text/event-stream' }));
-      } catch (err) {
-        this.#getOpen = false;
-        if (this.#closed) return;
-        this.#report(err);
-        if (reopening) this.#scheduleReopen();
-        return;
-      } finally {
-        this.#onGetAnswered?.();
-      }
-      if (response.status === 405) {
-        discardBody(response);
-        return; // stays "open": there is nothing to reopen
-      }
-      if (response.status === 409) {
-        discardBody(response);
-        this.#getOpen = false;
-        this.#conflicts += 1;
-        this.#log?.debug(`the server still holds an earlier GET stream of this session (HTTP 409, ${this.#conflicts} in a row); trying again in ${Math.round(this.#retryDelay(this.#getRetries))} ms`);
-        this.#scheduleReopen();
-        return;
-      }
-      if (!response.ok) {
-        this.#getOpen = false;
-        const failure = await HttpFailure.of(response, 'GET');
-        if (this.#closed) return;
-        const classified = classifyFailure(HttpFailure.factsOf(failure, this.#sessionId !== undefined));
-        this.onfailure?.(
-          new UpstreamError(classified.kind === 'auth' ? classified : { ...classified, kind: 'network', reason: 'stream-refused', mayHaveReachedServer: false }, { cause: failure }),
-        );
-        if (reopening) this.#scheduleReopen();
-        return;
-      }
-      if (this.#conflicts > 0) this.#log?.debug(`the GET stream is open again, after ${this.#conflicts} × HTTP 409`);
-      this.#conflicts = 0;
-      this.#readStream(response, { resumes: 0 });
-    })();
-  }
-
-  /** The GET stream dropped or could not be reopened: try again later, for as long as the connection lives. */
-  #scheduleReopen(): void {
-    if (this.#closed || this.#reopenTimer || this.#getOpen) return;
-    const delay = this.#retryDelay(this.#getRetries);
-    this.#getRetries += 1;
-    this.#reopenTimer = setTimeout(() => {
-      this.#reopenTimer = undefined;
-      this.#openGetStream(true);
-    }, delay);
-  }
-
-  /**
-   * The SDK opens the GET stream once `notifications/initialized` is accepted, and so do we. Until
-   * the server has answered that GET, later sends wait (at most STREAM_GATE_MS): a server that
-   * asks the client something during the next call would otherwise send it to a stream not yet
-   * open, and many servers drop such a message.
-   */
-  #holdUntilStreamAnswers(sending: Promise<void>): void {
-    const answered = new Promise<void>((resolve) => (this.#onGetAnswered = resolve));
-    let timer: NodeJS.Timeout | undefined;
-    const gate: Promise<void> = sending
-      .then(() => Promise.race([answered, new Promise<void>((resolve) => (timer = setTimeout(resolve, STREAM_GATE_MS)))]))
-      .catch(() => undefined)
-      .finally(() => {
-        clearTimeout(timer);
-        this.#onGetAnswered = undefined;
-        if (this.#streamGate === gate) this.#streamGate = undefined;
-      });
-    this.#streamGate = gate;
   }
 
   // ── plumbing ──────────────────────────────────────────────────────────────────────────────
