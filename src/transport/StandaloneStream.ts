@@ -1,7 +1,9 @@
+import type { JSONRPCMessage } from '../protocol/jsonrpc.js';
 import { classifyFailure } from './classifyFailure.js';
 import { discardBody } from './discardBody.js';
 import { HttpFailure } from './HttpFailure.js';
 import type { AnyResponse } from './NodeResponse.js';
+import type { SseStreamReader, SseStreamSink } from './SseStreamReader.js';
 import type { StreamHost } from './StreamHost.js';
 import { UpstreamError } from './UpstreamError.js';
 
@@ -20,9 +22,14 @@ const STREAM_GATE_MS = 1000;
  * GET here", so it does not settle the session's fate); the first refusal is final, later ones
  * (reopening after a drop) are retried with backoff.
  */
-export class StandaloneStream {
+export class StandaloneStream implements SseStreamSink {
+  /** Kept by the reader as on every stream; the stream is reopened without it. */
+  lastEventId: string | undefined;
   readonly #host: StreamHost;
+  readonly #reader: SseStreamReader;
   #open = false;
+  /** When the stream being read was opened (performance.now()). */
+  #opened = 0;
   /** Reopenings since one last stayed open (see STABLE_STREAM_MS). */
   #retries = 0;
   /** GETs answered 409 in a row. */
@@ -32,8 +39,9 @@ export class StandaloneStream {
   #gate: Promise<void> | undefined;
   #onAnswered: (() => void) | undefined;
 
-  constructor(host: StreamHost) {
+  constructor(host: StreamHost, reader: SseStreamReader) {
     this.#host = host;
+    this.#reader = reader;
   }
 
   /** What sends wait for before they go, while there is something to wait for (see holdSends). */
@@ -67,7 +75,7 @@ export class StandaloneStream {
         discardBody(response);
         this.#open = false;
         this.#conflicts += 1;
-        host.log?.debug(`the server still holds an earlier GET stream of this session (HTTP 409, ${this.#conflicts} in a row); trying again in ${Math.round(host.retryDelay(this.#retries))} ms`);
+        host.log?.debug(`the server still holds an earlier GET stream of this session (HTTP 409, ${this.#conflicts} in a row); trying again in ${Math.round(this.#reader.retryDelay(this.#retries))} ms`);
         this.#scheduleReopen();
         return;
       }
@@ -82,16 +90,23 @@ export class StandaloneStream {
       }
       if (this.#conflicts > 0) host.log?.debug(`the GET stream is open again, after ${this.#conflicts} × HTTP 409`);
       this.#conflicts = 0;
-      host.readStream(response);
+      this.#opened = performance.now();
+      this.#reader.read(response, this);
     })();
   }
 
-  /** The stream, opened at `opened` (performance.now()), ended: it is opened again later. */
-  ended(opened: number): void {
+  message(message: JSONRPCMessage): void {
+    this.#host.deliver(message);
+  }
+
+  /** The stream ended: it is opened again later. */
+  end(error: unknown, silent: Error | undefined): void {
+    if (this.#host.closed) return;
+    this.#reader.reportEnd(error, silent);
     this.#open = false;
     // A stream that ends at once (some servers answer the GET and close it, `retry: 0`
     // or none) keeps the backoff growing; only one that stayed open starts it over.
-    if (performance.now() - opened >= STABLE_STREAM_MS) this.#retries = 0;
+    if (performance.now() - this.#opened >= STABLE_STREAM_MS) this.#retries = 0;
     this.#scheduleReopen();
   }
 
@@ -123,7 +138,7 @@ export class StandaloneStream {
   /** The stream dropped or could not be reopened: try again later, for as long as the connection lives. */
   #scheduleReopen(): void {
     if (this.#host.closed || this.#reopenTimer || this.#open) return;
-    const delay = this.#host.retryDelay(this.#retries);
+    const delay = this.#reader.retryDelay(this.#retries);
     this.#retries += 1;
     this.#reopenTimer = setTimeout(() => {
       this.#reopenTimer = undefined;

@@ -1,8 +1,8 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from '../log/Logger.js';
 import type { JSONRPCMessage } from '../protocol/jsonrpc.js';
-import { isReply, isRequest, type JSONRPCRequest, type RequestId } from '../protocol/jsonrpc.js';
-import { JSONRPCMessageSchema } from '../sdk/lightTypes.js';
+import { isReply, isRequest, type RequestId } from '../protocol/jsonrpc.js';
+import { AnswerStream } from './AnswerStream.js';
 import { classifyFailure } from './classifyFailure.js';
 import type { CloseOptions, Connection, ConnectionOptions } from './Connection.js';
 import { discardBody } from './discardBody.js';
@@ -11,40 +11,17 @@ import { Exchanges, type Exchange } from './Exchanges.js';
 import type { FlowGate } from './FlowGate.js';
 import { fetchWithinOrigin } from './fetchWithinOrigin.js';
 import { HttpFailure } from './HttpFailure.js';
-import { idOfOversized } from './idOfOversized.js';
 import { mediaType } from './mediaType.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './messageLimit.js';
 import type { AnyResponse } from './NodeResponse.js';
-import { readBody } from './readBody.js';
 import { readJsonAnswer } from './readJsonAnswer.js';
-import { reopenDelay } from './reopenDelay.js';
 import { SendTracker } from './SendTracker.js';
-import { SseParser, type OversizedEvent, type SseEvent } from './SseParser.js';
+import { SseStreamReader } from './SseStreamReader.js';
 import { StandaloneStream } from './StandaloneStream.js';
 import type { StreamHost } from './StreamHost.js';
-import { KeepAliveCadence, silenceError, SilenceMonitor } from './StreamSilence.js';
+import { KeepAliveCadence } from './StreamSilence.js';
 import { UpstreamError } from './UpstreamError.js';
 import { wireBody } from './wireBody.js';
-
-/** Attempts to resume one request's answer stream with Last-Event-ID, in a row, before giving up. */
-const RESUME_ATTEMPTS = 3;
-/** Resumptions of one request's answer stream in all: a server that never answers cannot loop us. */
-const RESUME_LIMIT = 10;
-/**
- * How long a request's stream may stay open after its answer came before the bridge closes it.
- * Servers SHOULD close it after the answer (streamable-http, "Sending Messages to the Server"),
- * and do so in the same breath; the TS SDK does not for a resumed stream, and each such stream
- * would hold one of the origin's connections (nodeFetch.ts) for good.
- */
-const ANSWERED_STREAM_GRACE_MS = 1000;
-
-/** A stream being read: the GET stream (no `answers`) or the one carrying a request's answer. */
-interface StreamState {
-  answers?: JSONRPCMessage;
-  exchange?: Exchange;
-  lastEventId?: string;
-  resumes: number;
-}
 
 /**
  * Streamable HTTP (2025-03-26 and later): POSTs answered with JSON or an SSE stream, the optional
@@ -58,6 +35,11 @@ interface StreamState {
  * classified UpstreamError, background failures go to `onfailure`, and `onstreamend` says when
  * the stream meant to carry a request's answer ended. Requests go through `fetch` (sign-in,
  * proxy, timeouts: httpFetch.ts); a NodeResponse's body is read as the Node stream it is.
+ *
+ * This class POSTs, keeps the session id, abandons requests, closes and DELETEs; the rest is its
+ * parts': the requests' exchanges (Exchanges), the stream carrying a request's answer and its
+ * resumptions (AnswerStream), the GET stream (StandaloneStream), and the reading of any of these
+ * streams (SseStreamReader). They reach back to it through one StreamHost.
  */
 export class StreamableHttpConnection implements Connection {
   readonly kind = 'http' as const;
@@ -72,22 +54,17 @@ export class StreamableHttpConnection implements Connection {
   readonly #messageHeaders: ConnectionOptions['messageHeaders'];
   readonly #maxMessageBytes: number;
   readonly #flow: FlowGate | undefined;
-  readonly #dropIdleSockets: (() => void) | undefined;
-  readonly #silence: SilenceMonitor;
   /** Set when this connection carries on a session another connection opened (see start()). */
   readonly #resuming: boolean;
-  #lastActivity = performance.now();
   readonly #abort = new AbortController();
   readonly #sends = new SendTracker();
-  /** Cancels the body readings under way (every open stream), for close(). */
-  readonly #readings = new Set<(reason?: Error) => void>();
   readonly #exchanges = new Exchanges();
   #sessionId: string | undefined;
   #protocolVersion: string | undefined;
   #closed = false;
-  /** The server's `retry:` advice for reconnecting, once it gave one. */
-  #serverRetryMs: number | undefined;
   readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #host: StreamHost;
+  readonly #reader: SseStreamReader;
   readonly #standalone: StandaloneStream;
 
   /**
@@ -102,8 +79,6 @@ export class StreamableHttpConnection implements Connection {
     this.#messageHeaders = opts.messageHeaders;
     this.#maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.#flow = opts.flow;
-    this.#dropIdleSockets = opts.dropIdleSockets;
-    this.#silence = new SilenceMonitor(opts.keepAliveCadence ?? new KeepAliveCadence());
     this.#resuming = opts.resume !== undefined;
     this.#sessionId = opts.resume?.sessionId;
     this.#protocolVersion = opts.resume?.protocolVersion;
@@ -111,7 +86,7 @@ export class StreamableHttpConnection implements Connection {
     // concurrent calls, which is no leak, and Node's warning past 10 would reach stderr.
     setMaxListeners(0, this.#abort.signal);
     const connection = this;
-    const host: StreamHost = {
+    this.#host = {
       get closed() {
         return connection.#closed;
       },
@@ -119,13 +94,18 @@ export class StreamableHttpConnection implements Connection {
         return connection.#sessionId;
       },
       log: opts.log,
+      exchanges: this.#exchanges,
       get: (extra, signal) => this.#request('GET', this.#headers(extra), undefined, signal),
+      deliver: (message) => this.onmessage?.(message),
       fail: (error) => this.onfailure?.(error),
       report: (err) => this.#report(err),
-      readStream: (response) => this.#readStream(response, { resumes: 0 }),
-      retryDelay: (attempt) => this.#retryDelay(attempt),
+      failRequest: (id, error) => this.onrequestfailed?.(id, error),
+      streamEnded: (message, end) => this.onstreamend?.(message, end),
+      later: (ms, fn) => this.#later(ms, fn),
     };
-    this.#standalone = new StandaloneStream(host);
+    const cadence = opts.keepAliveCadence ?? new KeepAliveCadence();
+    this.#reader = new SseStreamReader(this.#host, { maxMessageBytes: this.#maxMessageBytes, flow: this.#flow, dropIdleSockets: opts.dropIdleSockets, cadence });
+    this.#standalone = new StandaloneStream(this.#host, this.#reader);
   }
 
   get sessionId(): string | undefined {
@@ -138,7 +118,7 @@ export class StreamableHttpConnection implements Connection {
 
   /** When a stream of this connection last carried a byte (performance.now()). */
   get lastActivity(): number {
-    return this.#lastActivity;
+    return this.#reader.lastActivity;
   }
 
   async start(): Promise<void> {
@@ -187,9 +167,7 @@ export class StreamableHttpConnection implements Connection {
       await Promise.race([this.#terminate().catch(() => undefined), timeout]);
       clearTimeout(timer);
     }
-    this.#silence.close();
-    for (const cancel of this.#readings) cancel(new Error('connection closed'));
-    this.#readings.clear();
+    this.#reader.close();
     const closed = new DOMException('connection closed', 'AbortError');
     this.#exchanges.abortAll(closed);
     this.#abort.abort(closed);
@@ -225,7 +203,7 @@ export class StreamableHttpConnection implements Connection {
     if (type === 'text/event-stream') {
       // The answer comes on the stream; send() is done once the server has taken the request.
       if (exchange) exchange.streaming = true;
-      this.#readStream(response, { answers: message, exchange, resumes: 0 });
+      new AnswerStream(this.#host, this.#reader, message, exchange).read(response);
       return;
     }
     if (type === 'application/json') {
@@ -234,129 +212,6 @@ export class StreamableHttpConnection implements Connection {
     }
     discardBody(response);
     throw new HttpFailure({ malformed: true, message: `Unexpected content type: ${response.headers.get('content-type')}` });
-  }
-
-  // ── SSE streams ───────────────────────────────────────────────────────────────────────────
-
-  /**
-   * Reads one SSE stream to its end: the standalone GET stream (no `answers`) or the stream
-   * carrying the answer to a request. A stream that breaks is a failure worth a health check; an
-   * answer stream that ends without its answer is reported through `onstreamend`, and resumed
-   * with Last-Event-ID when the server gave event ids. A stream silent past three of the server's
-   * keep-alive intervals (StreamSilence.ts) is dead though nothing said so: it is ended, the idle
-   * sockets beside it are closed, and the failure says `stream-silent`.
-   */
-  #readStream(response: AnyResponse, stream: StreamState): void {
-    const wanted = stream.answers && isRequest(stream.answers) ? stream.answers.id : undefined;
-    const opened = performance.now();
-    let answered = false;
-    /** Closed by us, its answer in hand: nothing about its end is worth reporting. */
-    let finished = false;
-    let closeLater: NodeJS.Timeout | undefined;
-    let sawId = stream.lastEventId !== undefined;
-    let silent: Error | undefined;
-    const watch = this.#silence.watch((silentMs, intervalMs) => {
-      silent = silenceError(silentMs, intervalMs);
-      this.#dropIdleSockets?.();
-      cancel(silent);
-    });
-    const parser = new SseParser(
-      (event) => {
-        if (event.id !== undefined) {
-          stream.lastEventId = event.id;
-          sawId = true;
-        }
-        let message = this.#messageOf(event);
-        if (!message) return;
-        // On the request's own stream, an error for no id in particular is the request's answer.
-        if (wanted !== undefined && !answered && isReply(message) && message.id !== wanted) message = errorAnswerTo(stream.answers as JSONRPCRequest, message) ?? message;
-        if (wanted !== undefined && isReply(message) && message.id === wanted) {
-          answered = true;
-          closeLater ??= setTimeout(() => {
-            finished = true;
-            cancel(new Error('answered'));
-          }, ANSWERED_STREAM_GRACE_MS);
-        }
-        this.onmessage?.(message);
-      },
-      (ms) => (this.#serverRetryMs = ms),
-      { maxEventBytes: this.#maxMessageBytes, onOversized: (event) => this.#oversized(event), onComment: () => watch.comment() },
-    );
-    const cancel = readBody(
-      response,
-      (chunk) => {
-        watch.byte((this.#lastActivity = performance.now()));
-        parser.feed(chunk);
-        // On a request's own stream, an event over the limit is taken for its answer: the
-        // request fails now, and the rest is not read.
-        if (wanted !== undefined && !answered && parser.overflowing && stream.exchange && !stream.exchange.abandoned) {
-          answered = true;
-          this.#failOversized(wanted);
-          this.abandon(stream.answers!);
-          cancel(new Error('abandoned'));
-        }
-      },
-      (error) => {
-        watch.stop();
-        this.#readings.delete(cancel);
-        clearTimeout(closeLater);
-        if (finished && stream.answers) this.#exchanges.finish(stream.answers, stream.exchange);
-        if (this.#closed || stream.exchange?.abandoned || finished) return;
-        if (silent) this.onfailure?.(new UpstreamError({ kind: 'network', reason: 'stream-silent', mayHaveReachedServer: true, detail: silent.message }));
-        else if (error !== undefined) this.#report(error);
-        if (!stream.answers) {
-          this.#standalone.ended(opened);
-          return;
-        }
-        // A resumed stream's end was reported when the first one ended.
-        if (stream.resumes === 0) this.onstreamend?.(stream.answers, { resumable: sawId, error: error !== undefined });
-        if (!answered && sawId && stream.resumes < RESUME_LIMIT) this.#resume(stream, 0);
-        else this.#exchanges.finish(stream.answers, stream.exchange);
-      },
-      this.#flow,
-    );
-    this.#readings.add(cancel);
-  }
-
-  /** An event over the limit on a stream not a request's own: its answer fails if its id shows. */
-  #oversized(event: OversizedEvent): void {
-    const id = idOfOversized(event.head, event.tail);
-    if (id !== undefined) return this.#failOversized(id);
-    this.#report(new HttpFailure({ malformed: true, message: `a message of ${event.bytes} bytes, over the ${this.#maxMessageBytes}-byte limit, was dropped` }));
-  }
-
-  #failOversized(id: RequestId): void {
-    const facts = { oversizedLimit: this.#maxMessageBytes, hadSession: this.#sessionId !== undefined };
-    this.onrequestfailed?.(id, new UpstreamError(classifyFailure(facts)));
-  }
-
-  #messageOf(event: SseEvent): JSONRPCMessage | undefined {
-    if (!event.data || (event.event !== undefined && event.event !== 'message')) return undefined;
-    try {
-      return JSONRPCMessageSchema.parseText(event.data);
-    } catch (err) {
-      this.#report(new HttpFailure({ malformed: true, message: (err as Error).message }));
-      return undefined;
-    }
-  }
-
-  /** Picks up a request's answer stream where it broke off (GET with Last-Event-ID). */
-  #resume(stream: StreamState, attempt: number): void {
-    this.#later(this.#retryDelay(attempt), async () => {
-      if (stream.exchange?.abandoned) return;
-      try {
-        const headers = this.#headers({ accept: 'text/event-stream', 'last-event-id': stream.lastEventId ?? '' });
-        const response = await this.#request('GET', headers, undefined, stream.exchange?.abort.signal);
-        if (!response.ok) throw await HttpFailure.of(response, 'GET');
-        stream.resumes += 1;
-        this.#readStream(response, stream);
-      } catch (err) {
-        if (this.#closed || stream.exchange?.abandoned) return;
-        this.#report(err);
-        if (attempt + 1 < RESUME_ATTEMPTS) this.#resume(stream, attempt + 1);
-        else if (stream.answers) this.#exchanges.finish(stream.answers, stream.exchange);
-      }
-    });
   }
 
   // ── plumbing ──────────────────────────────────────────────────────────────────────────────
@@ -383,10 +238,6 @@ export class StreamableHttpConnection implements Connection {
   #report(err: unknown): void {
     if (this.#closed) return;
     this.onfailure?.(new UpstreamError(classifyFailure(HttpFailure.factsOf(err, this.#sessionId !== undefined)), { cause: err }));
-  }
-
-  #retryDelay(attempt: number): number {
-    return reopenDelay(attempt, this.#serverRetryMs);
   }
 
   /** A timer that close() clears. */
