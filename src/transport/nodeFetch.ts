@@ -1,5 +1,6 @@
 import type { Agent, ClientRequest, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
+import { classifyCut } from './classifyCut.js';
 import { sizeText } from './classifyFailure.js';
 import { mediaType } from './mediaType.js';
 import { NodeResponse } from './NodeResponse.js';
@@ -124,36 +125,12 @@ async function loadClient(name: 'node:http' | 'node:https'): Promise<Client> {
 }
 
 /**
- * A request cut while it was being written or this soon after, before a single byte of answer,
- * never got as far as being worked on (see send()).
- */
-const UNTOUCHED_WINDOW_MS = 1000;
-/** Bodies from this size on can be over a server's limit; a smaller one cut is not "refused". */
-const REFUSABLE_BODY_BYTES = 64 * 1024;
-/** Connection-level failures: the server's side of the socket was gone. */
-const CUT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
-
-/**
  * Sends one request. It starts from setImmediate, once the I/O events already waiting in this turn
  * of the event loop have been handled: when the server has just closed a kept-alive socket (a
  * restart), its FIN is then seen and the socket dropped before a request is written into it.
- * Costs microseconds.
- *
- * What a cut (reset, broken pipe, closed) before any answer byte means, when it comes while the
- * request is being written or within UNTOUCHED_WINDOW_MS after (the rule; DESIGN.md §1, "a
- * request that fails on a reused socket before any response byte was never processed"):
- * - On a **reused** socket: the server had closed that idle socket (idle timeout, redeploy, a
- *   middlebox; the client hears of it only when it writes). Sent again once, on a fresh
- *   connection, as browsers do; what that attempt gets is the answer.
- * - On a **fresh** socket (or that retry), with a body of REFUSABLE_BODY_BYTES or more: the server
- *   refused the body (servers reset the connection to refuse a body over their size limit; on
- *   loopback the kernel takes megabytes before the reset, so "still writing" alone does not
- *   tell). Failed once with that reason (`upload-refused`), never sent again, no recovery: the
- *   same body would be refused again (measured: re-uploaded up to 9 times). So a stale socket
- *   costs one upload more before a refusal is known: at most two in all.
- * - Anything else is what it is, for classifyFailure to judge: a request that had been with the
- *   server for longer (a tool running when the server died) is out of the window and stays "may
- *   have reached the server"; so is a small request cut on a fresh socket.
+ * Costs microseconds. A cut before any answer byte is judged by classifyCut.ts: on a stale
+ * kept-alive socket the request is sent again, once, on a fresh connection; a large body cut
+ * fails as `upload-refused`.
  */
 async function send(client: Client, request: Outgoing, timeouts: NodeFetchTimeouts): Promise<IncomingMessage> {
   await new Promise((resolve) => setImmediate(resolve));
@@ -165,7 +142,7 @@ async function send(client: Client, request: Outgoing, timeouts: NodeFetchTimeou
   }
 }
 
-/** Failures that send() retries once on a fresh connection (see the rule above). */
+/** Failures that send() retries once on a fresh connection (classifyCut.ts: `stale-socket`). */
 const staleSocketFailures = new WeakSet<object>();
 
 /** One request as it goes on the wire (after redirects are resolved). */
@@ -202,17 +179,24 @@ function sendNow(client: Client, { url, method, headers, body, signal, brief }: 
       signal?.removeEventListener('abort', onAbort);
       // As fetch: an abort rejects with the signal's reason, anything else with "fetch failed".
       if (aborted !== undefined) return reject(aborted);
-      const code = (err as { code?: unknown } | null)?.code;
-      const cut = (typeof code === 'string' && CUT_CODES.has(code)) || /socket hang up/i.test(String((err as Error)?.message));
-      const untouched = cut && socket !== undefined && socket.bytesRead === readBefore && (writtenAt === undefined || performance.now() - writtenAt <= UNTOUCHED_WINDOW_MS);
-      if (untouched && !fresh && req.reusedSocket) {
+      const verdict = classifyCut({
+        error: err,
+        unanswered: socket !== undefined && socket.bytesRead === readBefore,
+        sinceWrittenMs: writtenAt === undefined ? undefined : performance.now() - writtenAt,
+        // `req` is unset when mod.request itself threw (an invalid header value, for one).
+        reusedSocket: req?.reusedSocket === true,
+        retry: fresh,
+        bodyBytes: body?.length,
+      });
+      if (verdict === 'stale-socket') {
         const failure = new TypeError('fetch failed', { cause: err });
         staleSocketFailures.add(failure);
         return reject(failure);
       }
-      if (untouched && body !== undefined && body.length >= REFUSABLE_BODY_BYTES) {
+      if (verdict === 'upload-refused') {
+        const code = (err as { code?: unknown } | null)?.code;
         const when = writtenAt === undefined ? 'while' : 'right after';
-        const why = codedError('MCP_TETHER_UPLOAD_REFUSED', `it cut the connection (${String(code ?? 'socket hang up')}) ${when} the request (${sizeText(body.length)}) was being sent, before answering`);
+        const why = codedError('MCP_TETHER_UPLOAD_REFUSED', `it cut the connection (${String(code ?? 'socket hang up')}) ${when} the request (${sizeText(body!.length)}) was being sent, before answering`);
         return reject(new TypeError('fetch failed', { cause: why }));
       }
       reject(new TypeError('fetch failed', { cause: err }));
