@@ -14,7 +14,7 @@ const RESUME_LIMIT = 10;
  * How long a request's stream may stay open after its answer came before the bridge closes it.
  * Servers SHOULD close it after the answer (streamable-http, "Sending Messages to the Server"),
  * and do so in the same breath; the TS SDK does not for a resumed stream, and each such stream
- * would hold one of the origin's connections (nodeFetch.ts) for good.
+ * would hold one of the origin's connections (HttpAgents.ts) for good.
  */
 const ANSWERED_STREAM_GRACE_MS = 1000;
 

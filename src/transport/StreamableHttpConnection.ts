@@ -179,7 +179,7 @@ export class StreamableHttpConnection implements Connection {
     const headers = this.#headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' });
     if (this.#messageHeaders) Object.assign(headers, this.#messageHeaders(message));
     // The message's own text when it has one: forwarded verbatim, never serialized again.
-    // An answer to the server takes a connection of the pool of answers (nodeFetch.ts).
+    // An answer to the server takes a connection of the pool of answers (HttpAgents.ts).
     const response = await this.#request('POST', headers, wireBody(message, this.#maxMessageBytes), exchange?.abort.signal, isReply(message));
     const hadSession = this.#sessionId !== undefined;
     const sessionId = response.headers.get('mcp-session-id');

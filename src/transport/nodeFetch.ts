@@ -1,7 +1,8 @@
-import type { Agent, ClientRequest, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { classifyCut } from './classifyCut.js';
 import { sizeText } from './classifyFailure.js';
+import { HttpAgents, type HttpClient } from './HttpAgents.js';
 import { mediaType } from './mediaType.js';
 import { NodeResponse } from './NodeResponse.js';
 
@@ -14,20 +15,7 @@ export interface NodeFetchTimeouts {
   ipv4?: boolean;
 }
 
-/**
- * Connections per server origin. Requests, notifications and streams share up to
- * MAX_SOCKETS_PER_ORIGIN; more wait for one to be free, in order (node:http's agent queue). The
- * desktop's answers to the server's requests (each answered 202) have a pool of their own, so that
- * a flood of them (a server sending 20,000 pings opened 7,884 sockets) waits there and never holds
- * up a tool call, and so that answers a running tool call waits for (elicitation, sampling) always
- * get a connection, however many calls hold one. Notifications stay with the requests: a request
- * sent after `notifications/initialized` must not overtake it on a warmer connection of the other
- * pool (measured: server-everything then listed its tools before it knew the client).
- */
-export const MAX_SOCKETS_PER_ORIGIN = 48;
-export const MAX_BRIEF_SOCKETS_PER_ORIGIN = 16;
-
-/** RequestInit, and `brief`: an answer to the server, which takes the pool of its own (see above). */
+/** RequestInit, and `brief`: an answer to the server, which takes the pool of its own (HttpAgents.ts). */
 export type NodeFetchInit = RequestInit & { brief?: boolean };
 
 export type NodeFetch = ((input: string | URL, init?: NodeFetchInit) => Promise<NodeResponse>) & {
@@ -36,14 +24,6 @@ export type NodeFetch = ((input: string | URL, init?: NodeFetchInit) => Promise<
   /** Closes the kept-alive sockets not in use now; requests under way go on. */
   dropIdle(): void;
 };
-
-type HttpModule = typeof import('node:http');
-/** node:http or node:https, with the keep-alive agents our requests share (see MAX_SOCKETS_PER_ORIGIN). */
-interface Client {
-  mod: HttpModule;
-  agent: Agent;
-  brief: Agent;
-}
 
 const MAX_REDIRECTS = 20;
 
@@ -64,26 +44,14 @@ const MAX_REDIRECTS = 20;
  * socket the server is closing.
  */
 export function createNodeFetch(timeouts: NodeFetchTimeouts): NodeFetch {
-  // By URL protocol, each loaded at the first request that needs it: https costs a few ms that
-  // plain http never needs. Later requests find theirs without an await. Concurrent first
-  // requests share one load, so there is one agent per protocol for close() to end.
-  const clients: Partial<Record<string, Client>> = {};
-  const loading: Partial<Record<string, Promise<Client>>> = {};
-  const clientFor = async (url: URL): Promise<Client> => {
-    const protocol = url.protocol;
-    if (protocol !== 'http:' && protocol !== 'https:') {
-      throw new TypeError('fetch failed', { cause: new Error(`unsupported protocol ${protocol}`) });
-    }
-    return (loading[protocol] ??= loadClient(protocol === 'http:' ? 'node:http' : 'node:https').then((client) => (clients[protocol] = client)));
-  };
-
+  const agents = new HttpAgents();
   const nodeFetch = async (input: string | URL, init: NodeFetchInit = {}): Promise<NodeResponse> => {
     let url = typeof input === 'string' ? new URL(input) : input;
     let method = (init.method ?? 'GET').toUpperCase();
     let body = await bodyBytes(init.body);
     let headers = plainHeaders(init.headers);
     for (let redirects = 0; ; redirects++) {
-      const client = clients[url.protocol] ?? (await clientFor(url));
+      const client = agents.loaded(url) ?? (await agents.load(url));
       const incoming = await send(client, { url, method, headers, body, signal: init.signal ?? undefined, brief: init.brief === true }, timeouts);
       const status = incoming.statusCode ?? 0;
       const location = incoming.headers.location;
@@ -105,23 +73,9 @@ export function createNodeFetch(timeouts: NodeFetchTimeouts): NodeFetch {
       url = next;
     }
   };
-  nodeFetch.close = () => {
-    for (const client of Object.values(clients)) {
-      client?.agent.destroy();
-      client?.brief.destroy();
-    }
-  };
-  nodeFetch.dropIdle = () => {
-    for (const client of Object.values(clients)) {
-      for (const sockets of Object.values(client?.agent.freeSockets ?? {})) for (const socket of sockets ?? []) socket.destroy();
-    }
-  };
+  nodeFetch.close = () => agents.close();
+  nodeFetch.dropIdle = () => agents.dropIdle();
   return nodeFetch;
-}
-
-async function loadClient(name: 'node:http' | 'node:https'): Promise<Client> {
-  const mod = (await import(name)) as HttpModule;
-  return { mod, agent: new mod.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS_PER_ORIGIN }), brief: new mod.Agent({ keepAlive: true, maxSockets: MAX_BRIEF_SOCKETS_PER_ORIGIN }) };
 }
 
 /**
@@ -132,7 +86,7 @@ async function loadClient(name: 'node:http' | 'node:https'): Promise<Client> {
  * kept-alive socket the request is sent again, once, on a fresh connection; a large body cut
  * fails as `upload-refused`.
  */
-async function send(client: Client, request: Outgoing, timeouts: NodeFetchTimeouts): Promise<IncomingMessage> {
+async function send(client: HttpClient, request: Outgoing, timeouts: NodeFetchTimeouts): Promise<IncomingMessage> {
   await new Promise((resolve) => setImmediate(resolve));
   try {
     return await sendNow(client, request, timeouts, false);
@@ -155,7 +109,7 @@ interface Outgoing {
   brief: boolean;
 }
 
-function sendNow(client: Client, { url, method, headers, body, signal, brief }: Outgoing, timeouts: NodeFetchTimeouts, fresh: boolean): Promise<IncomingMessage> {
+function sendNow(client: HttpClient, { url, method, headers, body, signal, brief }: Outgoing, timeouts: NodeFetchTimeouts, fresh: boolean): Promise<IncomingMessage> {
   const { mod } = client;
   // A retry goes on a connection of its own, never one from the pool (agent: false).
   const agent = fresh ? false : brief ? client.brief : client.agent;
