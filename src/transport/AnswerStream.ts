@@ -31,9 +31,8 @@ export class AnswerStream implements SseStreamSink {
   readonly #request: JSONRPCRequest;
   readonly #exchange: Exchange | undefined;
   #resumes = 0;
-  /** Cancels the reading under way. */
+  // The reading under way: what cancels it, whether its answer came, its closing after that.
   #cancel: ((reason?: Error) => void) | undefined;
-  // The reading under way:
   #answered = false;
   /** Closed by us, its answer in hand: nothing about its end is worth reporting. */
   #finished = false;
@@ -48,6 +47,7 @@ export class AnswerStream implements SseStreamSink {
 
   /** Reads the stream (the POST's answer, or a resumption of it) to its end. */
   read(response: AnyResponse): void {
+    // Each reading starts afresh (a resumption follows only a reading that ended unanswered).
     this.#answered = false;
     this.#finished = false;
     this.#closeLater = undefined;

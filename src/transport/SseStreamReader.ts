@@ -37,11 +37,11 @@ export interface SseStreamReaderOptions {
 
 /**
  * Reads the SSE streams of one Streamable HTTP connection, each to its end, and hands what they
- * carry to its sink: the standalone GET stream, the streams carrying requests' answers. Theirs in
- * common: the size limit, the server's `retry:` advice, the time the last byte came, and the
- * silence watch: a stream silent past three of the server's keep-alive intervals
- * (StreamSilence.ts) is dead though nothing said so: it is ended, the idle sockets beside it are
- * closed, and the failure says `stream-silent`.
+ * carry to the stream's sink (StandaloneStream for the GET stream, AnswerStream for a request's).
+ * What the streams share lives here: the size limit, the server's `retry:` advice, when the last
+ * byte came, and the silence watch. A stream silent past three of the server's keep-alive
+ * intervals (StreamSilence.ts) is dead though nothing said so; it is ended, the idle sockets
+ * beside it are closed, and its sink reports it (reportEnd) as `stream-silent`.
  */
 export class SseStreamReader {
   readonly #host: StreamHost;
