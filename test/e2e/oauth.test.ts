@@ -224,7 +224,7 @@ describe('OAuth sign-in', () => {
   it('a sign-in nobody completes: the request gets its deadline error, with the URL on stderr, and the bridge keeps running', async () => {
     const s = await setup();
     const raw = spawnRaw([s.mcp.url, '--oauth-callback-port', '0', '--request-timeout', '2'], { ...s.env, BROWSER: 'none' });
-    cleanups.push(() => raw.kill());
+    cleanups.push(() => raw.stop());
     raw.write(initializeLine(1));
     const answer = await raw.next((m) => m?.id === 1, 15_000);
     expect(answer.error.code).toBe(-32001);
