@@ -6,6 +6,7 @@ import { requestHeaders } from '../modern/requestHeaders.js';
 import { stampMeta, type Envelope } from '../modern/stampMeta.js';
 import { UpstreamError } from '../transport/UpstreamError.js';
 import type { CheckReport } from './CheckReport.js';
+import { DESKTOP_CAPABILITIES } from './desktopCapabilities.js';
 import { listOffered, type CheckCall } from './listOffered.js';
 
 /**
@@ -14,7 +15,7 @@ import { listOffered, type CheckCall } from './listOffered.js';
  * server/discover result, when it had one. Throws an UpstreamError when the server cannot be used.
  */
 export async function probeModern(config: BridgeConfig, opts: { version: string; discover?: Record<string, unknown>; fetch?: FetchLike; onStep: (step: string) => void }): Promise<Partial<CheckReport>> {
-  const envelope: Envelope = { clientInfo: { name: 'mcp-tether check', version: opts.version }, clientCapabilities: {} };
+  const envelope: Envelope = { clientInfo: { name: 'mcp-tether check', version: opts.version }, clientCapabilities: DESKTOP_CAPABILITIES };
   let nextId = 0;
   const call: CheckCall = async (method, params = {}) => {
     const request = stampMeta({ jsonrpc: '2.0', id: `mcp-tether-check-${++nextId}`, method, params }, envelope);

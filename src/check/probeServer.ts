@@ -16,6 +16,7 @@ import { OwnRequests } from '../upstream/OwnRequests.js';
 import { adviceFor, type CheckReport } from './CheckReport.js';
 import { eraOf } from './eraOf.js';
 import { listOffered } from './listOffered.js';
+import { DESKTOP_CAPABILITIES } from './desktopCapabilities.js';
 import { probeModern } from './probeModern.js';
 
 /**
@@ -91,8 +92,6 @@ async function probeWith(config: BridgeConfig, version: string, onStep: (step: s
   return report;
 }
 
-/** The client capabilities a desktop declares, so that a server lists what depends on them. */
-const DESKTOP_CAPABILITIES = { roots: { listChanged: true }, sampling: {}, elicitation: {} };
 /** Answers of a transport that the other one may well not get. */
 const OTHER_TRANSPORT_MAY_WORK = /^http-(400|404|405|406|415)$/;
 

@@ -139,7 +139,7 @@ export class SseConnection implements Connection {
 
   async #post(endpoint: URL, message: JSONRPCMessage): Promise<void> {
     // The message's own text when it has one: forwarded verbatim, never serialized again.
-    // An answer to the server takes a connection of the pool of answers (nodeFetch.ts): a flood
+    // An answer to the server takes a connection of the pool of answers (HttpAgents.ts): a flood
     // of them waits there, and never holds up a tool call.
     const brief = isReply(message);
     const response = await fetchWithinOrigin(this.#fetch, endpoint, { method: 'POST', headers: this.#headers({ 'content-type': 'application/json' }), body: wireBody(message, this.#maxMessageBytes), signal: this.#abort.signal, brief });

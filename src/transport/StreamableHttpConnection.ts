@@ -1,65 +1,27 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from '../log/Logger.js';
 import type { JSONRPCMessage } from '../protocol/jsonrpc.js';
-import { isReply, isRequest, type JSONRPCRequest, type RequestId } from '../protocol/jsonrpc.js';
-import { JSONRPCMessageSchema } from '../sdk/lightTypes.js';
+import { isReply, isRequest, type RequestId } from '../protocol/jsonrpc.js';
+import { AnswerStream } from './AnswerStream.js';
 import { classifyFailure } from './classifyFailure.js';
 import type { CloseOptions, Connection, ConnectionOptions } from './Connection.js';
 import { discardBody } from './discardBody.js';
 import { errorAnswerTo } from './errorAnswerTo.js';
+import { Exchanges, type Exchange } from './Exchanges.js';
 import type { FlowGate } from './FlowGate.js';
 import { fetchWithinOrigin } from './fetchWithinOrigin.js';
 import { HttpFailure } from './HttpFailure.js';
-import { idOfOversized } from './idOfOversized.js';
 import { mediaType } from './mediaType.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './messageLimit.js';
 import type { AnyResponse } from './NodeResponse.js';
-import { readBody } from './readBody.js';
 import { readJsonAnswer } from './readJsonAnswer.js';
 import { SendTracker } from './SendTracker.js';
-import { SseParser, type OversizedEvent, type SseEvent } from './SseParser.js';
-import { KeepAliveCadence, silenceError, SilenceMonitor } from './StreamSilence.js';
+import { SseStreamReader } from './SseStreamReader.js';
+import { StandaloneStream } from './StandaloneStream.js';
+import type { StreamHost } from './StreamHost.js';
+import { KeepAliveCadence } from './StreamSilence.js';
 import { UpstreamError } from './UpstreamError.js';
 import { wireBody } from './wireBody.js';
-
-/** Reopening a dropped stream: the first retry soon, then slower, never slower than the cap. */
-const RETRY_FIRST_MS = 200;
-const RETRY_GROWTH = 1.5;
-const RETRY_MAX_MS = 15_000;
-/** A GET stream that stayed open this long was healthy: its end starts the backoff over. */
-const STABLE_STREAM_MS = 10_000;
-/** Attempts to resume one request's answer stream with Last-Event-ID, in a row, before giving up. */
-const RESUME_ATTEMPTS = 3;
-/** Resumptions of one request's answer stream in all: a server that never answers cannot loop us. */
-const RESUME_LIMIT = 10;
-/** The longest that sends after `notifications/initialized` wait for the GET stream to answer. */
-const STREAM_GATE_MS = 1000;
-/**
- * How long a request's stream may stay open after its answer came before the bridge closes it.
- * Servers SHOULD close it after the answer (streamable-http, "Sending Messages to the Server"),
- * and do so in the same breath; the TS SDK does not for a resumed stream, and each such stream
- * would hold one of the origin's connections (nodeFetch.ts) for good.
- */
-const ANSWERED_STREAM_GRACE_MS = 1000;
-
-/**
- * One request's HTTP exchange: its POST, the stream carrying its answer, resumptions of that
- * stream. Its own abort ends all of them when the request is abandoned (timed out, cancelled).
- */
-interface Exchange {
-  readonly abort: AbortController;
-  abandoned: boolean;
-  /** Its answer comes on a stream, which ends the exchange (readStream), not the POST. */
-  streaming: boolean;
-}
-
-/** A stream being read: the GET stream (no `answers`) or the one carrying a request's answer. */
-interface StreamState {
-  answers?: JSONRPCMessage;
-  exchange?: Exchange;
-  lastEventId?: string;
-  resumes: number;
-}
 
 /**
  * Streamable HTTP (2025-03-26 and later): POSTs answered with JSON or an SSE stream, the optional
@@ -73,6 +35,11 @@ interface StreamState {
  * classified UpstreamError, background failures go to `onfailure`, and `onstreamend` says when
  * the stream meant to carry a request's answer ended. Requests go through `fetch` (sign-in,
  * proxy, timeouts: httpFetch.ts); a NodeResponse's body is read as the Node stream it is.
+ *
+ * This class POSTs, keeps the session id, abandons requests, closes and DELETEs; the rest is its
+ * parts': the requests' exchanges (Exchanges), the stream carrying a request's answer and its
+ * resumptions (AnswerStream), the GET stream (StandaloneStream), and the reading of any of these
+ * streams (SseStreamReader). They reach back to it through one StreamHost.
  */
 export class StreamableHttpConnection implements Connection {
   readonly kind = 'http' as const;
@@ -87,33 +54,18 @@ export class StreamableHttpConnection implements Connection {
   readonly #messageHeaders: ConnectionOptions['messageHeaders'];
   readonly #maxMessageBytes: number;
   readonly #flow: FlowGate | undefined;
-  readonly #log: Logger | undefined;
-  readonly #dropIdleSockets: (() => void) | undefined;
-  readonly #silence: SilenceMonitor;
   /** Set when this connection carries on a session another connection opened (see start()). */
   readonly #resuming: boolean;
-  #lastActivity = performance.now();
   readonly #abort = new AbortController();
   readonly #sends = new SendTracker();
-  /** Cancels the body readings under way (every open stream), for close(). */
-  readonly #readings = new Set<(reason?: Error) => void>();
-  /** The exchanges of requests whose answers are still to come, by request. */
-  readonly #exchanges = new Map<JSONRPCMessage, Exchange>();
+  readonly #exchanges = new Exchanges();
   #sessionId: string | undefined;
   #protocolVersion: string | undefined;
   #closed = false;
-  /** The server's `retry:` advice for reconnecting, once it gave one. */
-  #serverRetryMs: number | undefined;
-  #getOpen = false;
-  /** Reopenings of the GET stream since one last stayed open (see STABLE_STREAM_MS). */
-  #getRetries = 0;
-  /** GETs answered 409 in a row. */
-  #conflicts = 0;
-  #reopenTimer: NodeJS.Timeout | undefined;
   readonly #timers = new Set<NodeJS.Timeout>();
-  /** Set from `notifications/initialized` until the GET stream has answered (see #holdUntilStreamAnswers). */
-  #streamGate: Promise<void> | undefined;
-  #onGetAnswered: (() => void) | undefined;
+  readonly #host: StreamHost;
+  readonly #reader: SseStreamReader;
+  readonly #standalone: StandaloneStream;
 
   /**
    * `resume`: carry on an existing session (its id and protocol version) on fresh sockets, for a
@@ -127,15 +79,33 @@ export class StreamableHttpConnection implements Connection {
     this.#messageHeaders = opts.messageHeaders;
     this.#maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.#flow = opts.flow;
-    this.#log = opts.log;
-    this.#dropIdleSockets = opts.dropIdleSockets;
-    this.#silence = new SilenceMonitor(opts.keepAliveCadence ?? new KeepAliveCadence());
     this.#resuming = opts.resume !== undefined;
     this.#sessionId = opts.resume?.sessionId;
     this.#protocolVersion = opts.resume?.protocolVersion;
     // Every request under way listens on this one signal until it is done: as many listeners as
     // concurrent calls, which is no leak, and Node's warning past 10 would reach stderr.
     setMaxListeners(0, this.#abort.signal);
+    const connection = this;
+    this.#host = {
+      get closed() {
+        return connection.#closed;
+      },
+      get sessionId() {
+        return connection.#sessionId;
+      },
+      log: opts.log,
+      exchanges: this.#exchanges,
+      get: (extra, signal) => this.#request('GET', this.#headers(extra), undefined, signal),
+      deliver: (message) => this.onmessage?.(message),
+      fail: (error) => this.onfailure?.(error),
+      report: (err) => this.#report(err),
+      failRequest: (id, error) => this.onrequestfailed?.(id, error),
+      streamEnded: (message, end) => this.onstreamend?.(message, end),
+      later: (ms, fn) => this.#later(ms, fn),
+    };
+    const cadence = opts.keepAliveCadence ?? new KeepAliveCadence();
+    this.#reader = new SseStreamReader(this.#host, { maxMessageBytes: this.#maxMessageBytes, flow: this.#flow, dropIdleSockets: opts.dropIdleSockets, cadence });
+    this.#standalone = new StandaloneStream(this.#host, this.#reader);
   }
 
   get sessionId(): string | undefined {
@@ -148,58 +118,46 @@ export class StreamableHttpConnection implements Connection {
 
   /** When a stream of this connection last carried a byte (performance.now()). */
   get lastActivity(): number {
-    return this.#lastActivity;
+    return this.#reader.lastActivity;
   }
 
   async start(): Promise<void> {
-    if (this.#resuming) this.#openGetStream(false);
+    if (this.#resuming) this.#standalone.open(false);
   }
 
   async send(message: JSONRPCMessage): Promise<void> {
-    if (this.#streamGate) await this.#streamGate;
+    if (this.#standalone.gate) await this.#standalone.gate;
     const hadSession = this.#sessionId !== undefined;
     const opensStream = !('id' in message) && (message as { method?: unknown }).method === 'notifications/initialized';
     // A request gets an abort of its own (abandon()); anything else is over once sent.
-    const exchange = isRequest(message) ? { abort: new AbortController(), abandoned: false, streaming: false } : undefined;
-    if (exchange) this.#exchanges.set(message, exchange);
+    const exchange = isRequest(message) ? this.#exchanges.open(message) : undefined;
     const sending = this.#post(message, exchange);
-    if (opensStream) this.#holdUntilStreamAnswers(sending);
+    if (opensStream) this.#standalone.holdSends(sending);
     try {
       await this.#sends.track(sending);
-      if (exchange && !exchange.streaming) this.#finish(message, exchange);
+      if (exchange && !exchange.streaming) this.#exchanges.finish(message, exchange);
     } catch (err) {
-      if (exchange) this.#finish(message, exchange);
+      if (exchange) this.#exchanges.finish(message, exchange);
       // Nobody waits for its outcome any more: the abort it failed of is ours.
       if (exchange?.abandoned) return;
       if (err instanceof UpstreamError) throw err;
       throw new UpstreamError(classifyFailure(HttpFailure.factsOf(err, hadSession)), { cause: err });
     }
-    if (opensStream) this.#openGetStream(false);
+    if (opensStream) this.#standalone.open(false);
   }
 
   setProtocolVersion(version: string): void {
     this.#protocolVersion = version;
   }
 
-  /** The exchange is over: forgotten, unless the request was sent again meanwhile (a replay). */
-  #finish(message: JSONRPCMessage, exchange: Exchange | undefined): void {
-    if (this.#exchanges.get(message) === exchange) this.#exchanges.delete(message);
-  }
-
   abandon(message: JSONRPCMessage): void {
-    const exchange = this.#exchanges.get(message);
-    if (!exchange) return;
-    this.#exchanges.delete(message);
-    exchange.abandoned = true;
-    // Ends the POST, or the answer body it is reading (nodeFetch keeps the signal on the body),
-    // or a resumption under way; a resumption not started yet sees `abandoned`.
-    exchange.abort.abort(new DOMException('the request was abandoned', 'AbortError'));
+    this.#exchanges.abandon(message);
   }
 
   async close(opts: CloseOptions = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#reopenTimer);
+    this.#standalone.close();
     for (const timer of this.#timers) clearTimeout(timer);
     if (opts.drainMs) await this.#sends.drain(opts.drainMs);
     if (opts.terminate && this.#sessionId !== undefined) {
@@ -209,12 +167,9 @@ export class StreamableHttpConnection implements Connection {
       await Promise.race([this.#terminate().catch(() => undefined), timeout]);
       clearTimeout(timer);
     }
-    this.#silence.close();
-    for (const cancel of this.#readings) cancel(new Error('connection closed'));
-    this.#readings.clear();
+    this.#reader.close();
     const closed = new DOMException('connection closed', 'AbortError');
-    for (const exchange of this.#exchanges.values()) exchange.abort.abort(closed);
-    this.#exchanges.clear();
+    this.#exchanges.abortAll(closed);
     this.#abort.abort(closed);
   }
 
@@ -224,7 +179,7 @@ export class StreamableHttpConnection implements Connection {
     const headers = this.#headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' });
     if (this.#messageHeaders) Object.assign(headers, this.#messageHeaders(message));
     // The message's own text when it has one: forwarded verbatim, never serialized again.
-    // An answer to the server takes a connection of the pool of answers (nodeFetch.ts).
+    // An answer to the server takes a connection of the pool of answers (HttpAgents.ts).
     const response = await this.#request('POST', headers, wireBody(message, this.#maxMessageBytes), exchange?.abort.signal, isReply(message));
     const hadSession = this.#sessionId !== undefined;
     const sessionId = response.headers.get('mcp-session-id');
@@ -248,7 +203,7 @@ export class StreamableHttpConnection implements Connection {
     if (type === 'text/event-stream') {
       // The answer comes on the stream; send() is done once the server has taken the request.
       if (exchange) exchange.streaming = true;
-      this.#readStream(response, { answers: message, exchange, resumes: 0 });
+      new AnswerStream(this.#host, this.#reader, message, exchange).read(response);
       return;
     }
     if (type === 'application/json') {
@@ -257,219 +212,6 @@ export class StreamableHttpConnection implements Connection {
     }
     discardBody(response);
     throw new HttpFailure({ malformed: true, message: `Unexpected content type: ${response.headers.get('content-type')}` });
-  }
-
-  // ── SSE streams ───────────────────────────────────────────────────────────────────────────
-
-  /**
-   * Reads one SSE stream to its end: the standalone GET stream (no `answers`) or the stream
-   * carrying the answer to a request. A stream that breaks is a failure worth a health check; an
-   * answer stream that ends without its answer is reported through `onstreamend`, and resumed
-   * with Last-Event-ID when the server gave event ids. A stream silent past three of the server's
-   * keep-alive intervals (StreamSilence.ts) is dead though nothing said so: it is ended, the idle
-   * sockets beside it are closed, and the failure says `stream-silent`.
-   */
-  #readStream(response: AnyResponse, stream: StreamState): void {
-    const wanted = stream.answers && isRequest(stream.answers) ? stream.answers.id : undefined;
-    const opened = performance.now();
-    let answered = false;
-    /** Closed by us, its answer in hand: nothing about its end is worth reporting. */
-    let finished = false;
-    let closeLater: NodeJS.Timeout | undefined;
-    let sawId = stream.lastEventId !== undefined;
-    let silent: Error | undefined;
-    const watch = this.#silence.watch((silentMs, intervalMs) => {
-      silent = silenceError(silentMs, intervalMs);
-      this.#dropIdleSockets?.();
-      cancel(silent);
-    });
-    const parser = new SseParser(
-      (event) => {
-        if (event.id !== undefined) {
-          stream.lastEventId = event.id;
-          sawId = true;
-        }
-        let message = this.#messageOf(event);
-        if (!message) return;
-        // On the request's own stream, an error for no id in particular is the request's answer.
-        if (wanted !== undefined && !answered && isReply(message) && message.id !== wanted) message = errorAnswerTo(stream.answers as JSONRPCRequest, message) ?? message;
-        if (wanted !== undefined && isReply(message) && message.id === wanted) {
-          answered = true;
-          closeLater ??= setTimeout(() => {
-            finished = true;
-            cancel(new Error('answered'));
-          }, ANSWERED_STREAM_GRACE_MS);
-        }
-        this.onmessage?.(message);
-      },
-      (ms) => (this.#serverRetryMs = ms),
-      { maxEventBytes: this.#maxMessageBytes, onOversized: (event) => this.#oversized(event), onComment: () => watch.comment() },
-    );
-    const cancel = readBody(
-      response,
-      (chunk) => {
-        watch.byte((this.#lastActivity = performance.now()));
-        parser.feed(chunk);
-        // On a request's own stream, an event over the limit is taken for its answer: the
-        // request fails now, and the rest is not read.
-        if (wanted !== undefined && !answered && parser.overflowing && stream.exchange && !stream.exchange.abandoned) {
-          answered = true;
-          this.#failOversized(wanted);
-          this.abandon(stream.answers!);
-          cancel(new Error('abandoned'));
-        }
-      },
-      (error) => {
-        watch.stop();
-        this.#readings.delete(cancel);
-        clearTimeout(closeLater);
-        if (finished && stream.answers) this.#finish(stream.answers, stream.exchange);
-        if (this.#closed || stream.exchange?.abandoned || finished) return;
-        if (silent) this.onfailure?.(new UpstreamError({ kind: 'network', reason: 'stream-silent', mayHaveReachedServer: true, detail: silent.message }));
-        else if (error !== undefined) this.#report(error);
-        if (!stream.answers) {
-          this.#getOpen = false;
-          // A stream that ends at once (some servers answer the GET and close it, `retry: 0`
-          // or none) keeps the backoff growing; only one that stayed open starts it over.
-          if (performance.now() - opened >= STABLE_STREAM_MS) this.#getRetries = 0;
-          this.#scheduleReopen();
-          return;
-        }
-        // A resumed stream's end was reported when the first one ended.
-        if (stream.resumes === 0) this.onstreamend?.(stream.answers, { resumable: sawId, error: error !== undefined });
-        if (!answered && sawId && stream.resumes < RESUME_LIMIT) this.#resume(stream, 0);
-        else this.#finish(stream.answers, stream.exchange);
-      },
-      this.#flow,
-    );
-    this.#readings.add(cancel);
-  }
-
-  /** An event over the limit on a stream not a request's own: its answer fails if its id shows. */
-  #oversized(event: OversizedEvent): void {
-    const id = idOfOversized(event.head, event.tail);
-    if (id !== undefined) return this.#failOversized(id);
-    this.#report(new HttpFailure({ malformed: true, message: `a message of ${event.bytes} bytes, over the ${this.#maxMessageBytes}-byte limit, was dropped` }));
-  }
-
-  #failOversized(id: RequestId): void {
-    const facts = { oversizedLimit: this.#maxMessageBytes, hadSession: this.#sessionId !== undefined };
-    this.onrequestfailed?.(id, new UpstreamError(classifyFailure(facts)));
-  }
-
-  #messageOf(event: SseEvent): JSONRPCMessage | undefined {
-    if (!event.data || (event.event !== undefined && event.event !== 'message')) return undefined;
-    try {
-      return JSONRPCMessageSchema.parseText(event.data);
-    } catch (err) {
-      this.#report(new HttpFailure({ malformed: true, message: (err as Error).message }));
-      return undefined;
-    }
-  }
-
-  /** Picks up a request's answer stream where it broke off (GET with Last-Event-ID). */
-  #resume(stream: StreamState, attempt: number): void {
-    this.#later(this.#retryDelay(attempt), async () => {
-      if (stream.exchange?.abandoned) return;
-      try {
-        const headers = this.#headers({ accept: 'text/event-stream', 'last-event-id': stream.lastEventId ?? '' });
-        const response = await this.#request('GET', headers, undefined, stream.exchange?.abort.signal);
-        if (!response.ok) throw await HttpFailure.of(response, 'GET');
-        stream.resumes += 1;
-        this.#readStream(response, stream);
-      } catch (err) {
-        if (this.#closed || stream.exchange?.abandoned) return;
-        this.#report(err);
-        if (attempt + 1 < RESUME_ATTEMPTS) this.#resume(stream, attempt + 1);
-        else if (stream.answers) this.#finish(stream.answers, stream.exchange);
-      }
-    });
-  }
-
-  /**
-   * Opens the standalone GET stream for server-initiated messages. A server without one answers
-   * 405, which is final. 409 says the server still holds an earlier stream of this session (ours,
-   * cut on our side only: python-sdk and the TS SDK allow one): it lets go once it notices, so
-   * that is retried with backoff for as long as the connection lives (before, server-initiated
-   * messages were lost for the rest of the session). Any other refusal is reported for the
-   * session owner to look into (some servers answer 404 for "no GET here", so it does not settle
-   * the session's fate); the first refusal is final, later ones (reopening after a drop) are
-   * retried with backoff.
-   */
-  #openGetStream(reopening: boolean): void {
-    if (this.#closed || this.#getOpen) return;
-    this.#getOpen = true;
-    void (async () => {
-      let response: AnyResponse;
-      try {
-        response = await this.#request('GET', this.#headers({ accept: 'text/event-stream' }));
-      } catch (err) {
-        this.#getOpen = false;
-        if (this.#closed) return;
-        this.#report(err);
-        if (reopening) this.#scheduleReopen();
-        return;
-      } finally {
-        this.#onGetAnswered?.();
-      }
-      if (response.status === 405) {
-        discardBody(response);
-        return; // stays "open": there is nothing to reopen
-      }
-      if (response.status === 409) {
-        discardBody(response);
-        this.#getOpen = false;
-        this.#conflicts += 1;
-        this.#log?.debug(`the server still holds an earlier GET stream of this session (HTTP 409, ${this.#conflicts} in a row); trying again in ${Math.round(this.#retryDelay(this.#getRetries))} ms`);
-        this.#scheduleReopen();
-        return;
-      }
-      if (!response.ok) {
-        this.#getOpen = false;
-        const failure = await HttpFailure.of(response, 'GET');
-        if (this.#closed) return;
-        const classified = classifyFailure(HttpFailure.factsOf(failure, this.#sessionId !== undefined));
-        this.onfailure?.(
-          new UpstreamError(classified.kind === 'auth' ? classified : { ...classified, kind: 'network', reason: 'stream-refused', mayHaveReachedServer: false }, { cause: failure }),
-        );
-        if (reopening) this.#scheduleReopen();
-        return;
-      }
-      if (this.#conflicts > 0) this.#log?.debug(`the GET stream is open again, after ${this.#conflicts} × HTTP 409`);
-      this.#conflicts = 0;
-      this.#readStream(response, { resumes: 0 });
-    })();
-  }
-
-  /** The GET stream dropped or could not be reopened: try again later, for as long as the connection lives. */
-  #scheduleReopen(): void {
-    if (this.#closed || this.#reopenTimer || this.#getOpen) return;
-    const delay = this.#retryDelay(this.#getRetries);
-    this.#getRetries += 1;
-    this.#reopenTimer = setTimeout(() => {
-      this.#reopenTimer = undefined;
-      this.#openGetStream(true);
-    }, delay);
-  }
-
-  /**
-   * The SDK opens the GET stream once `notifications/initialized` is accepted, and so do we. Until
-   * the server has answered that GET, later sends wait (at most STREAM_GATE_MS): a server that
-   * asks the client something during the next call would otherwise send it to a stream not yet
-   * open, and many servers drop such a message.
-   */
-  #holdUntilStreamAnswers(sending: Promise<void>): void {
-    const answered = new Promise<void>((resolve) => (this.#onGetAnswered = resolve));
-    let timer: NodeJS.Timeout | undefined;
-    const gate: Promise<void> = sending
-      .then(() => Promise.race([answered, new Promise<void>((resolve) => (timer = setTimeout(resolve, STREAM_GATE_MS)))]))
-      .catch(() => undefined)
-      .finally(() => {
-        clearTimeout(timer);
-        this.#onGetAnswered = undefined;
-        if (this.#streamGate === gate) this.#streamGate = undefined;
-      });
-    this.#streamGate = gate;
   }
 
   // ── plumbing ──────────────────────────────────────────────────────────────────────────────
@@ -498,10 +240,6 @@ export class StreamableHttpConnection implements Connection {
     this.onfailure?.(new UpstreamError(classifyFailure(HttpFailure.factsOf(err, this.#sessionId !== undefined)), { cause: err }));
   }
 
-  #retryDelay(attempt: number): number {
-    return reopenDelay(attempt, this.#serverRetryMs);
-  }
-
   /** A timer that close() clears. */
   #later(ms: number, fn: () => void): void {
     const timer = setTimeout(() => {
@@ -518,14 +256,4 @@ function parseJson(text: string | undefined): unknown {
   } catch {
     return undefined;
   }
-}
-
-/**
- * How long to wait before reopening a stream, the `attempt`-th time in a row: our backoff, or the
- * server's `retry:` advice where that is longer, never more than the cap. A server's `retry: 0`
- * cannot make it a busy loop (measured before: a GET answered `retry: 0` and ended at once was
- * reopened 700+ times in 5 s, for ever).
- */
-export function reopenDelay(attempt: number, serverRetryMs: number | undefined): number {
-  return Math.min(RETRY_MAX_MS, Math.max(RETRY_FIRST_MS * RETRY_GROWTH ** attempt, serverRetryMs ?? 0));
 }

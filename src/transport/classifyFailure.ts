@@ -95,7 +95,7 @@ export function classifyFailure(f: FailureFacts): Failure {
     };
   }
   if (code === 'MCP_TETHER_UPLOAD_REFUSED') {
-    // See nodeFetch.ts: a large body cut as it arrived, on a fresh connection. Sending it again
+    // See classifyCut.ts: a large body cut as it arrived, on a fresh connection. Sending it again
     // would be refused again, so this request fails, and the session is not at fault.
     return {
       kind: 'protocol',

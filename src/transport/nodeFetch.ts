@@ -1,6 +1,8 @@
-import type { Agent, ClientRequest, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
+import { classifyCut } from './classifyCut.js';
 import { sizeText } from './classifyFailure.js';
+import { HttpAgents, type HttpClient } from './HttpAgents.js';
 import { mediaType } from './mediaType.js';
 import { NodeResponse } from './NodeResponse.js';
 
@@ -13,20 +15,7 @@ export interface NodeFetchTimeouts {
   ipv4?: boolean;
 }
 
-/**
- * Connections per server origin. Requests, notifications and streams share up to
- * MAX_SOCKETS_PER_ORIGIN; more wait for one to be free, in order (node:http's agent queue). The
- * desktop's answers to the server's requests (each answered 202) have a pool of their own, so that
- * a flood of them (a server sending 20,000 pings opened 7,884 sockets) waits there and never holds
- * up a tool call, and so that answers a running tool call waits for (elicitation, sampling) always
- * get a connection, however many calls hold one. Notifications stay with the requests: a request
- * sent after `notifications/initialized` must not overtake it on a warmer connection of the other
- * pool (measured: server-everything then listed its tools before it knew the client).
- */
-export const MAX_SOCKETS_PER_ORIGIN = 48;
-export const MAX_BRIEF_SOCKETS_PER_ORIGIN = 16;
-
-/** RequestInit, and `brief`: an answer to the server, which takes the pool of its own (see above). */
+/** RequestInit, and `brief`: an answer to the server, which takes the pool of its own (HttpAgents.ts). */
 export type NodeFetchInit = RequestInit & { brief?: boolean };
 
 export type NodeFetch = ((input: string | URL, init?: NodeFetchInit) => Promise<NodeResponse>) & {
@@ -35,14 +24,6 @@ export type NodeFetch = ((input: string | URL, init?: NodeFetchInit) => Promise<
   /** Closes the kept-alive sockets not in use now; requests under way go on. */
   dropIdle(): void;
 };
-
-type HttpModule = typeof import('node:http');
-/** node:http or node:https, with the keep-alive agents our requests share (see MAX_SOCKETS_PER_ORIGIN). */
-interface Client {
-  mod: HttpModule;
-  agent: Agent;
-  brief: Agent;
-}
 
 const MAX_REDIRECTS = 20;
 
@@ -63,26 +44,14 @@ const MAX_REDIRECTS = 20;
  * socket the server is closing.
  */
 export function createNodeFetch(timeouts: NodeFetchTimeouts): NodeFetch {
-  // By URL protocol, each loaded at the first request that needs it: https costs a few ms that
-  // plain http never needs. Later requests find theirs without an await. Concurrent first
-  // requests share one load, so there is one agent per protocol for close() to end.
-  const clients: Partial<Record<string, Client>> = {};
-  const loading: Partial<Record<string, Promise<Client>>> = {};
-  const clientFor = async (url: URL): Promise<Client> => {
-    const protocol = url.protocol;
-    if (protocol !== 'http:' && protocol !== 'https:') {
-      throw new TypeError('fetch failed', { cause: new Error(`unsupported protocol ${protocol}`) });
-    }
-    return (loading[protocol] ??= loadClient(protocol === 'http:' ? 'node:http' : 'node:https').then((client) => (clients[protocol] = client)));
-  };
-
+  const agents = new HttpAgents();
   const nodeFetch = async (input: string | URL, init: NodeFetchInit = {}): Promise<NodeResponse> => {
     let url = typeof input === 'string' ? new URL(input) : input;
     let method = (init.method ?? 'GET').toUpperCase();
     let body = await bodyBytes(init.body);
     let headers = plainHeaders(init.headers);
     for (let redirects = 0; ; redirects++) {
-      const client = clients[url.protocol] ?? (await clientFor(url));
+      const client = agents.loaded(url) ?? (await agents.load(url));
       const incoming = await send(client, { url, method, headers, body, signal: init.signal ?? undefined, brief: init.brief === true }, timeouts);
       const status = incoming.statusCode ?? 0;
       const location = incoming.headers.location;
@@ -104,58 +73,20 @@ export function createNodeFetch(timeouts: NodeFetchTimeouts): NodeFetch {
       url = next;
     }
   };
-  nodeFetch.close = () => {
-    for (const client of Object.values(clients)) {
-      client?.agent.destroy();
-      client?.brief.destroy();
-    }
-  };
-  nodeFetch.dropIdle = () => {
-    for (const client of Object.values(clients)) {
-      for (const sockets of Object.values(client?.agent.freeSockets ?? {})) for (const socket of sockets ?? []) socket.destroy();
-    }
-  };
+  nodeFetch.close = () => agents.close();
+  nodeFetch.dropIdle = () => agents.dropIdle();
   return nodeFetch;
 }
-
-async function loadClient(name: 'node:http' | 'node:https'): Promise<Client> {
-  const mod = (await import(name)) as HttpModule;
-  return { mod, agent: new mod.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS_PER_ORIGIN }), brief: new mod.Agent({ keepAlive: true, maxSockets: MAX_BRIEF_SOCKETS_PER_ORIGIN }) };
-}
-
-/**
- * A request cut while it was being written or this soon after, before a single byte of answer,
- * never got as far as being worked on (see send()).
- */
-const UNTOUCHED_WINDOW_MS = 1000;
-/** Bodies from this size on can be over a server's limit; a smaller one cut is not "refused". */
-const REFUSABLE_BODY_BYTES = 64 * 1024;
-/** Connection-level failures: the server's side of the socket was gone. */
-const CUT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
 /**
  * Sends one request. It starts from setImmediate, once the I/O events already waiting in this turn
  * of the event loop have been handled: when the server has just closed a kept-alive socket (a
  * restart), its FIN is then seen and the socket dropped before a request is written into it.
- * Costs microseconds.
- *
- * What a cut (reset, broken pipe, closed) before any answer byte means, when it comes while the
- * request is being written or within UNTOUCHED_WINDOW_MS after (the rule; DESIGN.md §1, "a
- * request that fails on a reused socket before any response byte was never processed"):
- * - On a **reused** socket: the server had closed that idle socket (idle timeout, redeploy, a
- *   middlebox; the client hears of it only when it writes). Sent again once, on a fresh
- *   connection, as browsers do; what that attempt gets is the answer.
- * - On a **fresh** socket (or that retry), with a body of REFUSABLE_BODY_BYTES or more: the server
- *   refused the body (servers reset the connection to refuse a body over their size limit; on
- *   loopback the kernel takes megabytes before the reset, so "still writing" alone does not
- *   tell). Failed once with that reason (`upload-refused`), never sent again, no recovery: the
- *   same body would be refused again (measured: re-uploaded up to 9 times). So a stale socket
- *   costs one upload more before a refusal is known: at most two in all.
- * - Anything else is what it is, for classifyFailure to judge: a request that had been with the
- *   server for longer (a tool running when the server died) is out of the window and stays "may
- *   have reached the server"; so is a small request cut on a fresh socket.
+ * Costs microseconds. A cut before any answer byte is judged by classifyCut.ts: on a stale
+ * kept-alive socket the request is sent again, once, on a fresh connection; a large body cut
+ * fails as `upload-refused`.
  */
-async function send(client: Client, request: Outgoing, timeouts: NodeFetchTimeouts): Promise<IncomingMessage> {
+async function send(client: HttpClient, request: Outgoing, timeouts: NodeFetchTimeouts): Promise<IncomingMessage> {
   await new Promise((resolve) => setImmediate(resolve));
   try {
     return await sendNow(client, request, timeouts, false);
@@ -165,7 +96,7 @@ async function send(client: Client, request: Outgoing, timeouts: NodeFetchTimeou
   }
 }
 
-/** Failures that send() retries once on a fresh connection (see the rule above). */
+/** Failures that send() retries once on a fresh connection (classifyCut.ts: `stale-socket`). */
 const staleSocketFailures = new WeakSet<object>();
 
 /** One request as it goes on the wire (after redirects are resolved). */
@@ -178,7 +109,7 @@ interface Outgoing {
   brief: boolean;
 }
 
-function sendNow(client: Client, { url, method, headers, body, signal, brief }: Outgoing, timeouts: NodeFetchTimeouts, fresh: boolean): Promise<IncomingMessage> {
+function sendNow(client: HttpClient, { url, method, headers, body, signal, brief }: Outgoing, timeouts: NodeFetchTimeouts, fresh: boolean): Promise<IncomingMessage> {
   const { mod } = client;
   // A retry goes on a connection of its own, never one from the pool (agent: false).
   const agent = fresh ? false : brief ? client.brief : client.agent;
@@ -202,17 +133,24 @@ function sendNow(client: Client, { url, method, headers, body, signal, brief }: 
       signal?.removeEventListener('abort', onAbort);
       // As fetch: an abort rejects with the signal's reason, anything else with "fetch failed".
       if (aborted !== undefined) return reject(aborted);
-      const code = (err as { code?: unknown } | null)?.code;
-      const cut = (typeof code === 'string' && CUT_CODES.has(code)) || /socket hang up/i.test(String((err as Error)?.message));
-      const untouched = cut && socket !== undefined && socket.bytesRead === readBefore && (writtenAt === undefined || performance.now() - writtenAt <= UNTOUCHED_WINDOW_MS);
-      if (untouched && !fresh && req.reusedSocket) {
+      const verdict = classifyCut({
+        error: err,
+        unanswered: socket !== undefined && socket.bytesRead === readBefore,
+        sinceWrittenMs: writtenAt === undefined ? undefined : performance.now() - writtenAt,
+        // `req` is unset when mod.request itself threw (an invalid header value, for one).
+        reusedSocket: req?.reusedSocket === true,
+        retry: fresh,
+        bodyBytes: body?.length,
+      });
+      if (verdict === 'stale-socket') {
         const failure = new TypeError('fetch failed', { cause: err });
         staleSocketFailures.add(failure);
         return reject(failure);
       }
-      if (untouched && body !== undefined && body.length >= REFUSABLE_BODY_BYTES) {
+      if (verdict === 'upload-refused') {
+        const code = (err as { code?: unknown } | null)?.code;
         const when = writtenAt === undefined ? 'while' : 'right after';
-        const why = codedError('MCP_TETHER_UPLOAD_REFUSED', `it cut the connection (${String(code ?? 'socket hang up')}) ${when} the request (${sizeText(body.length)}) was being sent, before answering`);
+        const why = codedError('MCP_TETHER_UPLOAD_REFUSED', `it cut the connection (${String(code ?? 'socket hang up')}) ${when} the request (${sizeText(body!.length)}) was being sent, before answering`);
         return reject(new TypeError('fetch failed', { cause: why }));
       }
       reject(new TypeError('fetch failed', { cause: err }));

@@ -6,7 +6,7 @@ import Agent from 'undici/lib/dispatcher/agent.js';
 import DispatcherBase from 'undici/lib/dispatcher/dispatcher.js';
 import ProxyAgent from 'undici/lib/dispatcher/proxy-agent.js';
 import type { HttpOptions } from './httpFetch.js';
-import { MAX_BRIEF_SOCKETS_PER_ORIGIN, MAX_SOCKETS_PER_ORIGIN } from './nodeFetch.js';
+import { MAX_BRIEF_SOCKETS_PER_ORIGIN, MAX_SOCKETS_PER_ORIGIN } from './HttpAgents.js';
 import { proxyFor } from './proxyFor.js';
 
 // What undici's index.js does before anything else: the request/connect methods on every

@@ -5,7 +5,7 @@ import type { ServerResponse } from 'node:http';
 import { connectThroughBridge, initializeLine, spawnRaw, toolText } from '../helpers/bridge.js';
 import { startRawServer } from '../helpers/rawHttpServer.js';
 import { startLegacySseServer } from '../fixtures/servers.mjs';
-import { MAX_BRIEF_SOCKETS_PER_ORIGIN } from '../../src/transport/nodeFetch.js';
+import { MAX_BRIEF_SOCKETS_PER_ORIGIN } from '../../src/transport/HttpAgents.js';
 
 const cleanup: Array<() => Promise<unknown> | void> = [];
 afterEach(async () => {

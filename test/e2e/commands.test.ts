@@ -128,6 +128,8 @@ describe('mcp-tether check: protocol eras', () => {
     expect(report.tools.count).toBe(report.tools.names.length);
     const list = s.record.requests.find((q: any) => q.method === 'tools/list');
     expect(list.meta).toMatchObject({ 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'mcp-tether check' } });
+    // Declared as a desktop declares them, in this era too.
+    expect(list.meta['io.modelcontextprotocol/clientCapabilities']).toEqual({ roots: { listChanged: true }, sampling: {}, elicitation: {} });
     expect(list.headers).toMatchObject({ 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' });
     expect(s.record.requests.filter((q: any) => q.method === 'initialize')).toHaveLength(1);
   });

@@ -130,7 +130,7 @@ describe('modern first, with the era remembered per server', () => {
   it('a modern desktop\'s own server/discover is the probe: answered once, as the server wrote it', async () => {
     const s = await modernServer();
     const raw = spawnRaw([s.url]);
-    cleanup.push(() => raw.kill());
+    cleanup.push(() => raw.stop());
     const discover = { jsonrpc: '2.0', id: 'd1', method: 'server/discover', params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {}, 'io.modelcontextprotocol/clientInfo': { name: 'raw-modern', version: '1' } } } };
     raw.write(JSON.stringify(discover));
     const answer = await raw.next((m) => m.id === 'd1');
@@ -250,7 +250,7 @@ describe('--protocol legacy and the raw handshake', () => {
   it('never probes', async () => {
     const { s, posts } = await legacyServer();
     const raw = spawnRaw([s.url, '--protocol', 'legacy']);
-    cleanup.push(() => raw.kill());
+    cleanup.push(() => raw.stop());
     raw.write(initializeLine(1));
     await raw.next((m) => m.id === 1 && m.result);
     expect(posts).toEqual(['initialize']);

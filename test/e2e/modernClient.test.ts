@@ -32,7 +32,7 @@ afterAll(async () => {
 /** A raw stdio peer: the lines it writes reach the bridge exactly as written. */
 function raw(url: string) {
   const r = spawnRaw([url]);
-  cleanup.push(() => r.kill());
+  cleanup.push(() => r.stop());
   return r;
 }
 

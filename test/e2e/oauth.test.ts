@@ -148,6 +148,17 @@ describe('OAuth sign-in', () => {
     expect(s.guard.requests.unauthorized).toBe(unauthorized);
   });
 
+  it("keeps the sign-in's requests out of the cookie jar: an authorization server's cookies never come back to it", async () => {
+    const s = await setup({ as: { accessTtlS: 3, setCookie: true } });
+    const b = await bridge(s);
+    expect(await echo(b, 'one')).toBe('one');
+    await new Promise((resolve) => setTimeout(resolve, 1800));
+    expect(await echo(b, 'two')).toBe('two');
+    // Discovery, registration, the code exchange and a refresh all answered with a cookie.
+    expect(s.as.stats.grants).toEqual(['authorization_code', 'refresh_token']);
+    expect(s.as.stats.cookies).toEqual([]);
+  });
+
   it('when the refresh token is revoked too, opens the browser again and the pending call then succeeds', async () => {
     const s = await setup();
     const b = await bridge(s);
@@ -213,7 +224,7 @@ describe('OAuth sign-in', () => {
   it('a sign-in nobody completes: the request gets its deadline error, with the URL on stderr, and the bridge keeps running', async () => {
     const s = await setup();
     const raw = spawnRaw([s.mcp.url, '--oauth-callback-port', '0', '--request-timeout', '2'], { ...s.env, BROWSER: 'none' });
-    cleanups.push(() => raw.kill());
+    cleanups.push(() => raw.stop());
     raw.write(initializeLine(1));
     const answer = await raw.next((m) => m?.id === 1, 15_000);
     expect(answer.error.code).toBe(-32001);

@@ -163,7 +163,7 @@ describe('sign-ins users ask for', () => {
   it('--device-code: the code and the page on stderr, the token endpoint polled until the person approves; no browser here', async () => {
     const s = await setup({ as: { device: true } });
     const raw = spawnRaw([s.mcp.url, '--device-code', '--verbose'], s.env);
-    cleanups.push(() => raw.kill());
+    cleanups.push(() => raw.stop());
     raw.write(initializeLine(1));
     await until(() => /open \S+\/device and enter the code [0-9A-F]{4}-[0-9A-F]{4}/.test(raw.stderr()), 15_000, 'the device code on stderr');
     const complete = /or open (\S+)/.exec(raw.stderr())![1]!;
@@ -191,7 +191,7 @@ describe('sign-ins users ask for', () => {
       [s.mcp.url, '--oauth-callback-port', '0', '--authorize-param', 'prompt=consent', '--authorize-param', 'audience=api://mcp', '--token-endpoint', `${s.as.issuer}/token`, '--callback-path', '/cb/tether', '--auth-success-url', 'http://127.0.0.1:9/signed-in'],
       { ...s.env, BROWSER: '/nonexistent/browser' },
     );
-    cleanups.push(() => raw.kill());
+    cleanups.push(() => raw.stop());
     raw.write(initializeLine(1));
     await until(() => raw.stderr().includes('no browser could be opened here'), 15_000, 'the URL on stderr');
     const url = /\n +(http\S+\/authorize\?\S+)/.exec(raw.stderr())![1]!;
@@ -276,11 +276,11 @@ describe('sign-ins users ask for', () => {
     const s = await setup();
     const port = String(await freePort());
     const first = spawnRaw([s.mcp.url, '--oauth-callback-port', port], { ...s.env, TETHER_TEST_BROWSER_HOLD: '1' });
-    cleanups.push(() => first.kill('SIGKILL'));
+    cleanups.push(() => first.stop('SIGKILL'));
     first.write(initializeLine(1));
     await until(() => s.visits().length === 1, 15_000, "the first process's browser");
     const second = spawnRaw([s.mcp.url, '--oauth-callback-port', port], s.env);
-    cleanups.push(() => second.kill());
+    cleanups.push(() => second.stop());
     second.write(initializeLine(1));
     await until(() => second.stderr().includes('another mcp-tether process is signing in'), 15_000, 'the second process waiting');
     expect(s.visits()).toHaveLength(1);

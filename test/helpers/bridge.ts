@@ -78,6 +78,9 @@ export interface RawBridge {
   next(pred: (m: any) => boolean, ms?: number): Promise<any>;
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; afterMs: number }>;
   kill(signal?: NodeJS.Signals): void;
+  /** Kills and waits for the exit (SIGKILL after 5 s), so a cleanup that follows (removing the
+   * process's home) does not race its last writes. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /** Spawns the CLI with raw stdio, for bad input, exit codes and byte-exact stdout checks. */
@@ -121,6 +124,9 @@ export function spawnRaw(args: string[], env: Record<string, string> = {}): RawB
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; afterMs: number }>((resolve) =>
     child.on('exit', (code, signal) => resolve({ code, signal, afterMs: performance.now() - started })),
   );
+  const kill = (signal: NodeJS.Signals = 'SIGTERM'): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  };
   return {
     child,
     lines,
@@ -143,8 +149,12 @@ export function spawnRaw(args: string[], env: Record<string, string> = {}): RawB
       });
     },
     exit,
-    kill: (signal = 'SIGTERM') => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    kill,
+    stop: async (signal = 'SIGTERM') => {
+      kill(signal);
+      const late = setTimeout(() => kill('SIGKILL'), 5_000);
+      await exit;
+      clearTimeout(late);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { reopenDelay } from '../../src/transport/StreamableHttpConnection.js';
+import { reopenDelay } from '../../src/transport/reopenDelay.js';
 
 describe('reopenDelay', () => {
   it('starts at a floor and grows, whatever retry the server advised below it', () => {
