@@ -1,37 +1,16 @@
-// Bundles the CLI into dist/ with esbuild: one file to parse at start instead of hundreds of
-// modules to resolve. Both transports are our own (src/transport/), so nothing of the SDK's zod
-// schemas loads at start; the OAuth client loads on first use (src/sdk/loadAuth.ts).
+// Bundles the CLI into dist/ with esbuild: one file to load at start instead of hundreds of
+// modules to resolve (the start-up chunks are folded into the entry: scripts/mergeStartup.mjs).
+// Both transports are our own (src/transport/), so nothing of the SDK's zod schemas loads at
+// start; the OAuth client, the sign-in and the modern era load on first use (LAZY_MODULES below).
 import { build } from 'esbuild';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { isBuiltin } from 'node:module';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { escapedImports, thirdPartyLicenses } from './scripts/bundleChecks.mjs';
+import { builtinsByRequire } from './scripts/builtinsByRequire.mjs';
+import { escapedImports, lazyModulesAtStartup, startupOutputs, thirdPartyLicenses } from './scripts/bundleChecks.mjs';
+import { mergeStartupChunks } from './scripts/mergeStartup.mjs';
 
 const root = dirname(fileURLToPath(import.meta.url));
-/**
- * A static `import … from 'node:…'` anywhere in the bundle becomes a call of the banner's
- * require(). For an imported built-in, Node's ESM loader builds a facade module that reads every
- * export once, running lazy getters too (node:crypto's webcrypto, node:util's…); require() does
- * not. Eleven built-ins imported together load 3-5 ms faster and take 1.4 MiB less this way;
- * the bridge is ready to read stdin ~5 ms sooner.
- */
-const builtinsByRequire = {
-  name: 'builtins-by-require',
-  setup(b) {
-    // One stand-in per importing file: shared by a start-up chunk and a lazy one, a stand-in
-    // would get a chunk of its own, one more module to load at start (~0.5 ms each).
-    // (Named so that it ends with the built-in's name: an importer's .mjs at the end would make
-    // esbuild take the stand-in for an ES module, and leave its `module.exports` unwrapped.)
-    b.onResolve({ filter: /^(node:)?[a-z0-9_/]+$/ }, (args) =>
-      args.kind === 'import-statement' && isBuiltin(args.path)
-        ? { path: `${relative(root, args.importer)} imports ${args.path}`, namespace: 'node-builtin', pluginData: args.path }
-        : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.pluginData)});`, loader: 'js' }));
-  },
-};
-
 /**
  * commander needs node:child_process only to run a subcommand that is a program of its own, which
  * mcp-tether has none of: it is loaded on that path instead of at every start (~1 ms, 0.6 MiB).
@@ -49,47 +28,73 @@ const lazyCommanderSpawn = {
   },
 };
 
+/**
+ * Code that loads on first use, never at start: a static import of one of these from the start-up
+ * code would pull it (and all it imports) into every start, silently. The modern era's upstreams
+ * load once the era is known (upstream/UpstreamFactory.ts), the sign-in once there is something
+ * for it to do (auth/OnDemandAuthorizer.ts).
+ */
+const LAZY_MODULES = [
+  'src/modern/ModernUpstream.ts',
+  'src/modern/ModernCalls.ts',
+  'src/modern/LegacyForModern.ts',
+  'src/auth/createAuthorizer.ts',
+  'src/auth/Authorizer.ts',
+  'src/auth/TetherAuthProvider.ts',
+  'src/auth/TokenStore.ts',
+  'src/auth/HeaderCommand.ts',
+];
+
+/** Every output file's first line: the require() that esbuild's __require and builtinsByRequire call. */
+const BANNER = "import { createRequire as __tetherRequire } from 'node:module'; const require = __tetherRequire(import.meta.url);";
+
 const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
-await rm(join(root, 'dist'), { recursive: true, force: true });
-const result = await build({
-  entryPoints: { 'mcp-tether': join(root, 'src/cli/main.ts') },
-  outdir: join(root, 'dist'),
-  bundle: true,
-  splitting: true,
+const debug = process.env.MCP_TETHER_BUILD === 'debug';
+/** What both passes share (the second one folds the start-up chunks into the entry). */
+const common = {
   format: 'esm',
   platform: 'node',
   target: 'node20',
   // Source maps only for profiling (MCP_TETHER_BUILD=debug): nothing runs with
   // --enable-source-maps, and the package should not carry 2 MB that no one reads.
-  sourcemap: process.env.MCP_TETHER_BUILD === 'debug',
+  sourcemap: debug,
   // Readable output for profiling with MCP_TETHER_BUILD=debug; compact otherwise (less to parse).
-  minifySyntax: process.env.MCP_TETHER_BUILD !== 'debug',
-  minifyWhitespace: process.env.MCP_TETHER_BUILD !== 'debug',
+  minifySyntax: !debug,
+  minifyWhitespace: !debug,
   legalComments: 'linked',
+  logLevel: 'warning',
+};
+await rm(join(root, 'dist'), { recursive: true, force: true });
+const result = await build({
+  ...common,
+  entryPoints: { 'mcp-tether': join(root, 'src/cli/main.ts') },
+  outdir: join(root, 'dist'),
+  bundle: true,
+  splitting: true,
   metafile: true,
   plugins: [builtinsByRequire, lazyCommanderSpawn],
   define: { MCP_TETHER_VERSION: JSON.stringify(pkg.version) },
   // Some bundled CommonJS packages call require(), and so does builtinsByRequire: give the ESM bundle one.
-  banner: { js: "import { createRequire as __tetherRequire } from 'node:module'; const require = __tetherRequire(import.meta.url);" },
-  logLevel: 'warning',
+  banner: { js: BANNER },
 });
-// Guard: nothing loaded at start-up may contain zod (the SDK's schemas cost ~300 ms at start;
-// see src/sdk/lightTypes.ts).
-// That is the entry file and every chunk it imports statically (lazy chunks may have it).
 const outputs = result.metafile.outputs;
 // The CLI's own output: not just any entry point, as every dynamic import() makes one too.
 const entryName = Object.keys(outputs).find((name) => resolve(name) === join(root, 'dist/mcp-tether.js'));
-const startup = new Set([entryName]);
-for (const name of startup) {
-  for (const imp of outputs[name].imports) if (imp.kind === 'import-statement' && outputs[imp.path]) startup.add(imp.path);
-}
+// What loads at start-up: the entry file and every chunk it imports statically (lazy chunks may have anything).
+const startup = startupOutputs(result.metafile, entryName);
 if (outputs[entryName].imports.some((imp) => imp.kind === 'import-statement') && startup.size < 2) {
   throw new Error('build: could not follow the start-up chunks in the metafile');
 }
+// Guard: nothing loaded at start-up may contain zod (the SDK's schemas cost ~300 ms at start;
+// see src/sdk/lightTypes.ts).
 for (const name of startup) {
   const heavy = Object.keys(outputs[name].inputs).filter((p) => p.includes('/zod/'));
   if (heavy.length > 0) throw new Error(`zod ended up in ${name}, which loads at start-up`);
 }
+// Guard: nor may what is meant to load on first use.
+const eager = lazyModulesAtStartup(result.metafile, startup, LAZY_MODULES);
+if (eager.length > 0) throw new Error(`build: code meant to load on first use is imported statically from the start-up code (make that import dynamic, or import a smaller module):\n  ${eager.join('\n  ')}`);
+await mergeStartupChunks({ build, dist: join(root, 'dist'), entryName, startup, outputs, options: common, banner: BANNER });
 
 // The package ships no dependencies: everything it runs must be in dist/.
 const escaped = await escapedImports(join(root, 'dist'), result.metafile);

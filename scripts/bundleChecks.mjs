@@ -80,3 +80,31 @@ function repositoryOf(pkg) {
   const repo = typeof pkg.repository === 'string' ? pkg.repository : pkg.repository?.url;
   return repo?.replace(/^git\+/, '').replace(/\.git$/, '');
 }
+
+/**
+ * The outputs a start loads: the entry `entryName` and every chunk it imports statically, itself
+ * or through another such chunk (a dynamic import() loads later, on its own path). In the order
+ * first met.
+ */
+export function startupOutputs(metafile, entryName) {
+  const outputs = metafile.outputs;
+  if (!outputs[entryName]) throw new Error(`build: ${entryName} is not among the outputs`);
+  const startup = new Set([entryName]);
+  for (const name of startup) {
+    for (const imp of outputs[name].imports) if (imp.kind === 'import-statement' && outputs[imp.path]) startup.add(imp.path);
+  }
+  return startup;
+}
+
+/**
+ * Which of `modules` (source paths as the metafile names them, e.g. `src/modern/ModernUpstream.ts`)
+ * ended up in an output of `startup`: code meant to load on first use only, which a static import
+ * somewhere pulled into every start. Empty when each stays out.
+ */
+export function lazyModulesAtStartup(metafile, startup, modules) {
+  const found = [];
+  for (const name of startup) {
+    for (const input of Object.keys(metafile.outputs[name].inputs)) if (modules.includes(input)) found.push(`${input} (in ${name})`);
+  }
+  return found;
+}

@@ -1,5 +1,5 @@
 import type { AuthConfig } from './auth/AuthConfig.js';
-import { createAuthorizer } from './auth/createAuthorizer.js';
+import { OnDemandAuthorizer } from './auth/OnDemandAuthorizer.js';
 import { Logger } from './log/Logger.js';
 import { Redactor } from './log/Redactor.js';
 import { Tracer } from './log/Tracer.js';
@@ -86,8 +86,9 @@ export class Bridge {
     // Every request to the server carries its cookies back; the sign-in's own requests (through
     // `standard`) do not.
     const base = config.cookies === false ? this.#httpFetch : withCookies(this.#httpFetch, new CookieJar({ onNewCookie: cookieNoted(this.log) }));
-    // The sign-in wraps the plain fetch: its token requests go through the proxy too.
-    const authorizer = config.auth ? createAuthorizer(config.url, config.auth, this.log, { baseFetch: base }) : undefined;
+    // The sign-in wraps the plain fetch: its token requests go through the proxy too. Its code
+    // loads when there is something for it to do (see OnDemandAuthorizer).
+    const authorizer = config.auth ? new OnDemandAuthorizer(config.url, config.auth, this.log, { baseFetch: base }) : undefined;
     const fetch = authorizer?.fetch ?? base;
     // Closed while the desktop does not read stdout: the server's answers are not read either.
     const flow = new FlowGate();

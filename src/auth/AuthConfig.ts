@@ -1,6 +1,5 @@
 import type { OAuthClientMetadata } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { ClientKey } from './clientAssertion.js';
-import type { HeaderCommandConfig } from './HeaderCommand.js';
 import type { EnterpriseConfig, SecretSource } from './machineGrants.js';
 import type { McpRemoteLookup } from './mcpRemoteSignIn.js';
 import type { StoredClient } from './TokenStore.js';
@@ -16,6 +15,16 @@ export type GrantMode = 'authorization_code' | 'device_code' | 'client_credentia
 export function isMachineGrant(grant: GrantMode): boolean {
   return grant === 'client_credentials' || grant === 'jwt_bearer' || grant === 'id_jag';
 }
+
+/** --header-command: a command of the user's that prints the credential (see HeaderCommand.ts). */
+export interface HeaderCommandConfig {
+  command: string;
+  /** The longest it may run (then it is killed, and the request goes without). */
+  timeoutMs: number;
+}
+
+/** How long --header-command may run by default. */
+export const HEADER_COMMAND_TIMEOUT_MS = 30_000;
 
 /** How the bridge signs in to a server that asks for OAuth (resolved from the command line). */
 export interface AuthConfig {

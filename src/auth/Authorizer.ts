@@ -99,10 +99,24 @@ export class Authorizer {
   /** A `fetch` with the sign-in taken care of; hand it to the transports. */
   readonly fetch: FetchLike = (input: string | URL, init?: RequestInit) => this.#fetchWith(input, init);
 
+  /**
+   * Goes on with a request that was sent without a credential, as `fetch` would from its answer:
+   * OnDemandAuthorizer sends requests itself while nothing is stored for the server (this class
+   * not loaded yet) and hands over the first 401 or 403.
+   */
+  async continueFrom(input: string | URL, init: RequestInit | undefined, response: Response): Promise<Response> {
+    await this.#freshCredential();
+    return this.#answer(input, init, undefined, response);
+  }
+
   async #fetchWith(input: string | URL, init: RequestInit | undefined): Promise<Response> {
-    let credential = await this.#freshCredential();
+    const credential = await this.#freshCredential();
+    return this.#answer(input, init, credential, await this.#presenter.send(this.#baseFetch, input, init, credential, canResend(init)));
+  }
+
+  /** The answer to a request sent with `credential`: renewed and sent again while a renewal can help. */
+  async #answer(input: string | URL, init: RequestInit | undefined, credential: Credential | undefined, response: Response): Promise<Response> {
     const resendable = canResend(init);
-    let response = await this.#presenter.send(this.#baseFetch, input, init, credential, resendable);
     let renewals = 0;
     for (;;) {
       const status = response.status;

@@ -1,16 +1,8 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from '../log/Logger.js';
 import { SIGN_IN_FAILED } from '../transport/classifyFailure.js';
+import type { HeaderCommandConfig } from './AuthConfig.js';
 import { withHeaders } from './presentToken.js';
-
-/** --header-command: a command of the user's that prints the credential. */
-export interface HeaderCommandConfig {
-  command: string;
-  /** The longest it may run (then it is killed, and the request goes without). */
-  timeoutMs: number;
-}
-
-export const HEADER_COMMAND_TIMEOUT_MS = 30_000;
 
 /** What the command said: headers to send, and until when (if it said). */
 export interface HeaderCommandOutput {

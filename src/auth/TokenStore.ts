@@ -6,6 +6,7 @@ import type { OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.
 import type { StoredDpopKey } from './DpopKey.js';
 import { FileLock } from './FileLock.js';
 import { canonicalServerUrl } from './serverKey.js';
+import { tokenStoreDir } from './tokenStoreDir.js';
 
 /** Tokens as stored: what the server issued, plus when the access token expires. */
 export interface StoredTokens extends OAuthTokens {
@@ -43,7 +44,7 @@ export class TokenStore {
   readonly #issuers = new Map<string, IssuerStore>();
 
   constructor(home: string, key: string, url: URL) {
-    this.dir = join(home, 'auth', key);
+    this.dir = tokenStoreDir(home, key);
     this.#url = canonicalServerUrl(url);
   }
 

@@ -1,7 +1,6 @@
-import type { AuthConfig, GrantMode } from '../auth/AuthConfig.js';
+import { HEADER_COMMAND_TIMEOUT_MS, type AuthConfig, type GrantMode } from '../auth/AuthConfig.js';
 import { DEFAULT_CALLBACK_PATH } from '../auth/callbackPorts.js';
 import type { ClientKey } from '../auth/clientAssertion.js';
-import { HEADER_COMMAND_TIMEOUT_MS } from '../auth/HeaderCommand.js';
 import { algForKey, privateKeyFrom } from '../auth/jose.js';
 import type { EnterpriseConfig, SecretSource } from '../auth/machineGrants.js';
 import { mcpRemoteLookup } from '../auth/mcpRemoteSignIn.js';

@@ -3,7 +3,7 @@ import { errorReply, isNotification, isReply, isRequest, type JSONRPCMessage, ty
 import type { ConnectionOptions } from '../transport/Connection.js';
 import { asUpstreamError, type UpstreamError } from '../transport/UpstreamError.js';
 import type { Upstream } from '../upstream/Upstream.js';
-import { closedError } from '../upstream/UpstreamSession.js';
+import { closedError } from '../upstream/closedError.js';
 import { boundExceptSignIn, type SignIns } from './boundExceptSignIn.js';
 import { initializeResultFrom } from './initializeResultFrom.js';
 import { ListenKeeper, type ListenFilter } from './ListenKeeper.js';

@@ -1,8 +1,6 @@
 import type { Logger } from '../log/Logger.js';
 import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '../protocol/jsonrpc.js';
 import { asUpstreamError, type UpstreamError } from '../transport/UpstreamError.js';
-import { LegacyForModern } from '../modern/LegacyForModern.js';
-import { ModernUpstream } from '../modern/ModernUpstream.js';
 import type { KnownEra } from './EraCache.js';
 import type { EraProbeOutcome } from './EraProbe.js';
 import type { Upstream } from './Upstream.js';
@@ -10,7 +8,7 @@ import type { Upstream } from './Upstream.js';
 export interface EraRedeployOptions {
   log: Logger;
   probe(): Promise<EraProbeOutcome>;
-  create(era: KnownEra, discover?: Record<string, unknown>): Upstream;
+  create(era: KnownEra, discover?: Record<string, unknown>): Promise<Upstream>;
   /** The upstream in use now. */
   current(): Upstream;
   /** While a switch runs, sends wait on this promise; undefined again once it is over. */
@@ -64,16 +62,14 @@ export class EraRedeploy {
         o.setPending(undefined);
         return;
       }
-      const waiting = [...refused];
-      if (old instanceof ModernUpstream) waiting.push(...old.takeWaiting());
-      else if (old instanceof LegacyForModern || 'handOver' in old) waiting.push(...(await handOver(old)));
+      const waiting = [...refused, ...(await handOver(old))];
       o.log.info(`the server now speaks the ${era} protocol era (redeployed); continuing there with ${waiting.length} waiting request${waiting.length === 1 ? '' : 's'}`);
       this.#switches += 1;
       o.remember(era);
-      const next = o.create(era, verdict.era === 'modern' ? verdict.discover : undefined);
+      const next = await o.create(era, verdict.era === 'modern' ? verdict.discover : undefined);
       o.adopt(next);
       const initialize = o.replayInitialize();
-      if (initialize) await this.#replayInitialize(next, initialize);
+      if (initialize) await this.#replayInitialize(next, initialize, era);
       resolveSwitch(next);
       o.setPending(undefined);
       for (const r of waiting) next.send(r).catch((err: unknown) => o.fail(r.id, asUpstreamError(err)));
@@ -87,7 +83,7 @@ export class EraRedeploy {
   }
 
   /** The desktop's own initialize, on the new upstream; its answer stays here (the desktop has one). */
-  async #replayInitialize(next: Upstream, initialize: JSONRPCRequest): Promise<void> {
+  async #replayInitialize(next: Upstream, initialize: JSONRPCRequest, era: KnownEra): Promise<void> {
     const id = `mcp-tether-reinit-${this.#switches}`;
     const forward = next.onmessage;
     await new Promise<void>((resolve, reject) => {
@@ -101,7 +97,8 @@ export class EraRedeploy {
       };
       next.send({ ...initialize, id }).catch(reject);
     });
-    if (!(next instanceof ModernUpstream)) await next.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    // The modern era has no notifications/initialized.
+    if (era === 'legacy') await next.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
   }
 
   #failRefused(request: JSONRPCRequest): void {
@@ -109,7 +106,13 @@ export class EraRedeploy {
   }
 }
 
+/**
+ * What waits in the old upstream, taken out of it. Asked by shape, not by class, so that the
+ * modern era's classes need not be loaded to tell: a modern upstream's `takeWaiting`, a legacy
+ * session's (or LegacyForModern's) `handOver`.
+ */
 async function handOver(upstream: Upstream): Promise<JSONRPCRequest[]> {
-  const owner = upstream as { handOver?: () => Promise<JSONRPCRequest[]> };
+  const owner = upstream as { takeWaiting?: () => JSONRPCRequest[]; handOver?: () => Promise<JSONRPCRequest[]> };
+  if (owner.takeWaiting) return owner.takeWaiting();
   return owner.handOver ? owner.handOver() : [];
 }

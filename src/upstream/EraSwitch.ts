@@ -1,38 +1,24 @@
 import type { Logger } from '../log/Logger.js';
 import { isRequest, type JSONRPCMessage, type JSONRPCRequest, type RequestId } from '../protocol/jsonrpc.js';
-import type { ConnectionOptions } from '../transport/Connection.js';
 import { asUpstreamError, UpstreamError } from '../transport/UpstreamError.js';
-import type { SignIns } from '../modern/boundExceptSignIn.js';
-import { LegacyForModern } from '../modern/LegacyForModern.js';
 import { MODERN_PROTOCOL_VERSION } from '../modern/MetaKeys.js';
-import { ModernUpstream } from '../modern/ModernUpstream.js';
 import { envelopeOf, type Envelope } from '../modern/stampMeta.js';
 import { eraCacheKey, type EraCache, type KnownEra } from './EraCache.js';
 import { runEraProbe, type EraProbeOutcome } from './EraProbe.js';
 import { EraRedeploy } from './EraRedeploy.js';
 import { describeVerdict, isModernRefusal, unsupported } from './eraVerdicts.js';
 import type { Upstream } from './Upstream.js';
-import type { UpstreamSession } from './UpstreamSession.js';
+import { UpstreamFactory, type UpstreamFactoryOptions } from './UpstreamFactory.js';
 
+export type { LegacyExtras } from './UpstreamFactory.js';
 export type ProtocolMode = 'auto' | 'legacy' | 'modern';
 type Era = KnownEra;
 
-export interface LegacyExtras {
-  /** The server is dual-era: its legacy era gets Mcp-Method / Mcp-Name too (streamable-http, "Standard Request Headers"). */
-  modernAware?: boolean;
-}
-
-export interface EraSwitchOptions extends ConnectionOptions {
+/** The factory's options (the legacy session owner, what a modern upstream needs), and: */
+export interface EraSwitchOptions extends Omit<UpstreamFactoryOptions, 'onLegacyAnswer' | 'onLegacyTrouble'> {
   protocol: ProtocolMode;
-  log: Logger;
-  /** How long a legacy call parked for a modern desktop's input (MRTR) waits for its retry. */
-  inputTimeoutMs?: number;
-  /** A new legacy-era session owner; `onReconnectFailed` lets this switch notice a redeploy. */
-  createLegacy(onReconnectFailed: (error: UpstreamError) => void, extras: LegacyExtras): UpstreamSession;
   /** The era of each server across restarts; without it every start probes. */
   cache?: EraCache;
-  /** Sign-ins under way, which the probe's time bound leaves out (auth/Authorizer.ts). */
-  signIns?: SignIns;
 }
 
 /**
@@ -54,6 +40,7 @@ export class EraSwitch implements Upstream {
   readonly #log: Logger;
   readonly #key: string;
   readonly #redeploy: EraRedeploy;
+  readonly #factory: UpstreamFactory;
   #active: Upstream | undefined;
   /** Set while an upstream is being chosen or replaced: sends wait for it, in order. */
   #pending: Promise<Upstream> | undefined;
@@ -83,6 +70,11 @@ export class EraSwitch implements Upstream {
       replayInitialize: () => (this.#desktop === 'legacy' ? this.#initialize : undefined),
       fail: (id, error) => this.onrequestfailed?.(id, error),
       remember: (era) => this.#remember(era),
+    });
+    this.#factory = new UpstreamFactory({
+      ...opts,
+      onLegacyAnswer: (request) => void this.#redeploy.eraChanged('legacy', [request], this.#closed),
+      onLegacyTrouble: (error) => this.#onLegacyTrouble(error),
     });
   }
 
@@ -133,7 +125,7 @@ export class EraSwitch implements Upstream {
     const mode = this.#opts.protocol;
     if (mode !== 'auto') {
       this.#log.debug(`protocol eras: client ${this.#desktop}, server ${mode} (--protocol)`);
-      return this.#adopt(this.#create(mode));
+      return this.#adopt(await this.#create(mode));
     }
     const cached = await this.#opts.cache?.get(this.#key).catch(() => undefined);
     if (request?.method === 'initialize') {
@@ -144,7 +136,7 @@ export class EraSwitch implements Upstream {
       this.#log.debug(`protocol eras: client ${this.#desktop}, server ${cached} (remembered for ${this.#key})`);
       // Confirmed by the first answer; a modern upstream notices a legacy answer itself (EraRedeploy).
       this.#unconfirmed = cached === 'legacy';
-      return this.#adopt(this.#create(cached));
+      return this.#adopt(await this.#create(cached));
     }
     // A modern desktop's own server/discover is the probe (its answer is the desktop's too), when
     // it asks in our revision: in another, a -32022 would be the desktop's to negotiate.
@@ -158,7 +150,7 @@ export class EraSwitch implements Upstream {
     // A dual-era server spoken to in the legacy era is probed at every start: the probe is what
     // says it wants the modern request headers too.
     else if (verdict.era === 'legacy' && verdict.cacheable && !verdict.modernAware) this.#remember('legacy');
-    const upstream = this.#adopt(this.#create(remote, verdict.era === 'modern' ? verdict.discover : undefined, verdict.era === 'legacy' && verdict.modernAware === true));
+    const upstream = this.#adopt(await this.#create(remote, verdict.era === 'modern' ? verdict.discover : undefined, verdict.era === 'legacy' && verdict.modernAware === true));
     // No verdict (a timeout, a 5xx): a modern refusal of the legacy session's initialize may still say modern.
     this.#unconfirmed = verdict.era === 'unknown';
     if (own && remote === 'modern' && outcome.reply) {
@@ -181,7 +173,7 @@ export class EraSwitch implements Upstream {
     if (verdict.era === 'modern') {
       this.#log.debug(`protocol eras: client legacy, server modern (probe: ${describeVerdict(verdict)})`);
       this.#remember('modern');
-      return this.#adopt(this.#create('modern', verdict.discover));
+      return this.#adopt(await this.#create('modern', verdict.discover));
     }
     if (verdict.era === 'modern-unsupported') throw unsupported(verdict.supported);
     this.#log.debug(`protocol eras: client legacy, server legacy (probe: ${describeVerdict(verdict)}); sending the client's initialize`);
@@ -198,7 +190,7 @@ export class EraSwitch implements Upstream {
    */
   async #legacyInitialize(initialize: JSONRPCRequest, how: { reprobe: boolean; cached?: boolean; cacheable?: boolean; modernAware?: boolean }): Promise<Upstream> {
     if (how.cached) this.#log.debug(`protocol eras: client legacy, server legacy (remembered for ${this.#key}); no probe`);
-    const session = this.#create('legacy', undefined, how.modernAware);
+    const session = await this.#create('legacy', undefined, how.modernAware);
     let held: JSONRPCMessage | undefined;
     session.onmessage = (m) => {
       if (held === undefined && (m as { id?: unknown }).id === initialize.id) held = m;
@@ -222,7 +214,7 @@ export class EraSwitch implements Upstream {
         this.#log.debug(`protocol eras: client legacy, server modern (initialize ${refusal ? 'refused with a modern error' : 'answered with an error'}; probe: modern)`);
         await session.close();
         this.#remember('modern');
-        return this.#adopt(this.#create('modern', verdict.discover));
+        return this.#adopt(await this.#create('modern', verdict.discover));
       }
       if (refusal) {
         await session.close();
@@ -264,7 +256,7 @@ export class EraSwitch implements Upstream {
     this.#log.debug('protocol eras: the remembered legacy era was wrong (a modern refusal); the server is modern');
     this.#remember('modern');
     await upstream.close();
-    return this.#adopt(this.#create('modern', verdict.discover));
+    return this.#adopt(await this.#create('modern', verdict.discover));
   }
 
   #cannotConnect(error: UpstreamError): UpstreamError {
@@ -280,6 +272,8 @@ export class EraSwitch implements Upstream {
 
   /** The spec's probe, with the desktop's envelope; the stray session it may leave is ended meanwhile. */
   async #probe(own?: JSONRPCRequest): Promise<EraProbeOutcome> {
+    // Loaded while the probe is on the wire: a modern answer then finds its upstream's code ready.
+    this.#factory.preload('either', this.#desktop ?? 'legacy');
     const outcome = await runEraProbe({ url: this.#opts.url, headers: this.#opts.headers, fetch: this.#opts.fetch, envelope: this.#envelope, request: own, signIns: this.#opts.signIns });
     const cleanup = outcome.cleanup.finally(() => this.#cleanups.delete(cleanup));
     this.#cleanups.add(cleanup);
@@ -291,30 +285,11 @@ export class EraSwitch implements Upstream {
     if (this.#opts.protocol === 'auto' && !this.#closed) void this.#opts.cache?.set(this.#key, era);
   }
 
-  #create(remote: Era, discover?: Record<string, unknown>, modernAware = false): Upstream {
-    const upstream =
-      remote === 'modern'
-        ? new ModernUpstream({
-            url: this.#opts.url,
-            headers: this.#opts.headers,
-            fetch: this.#opts.fetch,
-            maxMessageBytes: this.#opts.maxMessageBytes,
-            flow: this.#opts.flow,
-            log: this.#log,
-            desktop: this.#desktop ?? 'legacy',
-            discover,
-            signIns: this.#opts.signIns,
-            onLegacyAnswer: (request) => void this.#redeploy.eraChanged('legacy', [request], this.#closed),
-          })
-        : this.#legacyFor(this.#opts.createLegacy((error) => this.#onLegacyTrouble(error), { modernAware }));
+  async #create(remote: Era, discover?: Record<string, unknown>, modernAware = false): Promise<Upstream> {
+    const upstream = await this.#factory.create(remote, this.#desktop ?? 'legacy', discover, modernAware);
     upstream.onmessage = (m) => this.onmessage?.(m);
     upstream.onrequestfailed = (id, error) => this.onrequestfailed?.(id, error);
     return upstream;
-  }
-
-  /** A legacy session as the desktop needs it: as it is, or made to look modern. */
-  #legacyFor(session: UpstreamSession): Upstream {
-    return this.#desktop === 'modern' ? new LegacyForModern(session, this.#log, { inputTimeoutMs: this.#opts.inputTimeoutMs }) : session;
   }
 
   /** A legacy reconnection failed: a server that refuses initialize with a modern error became modern. */

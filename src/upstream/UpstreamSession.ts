@@ -20,6 +20,7 @@ import { OwnRequests } from './OwnRequests.js';
 import { ReplayPolicy } from './ReplayPolicy.js';
 import { SessionMemory } from './SessionMemory.js';
 import { SessionRecovery } from './SessionRecovery.js';
+import { closedError } from './closedError.js';
 import { judgeInvalidParams } from './uninitializedSignal.js';
 import type { Upstream } from './Upstream.js';
 
@@ -48,11 +49,6 @@ const STREAM_END_GRACE_MS = 50;
 const RESUMABLE_STREAM_GRACE_MS = 10_000;
 /** How long a given-up connection's sends under way may take to finish. */
 const DRAIN_MS = 2000;
-
-/** What a request gets when the bridge shuts down under it. */
-export function closedError(): UpstreamError {
-  return new UpstreamError({ kind: 'fatal', reason: 'closed', mayHaveReachedServer: false, detail: 'the bridge is shutting down' });
-}
 
 /**
  * The legacy-era remote session (2024-11-05 … 2025-11-25), owned by the bridge:

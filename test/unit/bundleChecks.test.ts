@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs build script, no types
-import { escapedImports, thirdPartyLicenses } from '../../scripts/bundleChecks.mjs';
+import { escapedImports, lazyModulesAtStartup, startupOutputs, thirdPartyLicenses } from '../../scripts/bundleChecks.mjs';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -77,5 +77,29 @@ describe('thirdPartyLicenses', () => {
   it('fails the build for a bundled package that states no licence at all', async () => {
     const root = folder({ 'node_modules/mystery/package.json': JSON.stringify({ name: 'mystery', version: '1.0.0' }) });
     await expect(thirdPartyLicenses(root, { inputs: { 'node_modules/mystery/index.js': {} } }, '1.0.0')).rejects.toThrow(/mystery is bundled but states no licence/);
+  });
+});
+
+describe('the start-up guards', () => {
+  // The entry imports chunk-A statically, chunk-A imports chunk-B; lazy.js comes by import() only.
+  const metafile = {
+    outputs: {
+      'dist/main.js': { imports: [{ path: 'dist/chunk-A.js', kind: 'import-statement' }, { path: 'dist/lazy.js', kind: 'dynamic-import' }, { path: 'node:fs', kind: 'require-call', external: true }], inputs: { 'src/cli/main.ts': {} } },
+      'dist/chunk-A.js': { imports: [{ path: 'dist/chunk-B.js', kind: 'import-statement' }], inputs: { 'src/Bridge.ts': {} } },
+      'dist/chunk-B.js': { imports: [], inputs: { 'src/auth/OnDemandAuthorizer.ts': {} } },
+      'dist/lazy.js': { imports: [{ path: 'dist/chunk-B.js', kind: 'import-statement' }], inputs: { 'src/auth/Authorizer.ts': {}, 'src/modern/ModernUpstream.ts': {} } },
+    },
+  };
+
+  it('follows static imports from the entry, transitively, and not dynamic ones', () => {
+    expect([...startupOutputs(metafile, 'dist/main.js')]).toEqual(['dist/main.js', 'dist/chunk-A.js', 'dist/chunk-B.js']);
+  });
+
+  it('passes while the lazy modules stay in lazy chunks, and names one that a static import pulled into a start-up chunk', () => {
+    const lazy = ['src/auth/Authorizer.ts', 'src/modern/ModernUpstream.ts'];
+    expect(lazyModulesAtStartup(metafile, startupOutputs(metafile, 'dist/main.js'), lazy)).toEqual([]);
+    const pulled = structuredClone(metafile);
+    pulled.outputs['dist/chunk-B.js'].inputs['src/modern/ModernUpstream.ts'] = {};
+    expect(lazyModulesAtStartup(pulled, startupOutputs(pulled, 'dist/main.js'), lazy)).toEqual(['src/modern/ModernUpstream.ts (in dist/chunk-B.js)']);
   });
 });
