@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { isLoopback } from '../cli/resolveOptions.js';
+import { isLoopback } from '../transport/isLoopback.js';
 
 /** A command to start, its arguments one argv entry each, and how Windows gets them. */
 export interface BrowserCommand {

@@ -1,4 +1,4 @@
-import { isLoopback } from '../cli/resolveOptions.js';
+import { isLoopback } from '../transport/isLoopback.js';
 
 /** What `mcp-tether check` found out about a server; `--json` prints exactly this. */
 export interface CheckReport {

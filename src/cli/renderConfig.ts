@@ -1,7 +1,8 @@
 import { isAbsolute, resolve } from 'node:path';
 import { isPublicSuffix } from '../transport/CookieJar.js';
 import type { GivenFlag } from './givenFlags.js';
-import { isLoopback, resolveOptions, type RawOptions } from './resolveOptions.js';
+import { isLoopback } from '../transport/isLoopback.js';
+import { resolveOptions, type RawOptions } from './resolveOptions.js';
 
 export interface ConfigOptions extends RawOptions {
   name?: string;

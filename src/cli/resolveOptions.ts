@@ -12,6 +12,7 @@ import { parseHeaderFile } from './parseHeaderFile.js';
 import { readTextFile } from './readTextFile.js';
 import { resolveAuthOptions, type RawAuthOptions } from './resolveAuthOptions.js';
 import { UsageError } from './UsageError.js';
+import { isLoopback, isLoopbackAddress } from '../transport/isLoopback.js';
 
 /** The options as commander hands them over, before validation. */
 export interface RawOptions extends RawAuthOptions {
@@ -118,6 +119,7 @@ export function resolveOptions(
     headers,
     readText,
     typed: { url: expandedUrl.value, headers: raw.header ?? [] },
+    allowHttp: raw.allowHttp ?? false,
   });
   secrets.push(...authSecrets);
 
@@ -165,7 +167,6 @@ function ms(s: number): number {
   return Math.round(s * 1000);
 }
 
-
 function parseUrl(text: string, allowHttp: boolean, loopbackNames: ReadonlySet<string>): URL {
   let url: URL;
   try {
@@ -183,26 +184,10 @@ function parseUrl(text: string, allowHttp: boolean, loopbackNames: ReadonlySet<s
   return url;
 }
 
-/**
- * Whether `hostname` is this machine by its very text: `localhost`, 127.0.0.0/8, ::1. A name under
- * `.localhost` is not: RFC 6761 says it should resolve to loopback, but that is up to the resolver
- * the connection will use (many do; glibc without nss-myhostname does not, and DNS may answer
- * anything), so it takes a lookup (loopbackNamesFor).
- */
-export function isLoopback(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === 'localhost.' || isLoopbackAddress(h);
-}
-
 /** A name under `.localhost` (RFC 6761), which is loopback only if it resolves so. */
 export function isLocalhostName(hostname: string): boolean {
   const h = hostname.toLowerCase();
   return h.endsWith('.localhost') || h.endsWith('.localhost.');
-}
-
-function isLoopbackAddress(address: string): boolean {
-  const a = address.toLowerCase();
-  return a === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a) || /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
 }
 
 /** How long the start-up lookup of a `*.localhost` name may take before it counts as not loopback. */

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { expandVariables } from '../../src/cli/expandVariables.js';
 import { parseHeader } from '../../src/cli/parseHeader.js';
 import { parseHeaderFile } from '../../src/cli/parseHeaderFile.js';
-import { isLoopback, loopbackNamesFor, resolveOptions } from '../../src/cli/resolveOptions.js';
+import { loopbackNamesFor, resolveOptions } from '../../src/cli/resolveOptions.js';
+import { isLoopback } from '../../src/transport/isLoopback.js';
 import { debugLogPath } from '../../src/home/debugLogPath.js';
 import { UsageError } from '../../src/cli/UsageError.js';
 
