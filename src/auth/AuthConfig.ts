@@ -45,7 +45,10 @@ export interface AuthConfig {
   /** Workload identity federation: where the platform's JWT is (re-read at every token request). */
   workloadToken?: SecretSource;
   enterprise?: EnterpriseConfig;
+  /** Where the sign-in callback listens: a loopback address (the redirect URI is plain http). */
   callbackHost: string;
+  /** --allow-http: the authorization server may be plain http off loopback too (see insecureEndpoint). */
+  allowHttp?: boolean;
   /** The callback port given with --oauth-callback-port (0: any free port); undefined: derived from the key. */
   callbackPort?: number;
   /** The callback path (--callback-path). */

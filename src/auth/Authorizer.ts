@@ -17,7 +17,7 @@ import { ClientForgotten, NeedsSignIn, type TetherAuthProvider } from './TetherA
 import type { StoredClient, StoredTokens, TokenStore } from './TokenStore.js';
 
 /** The settings of the sign-in the Authorizer acts on (from AuthConfig). */
-export type SignInSettings = Pick<AuthConfig, 'key' | 'grant' | 'scope' | 'callbackHost' | 'callbackPort' | 'callbackPath' | 'successUrl' | 'authorizeParams' | 'tokenEndpoint' | 'useIdToken' | 'timeoutMs'>;
+export type SignInSettings = Pick<AuthConfig, 'key' | 'grant' | 'scope' | 'callbackHost' | 'callbackPort' | 'callbackPath' | 'successUrl' | 'authorizeParams' | 'tokenEndpoint' | 'useIdToken' | 'timeoutMs' | 'allowHttp'>;
 
 export interface AuthorizerOptions {
   url: URL;
@@ -140,7 +140,8 @@ export class Authorizer {
           }
         }
       } catch (err) {
-        const reason = (err as Error).message;
+        // The SDK's OAuth errors carry the server's error_description, often empty: then its code.
+        const reason = (err as Error).message || ((err as { errorCode?: string }).errorCode ?? (err as Error).name ?? '');
         this.#opts.log.warn(`sign-in to ${this.#opts.url.origin} failed: ${reason}`);
         // The server's refusal goes up as it was, but with the reason in place of its body.
         return refusalWith(response, body, signInFailedBody(this.#opts.url, reason));
@@ -286,7 +287,7 @@ export class Authorizer {
   /** ensureDiscovery; answers whether the discovery was made just now. */
   async #discover(challenge: Challenge, opts: { force: boolean }): Promise<boolean> {
     const { provider, log, url, settings } = this.#opts;
-    const fetched = await ensureDiscovery({ provider, log, url, fetchFn: this.#oauthFetch, tokenEndpoint: settings.tokenEndpoint }, challenge, opts);
+    const fetched = await ensureDiscovery({ provider, log, url, fetchFn: this.#oauthFetch, tokenEndpoint: settings.tokenEndpoint, allowHttp: settings.allowHttp }, challenge, opts);
     // Filed under their authorization server now (the store moved them into its folder).
     if (provider.discovery) this.#held.adopted = undefined;
     return fetched;

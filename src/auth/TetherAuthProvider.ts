@@ -9,6 +9,7 @@ import { metadataField } from './discoverAuthorization.js';
 import { DpopKey, pickDpopAlg } from './DpopKey.js';
 import { addAuthorizeParams } from './addAuthorizeParams.js';
 import { registrationMetadata } from './registrationMetadata.js';
+import { pkceProblem } from './pkceProblem.js';
 import { canonicalServerUrl } from './serverKey.js';
 import type { IssuerStore, StoredClient, StoredTokens, TokenStore } from './TokenStore.js';
 
@@ -99,10 +100,10 @@ export class TetherAuthProvider implements OAuthClientProvider {
     if (opts.staticClient?.client_secret) opts.onSecret(opts.staticClient.client_secret);
     if (opts.disableResourceParameter) {
       // Microsoft Entra refuses RFC 8707's parameter (AADSTS9010010): none is sent.
-      this.validateResourceURL = async () => undefined;
+      this.#chooseResource = async () => undefined;
     } else if (opts.resource) {
       const resource = new URL(opts.resource);
-      this.validateResourceURL = async () => resource;
+      this.#chooseResource = async () => resource;
     }
     if (opts.machineGrant) {
       const grant = opts.machineGrant;
@@ -111,7 +112,21 @@ export class TetherAuthProvider implements OAuthClientProvider {
     }
   }
 
-  validateResourceURL?: (serverUrl: string | URL, resource?: string) => Promise<URL | undefined>;
+  readonly #chooseResource: ((serverUrl: string | URL, resource?: string) => Promise<URL | undefined>) | undefined;
+
+  /**
+   * The SDK's hook for the RFC 8707 `resource`. Left out where the server's resource metadata
+   * names one: the SDK then sends that string verbatim (a URL would gain a trailing slash that
+   * exact-match servers refuse). Without resource metadata the SDK would send none, but the
+   * parameter MUST be in authorization and token requests (basic/authorization, "Resource
+   * Parameter Implementation"): then it is the server's canonical URL.
+   */
+  get validateResourceURL(): ((serverUrl: string | URL, resource?: string) => Promise<URL | undefined>) | undefined {
+    if (this.#chooseResource) return this.#chooseResource;
+    if (this.#discovery?.resourceMetadata) return undefined;
+    const resource = new URL(canonicalServerUrl(this.#opts.serverUrl));
+    return async () => resource;
+  }
   prepareTokenRequest?: (scope?: string) => Promise<URLSearchParams>;
 
   /** Re-reads what is on disk: another bridge may have refreshed, signed in, or found another authorization server. */
@@ -266,13 +281,9 @@ export class TetherAuthProvider implements OAuthClientProvider {
 
   redirectToAuthorization(authorizationUrl: URL): void {
     if (!this.#interactive) throw new NeedsSignIn();
-    // PKCE with S256 or nothing (MCP authorization spec): the SDK sends S256 regardless, so a
-    // server whose metadata does not list it would ignore the challenge and leave codes unbound.
     const metadata = this.#discovery?.authorizationServerMetadata;
-    const methods = metadata?.code_challenge_methods_supported;
-    if (metadata && !methods?.includes('S256')) {
-      throw new Error('the authorization server does not support PKCE with S256 (code_challenge_methods_supported), which MCP requires; refusing to sign in');
-    }
+    const problem = pkceProblem(metadata, this.#discovery?.authorizationServerUrl ?? this.#opts.serverUrl.origin);
+    if (problem) throw new Error(problem);
     addAuthorizeParams(authorizationUrl, this.#opts.authorizeParams ?? [], this.#dpop?.thumbprint);
     this.pending = {
       url: authorizationUrl,

@@ -3,6 +3,7 @@ import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from '../log/Logger.js';
 import { loadAuth } from '../sdk/loadAuth.js';
 import { metadataIssuerProblem } from './checkIssuer.js';
+import { insecureEndpoint } from './insecureEndpoint.js';
 import type { TetherAuthProvider } from './TetherAuthProvider.js';
 
 export interface DiscoveryOptions {
@@ -14,6 +15,8 @@ export interface DiscoveryOptions {
   tokenEndpoint?: string;
   /** Issuers this resource's sign-in already holds tokens with: preferred among several listed. */
   known?: (issuer: string) => Promise<boolean>;
+  /** --allow-http: an authorization server on plain http is accepted off loopback too. */
+  allowHttp?: boolean;
 }
 
 /** Metadata whose issuer is not the one asked for (a mix-up, or a misconfigured server). */
@@ -51,11 +54,17 @@ export async function discoverAuthorization(opts: DiscoveryOptions): Promise<OAu
   }
   const legacyOrigin = identifier === undefined;
   identifier ??= String(new URL('/', opts.serverUrl));
+  const allowHttp = opts.allowHttp ?? false;
+  // Checked before its metadata is even fetched, and again for the endpoints the metadata names.
+  const insecure = insecureEndpoint(identifier, undefined, allowHttp);
+  if (insecure) throw new Error(insecure);
   let metadata = await sdk.discoverAuthorizationServerMetadata(identifier, { fetchFn: opts.fetchFn });
   if (metadata) {
     const problem = metadataIssuerProblem(metadata.issuer, identifier, { legacyOrigin });
     if (problem) throw new IssuerMismatch(problem);
     if (opts.tokenEndpoint) metadata = { ...metadata, token_endpoint: opts.tokenEndpoint };
+    const endpoint = insecureEndpoint(identifier, metadata as Record<string, unknown>, allowHttp);
+    if (endpoint) throw new Error(endpoint);
   } else if (opts.tokenEndpoint) {
     throw new Error(`no authorization server metadata at ${identifier}; --token-endpoint needs it for the other endpoints`);
   }
@@ -79,7 +88,7 @@ export function metadataField(metadata: OAuthDiscoveryState['authorizationServer
  * as the spec says, not a registration to make behind the user's back.
  */
 export async function ensureDiscovery(
-  ctx: { provider: TetherAuthProvider; log: Logger; url: URL; fetchFn: FetchLike; tokenEndpoint?: string },
+  ctx: { provider: TetherAuthProvider; log: Logger; url: URL; fetchFn: FetchLike; tokenEndpoint?: string; allowHttp?: boolean },
   challenge: { resourceMetadataUrl?: URL },
   opts: { force: boolean },
 ): Promise<boolean> {
@@ -92,6 +101,7 @@ export async function ensureDiscovery(
       resourceMetadataUrl: challenge.resourceMetadataUrl ?? (before?.resourceMetadataUrl ? new URL(before.resourceMetadataUrl) : undefined),
       fetchFn: ctx.fetchFn,
       tokenEndpoint: ctx.tokenEndpoint,
+      allowHttp: ctx.allowHttp,
       known: (issuer) => provider.hasTokensWith(issuer),
     });
     const was = before?.authorizationServerUrl;

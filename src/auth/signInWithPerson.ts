@@ -5,6 +5,7 @@ import { browserSignIn, forgetRegistration } from './browserSignIn.js';
 import { callbackPortCandidates } from './callbackPorts.js';
 import type { Challenge } from './challenge.js';
 import type { HeldTokens } from './HeldTokens.js';
+import { pkceProblem } from './pkceProblem.js';
 import type { TetherAuthProvider } from './TetherAuthProvider.js';
 
 export interface PersonSignInContext {
@@ -42,6 +43,10 @@ export async function signInWithPerson(ctx: PersonSignInContext, challenge: Chal
       await signInOnDevice({ provider, log, origin: ctx.url.origin, scope, fetchFn: ctx.fetchFn, settings });
       return;
     }
+    // Before any registration or browser: an authorization server that does not state PKCE
+    // support is not signed in to (the SDK would register first, and fail there or later).
+    const pkce = pkceProblem(provider.discovery?.authorizationServerMetadata, provider.discovery?.authorizationServerUrl ?? ctx.url.origin);
+    if (pkce) throw new Error(pkce);
     await browserSignIn({
       provider,
       log,

@@ -54,7 +54,7 @@ function withConnectionOptions(cmd: Command): Command {
     .addOption(new Option('--protocol <era>', 'auto: probe the server (modern 2026-07-28 where it speaks it, else legacy); legacy; modern').choices(['auto', 'legacy', 'modern']).default('auto'))
     .option('--header <header>', 'extra HTTP header "Name: value", repeatable; ${VAR} is expanded from the environment', collect, [])
     .option('--header-file <path>', 'read headers from a file, one "Name: value" per line (# starts a comment); repeatable', collect, [])
-    .option('--allow-http', 'allow plain http:// to a non-loopback host (credentials travel unencrypted)')
+    .option('--allow-http', 'allow plain http:// to a non-loopback host, the server and its authorization server (credentials travel unencrypted)')
     .option('--request-timeout <seconds>', 'answer a request with an error if the server has not answered in time', String(DEFAULT_REQUEST_TIMEOUT_S))
     .option('--enable-proxy', 'send requests through the proxy in HTTPS_PROXY / HTTP_PROXY, except hosts in NO_PROXY')
     .option('--connect-timeout <seconds>', 'time to connect to the server (TCP and TLS)', '10')

@@ -6,6 +6,7 @@ import type { EnterpriseConfig, SecretSource } from '../auth/machineGrants.js';
 import { mcpRemoteLookup } from '../auth/mcpRemoteSignIn.js';
 import { serverKey } from '../auth/serverKey.js';
 import type { StoredClient } from '../auth/TokenStore.js';
+import { isLoopback } from '../transport/isLoopback.js';
 import { expandVariables } from './expandVariables.js';
 import { UsageError } from './UsageError.js';
 
@@ -82,6 +83,8 @@ export function resolveAuthOptions(
     readText: (path: string) => string;
     /** The URL and `--header` values as typed, before `${VAR}` expansion (mcp-remote's store keys use them). */
     typed?: { url: string; headers: string[] };
+    /** --allow-http (see AuthConfig.allowHttp). */
+    allowHttp?: boolean;
   },
 ): ResolvedAuth {
   const grant = grantOf(raw);
@@ -159,7 +162,8 @@ export function resolveAuthOptions(
       clientKey,
       workloadToken: grant === 'jwt_bearer' ? { file: raw.workloadTokenFile, env: raw.workloadTokenEnv } : undefined,
       enterprise: grant === 'id_jag' ? enterpriseOf(raw, ctx, secrets) : undefined,
-      callbackHost: raw.oauthCallbackHost ?? '127.0.0.1',
+      callbackHost: callbackHostOption(raw.oauthCallbackHost ?? '127.0.0.1'),
+      allowHttp: ctx.allowHttp ?? false,
       callbackPort,
       callbackPath,
       successUrl,
@@ -242,9 +246,20 @@ function enterpriseOf(raw: RawAuthOptions, ctx: { env: NodeJS.ProcessEnv }, secr
 function endpointOption(flag: string, value: string): string {
   if (!URL.canParse(value)) throw new UsageError(`${flag} must be a URL (got "${value}")`);
   const u = new URL(value);
-  const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(u.hostname);
-  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback)) throw new UsageError(`${flag} must be an https:// URL (got "${value}")`);
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && isLoopback(u.hostname))) throw new UsageError(`${flag} must be an https:// URL (got "${value}")`);
   return u.href;
+}
+
+/**
+ * --oauth-callback-host: the redirect URI is http://<host>:<port>/…, and a redirect URI MUST be
+ * localhost or https (basic/authorization, "Communication Security"): the code would otherwise
+ * cross the network in clear text to whoever holds that address.
+ */
+function callbackHostOption(host: string): string {
+  if (!isLoopback(host)) {
+    throw new UsageError(`--oauth-callback-host must be a loopback address (127.0.0.1, ::1 or localhost), got "${host}": the sign-in's redirect is plain http, which MCP allows to this machine only; on a machine without a browser use --device-code`);
+  }
+  return host;
 }
 
 /** `--authorize-param name=value`. */

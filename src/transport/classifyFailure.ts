@@ -37,6 +37,8 @@ const SESSION_TEXT = /session|not initialized|no active transport|no transport f
 const MODERN_REFUSAL = /"code"\s*:\s*-32022\b/;
 /** Any error code the modern era defines (-32020 … -32022): only a modern server sends one. */
 const MODERN_ERROR = /"code"\s*:\s*-3202[012]\b/;
+/** Method not found, as a JSON-RPC error: the endpoint speaks MCP over POST (see shouldFallBackToSse). */
+const UNKNOWN_METHOD = /"code"\s*:\s*-32601\b/;
 
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL']);
 const REFUSED_CODES = new Set(['ECONNREFUSED', 'EADDRNOTAVAIL']);
@@ -123,11 +125,14 @@ export const SIGN_IN_FAILED = 'mcp-tether sign-in failed';
 export function signInFailedBody(url: URL, reason: string): string {
   return `${SIGN_IN_FAILED} (${url.href}): ${reason}`;
 }
+/** The longest sign-in failure reason passed on (the sign-in's own words, and what the server said in them). */
+const SIGN_IN_REASON_CHARS = 400;
 const SIGN_IN_FAILED_BODY = /^mcp-tether sign-in failed(?: \((\S+)\))?: ?([\s\S]*)$/;
 
 function classifyStatus(status: number, body: string, hadSession: boolean): Failure {
   const failure = classifyStatusOnly(status, body, hadSession);
-  return MODERN_ERROR.test(body) ? { ...failure, modernError: true } : failure;
+  if (MODERN_ERROR.test(body)) return { ...failure, modernError: true };
+  return UNKNOWN_METHOD.test(body) ? { ...failure, unknownMethod: true } : failure;
 }
 
 function classifyStatusOnly(status: number, body: string, hadSession: boolean): Failure {
@@ -145,7 +150,7 @@ function classifyStatusOnly(status: number, body: string, hadSession: boolean): 
   if (signIn) {
     const url = signIn[1] ?? '<url>';
     // An error without a message must not read "failed: ." (an abort, an SDK error class).
-    const why = signIn[2]!.trim().slice(0, 300) || 'no reason was given';
+    const why = shorten(signIn[2]!.trim(), SIGN_IN_REASON_CHARS) || 'no reason was given';
     return {
       kind: 'auth',
       reason: `http-${status}`,
@@ -196,9 +201,9 @@ function classifyStatusOnly(status: number, body: string, hadSession: boolean): 
  * server may be a legacy HTTP+SSE one, so `--transport auto` tries that next.
  */
 export function shouldFallBackToSse(failure: Failure): boolean {
-  // A recognized modern error identifies a modern server, not a legacy SSE one (streamable-http,
-  // "Backward Compatibility").
-  if (failure.modernError) return false;
+  // A recognized modern JSON-RPC error (unsupported version, unknown method, header validation)
+  // identifies a modern server, not a legacy SSE one (streamable-http, "Backward Compatibility").
+  if (failure.modernError || failure.unknownMethod) return false;
   return failure.status === 400 || failure.status === 404 || failure.status === 405;
 }
 
@@ -234,8 +239,8 @@ const TOKEN_TAIL = /[A-Za-z0-9._~+/=%-]+$/;
  * later, on the whole message) recognizes a secret the server echoed only whole, and the first
  * half of a token cut in two would otherwise be shown.
  */
-function shorten(text: string): string {
-  if (text.length <= SNIPPET_CHARS) return text;
-  const cut = text.slice(0, SNIPPET_CHARS);
+function shorten(text: string, max = SNIPPET_CHARS): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max);
   return `${cut.replace(TOKEN_TAIL, '')}…`;
 }

@@ -60,6 +60,32 @@ describe('2026-07-28 authorization MUSTs', () => {
     expect(s.as.stats.registrations).toBe(0);
   });
 
+  it('refuses an authorization server not served over https, before any request to it: the one the resource names, or an endpoint its metadata names', async () => {
+    const named = await setup();
+    // http://as.invalid: never resolved, let alone connected to, when the rule holds.
+    named.guard.switchTo({ issuer: 'http://as.invalid', verify: () => undefined });
+    await expect(bridge(named, ['--request-timeout', '10'])).rejects.toThrow(/the authorization server http:\/\/as\.invalid is not https: .*; --allow-http accepts plain http/);
+    expect(named.visits()).toHaveLength(0);
+
+    const endpoint = await setup({ as: { metadataOverrides: { token_endpoint: 'http://as.invalid/token' } } });
+    await expect(bridge(endpoint, ['--request-timeout', '10'])).rejects.toThrow(/names its token_endpoint http:\/\/as\.invalid\/token, which is not https/);
+    expect(endpoint.visits()).toHaveLength(0);
+    expect(endpoint.as.stats.registrations).toBe(0);
+  });
+
+  it('names the OAuth error code when the authorization server refuses without a description', async () => {
+    // A registration endpoint that answers 401 {"error":"invalid_token"}: the guarded MCP server's own.
+    const s = await setup();
+    s.as.setMetadataOverrides({ registration_endpoint: `${new URL(s.mcp.url).origin}/register` });
+    await expect(bridge(s, ['--request-timeout', '10'])).rejects.toThrow(/signing in with OAuth failed: invalid_token\./);
+  });
+
+  it('refuses a browser sign-in where no authorization server metadata says PKCE is supported (no resource metadata, nothing at the origin)', async () => {
+    const s = await setup({ guard: { advertise: false } });
+    await expect(bridge(s, ['--request-timeout', '10'])).rejects.toThrow(/no authorization server metadata \(RFC 8414\) found for http:\/\/127\.0\.0\.1:\d+\/, so its support of PKCE with S256 cannot be checked/);
+    expect(s.visits()).toHaveLength(0);
+  });
+
   it('follows a resource to another authorization server: the discovery is dropped when a fresh token is refused, and a registration of its own is made there', async () => {
     const s = await setup();
     const other = await startAuthServer();

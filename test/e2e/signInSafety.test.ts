@@ -1,8 +1,9 @@
 // A hostile authorization server (issue 14, the class of CVE-2025-6514): its metadata names an
 // authorization endpoint that is not a web page. The SDK's auth() takes any scheme but
-// javascript:, data: and vbscript:, so the URL it builds reaches the bridge's browser opener, which
-// must refuse it: the BROWSER command (a script that notes every call) is never run, the user is
-// told why and shown the URL, and the desktop's request gets a clear JSON-RPC error in time.
+// javascript:, data: and vbscript:, so the bridge checks the endpoints as it reads the metadata
+// (every authorization server endpoint is https, or on this machine), and its browser opener
+// checks the URL again: the BROWSER command (a script that notes every call) is never run, the
+// user is told why, and the desktop's request gets a clear JSON-RPC error in time.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -59,18 +60,18 @@ async function hostileServer(authorizationEndpoint: string): Promise<{ url: stri
 
 describe('a sign-in whose authorization endpoint is not a web page', () => {
   const CASES: Array<[string, RegExp]> = [
-    ['file:///etc/passwd', /its scheme is "file:"/],
-    ['ms-msdt:/id PCWDiagnostic /skip force', /its scheme is "ms-msdt:"/],
-    ['http://attacker.example/authorize', /plain http:\/\/ to attacker\.example/],
+    ['file:///etc/passwd', /names its authorization_endpoint file:\/\/\/etc\/passwd, which is not https/],
+    ['ms-msdt:/id PCWDiagnostic /skip force', /names its authorization_endpoint ms-msdt:\/id PCWDiagnostic \/skip force, which is not https/],
+    ['http://attacker.example/authorize', /names its authorization_endpoint http:\/\/attacker\.example\/authorize, which is not https.*--allow-http accepts plain http/],
   ];
 
   /** One bridge signing in to a server whose metadata names `endpoint`; what it said and did. */
-  async function signIn(endpoint: string) {
+  async function signIn(endpoint: string, args: string[] = []) {
     const server = await hostileServer(endpoint);
     const home = mkdtempSync(join(tmpdir(), 'tether-hostile-as-'));
     cleanup.push(() => rmSync(home, { recursive: true, force: true }));
     const browserLog = join(home, 'browser.log');
-    const b = spawnRaw([server.url, '--oauth-callback-port', '0', '--oauth-timeout', '1', '--request-timeout', '20'], {
+    const b = spawnRaw([server.url, '--oauth-callback-port', '0', '--oauth-timeout', '1', '--request-timeout', '20', ...args], {
       MCP_TETHER_HOME: home,
       BROWSER,
       TETHER_TEST_BROWSER_LOG: browserLog,
@@ -85,21 +86,28 @@ describe('a sign-in whose authorization endpoint is not a web page', () => {
     return { endpoint, server, reply, ms: performance.now() - sent, browser: existsSync(browserLog) ? readFileSync(browserLog, 'utf8') : '', stderr: b.stderr() };
   }
 
-  it('file:, ms-msdt:, plain http to another host: the opener is never run, the user is told, the request fails in time', async () => {
-    // The three at once: each waits out its --oauth-timeout.
+  it('file:, ms-msdt:, plain http to another host: refused as the metadata is read, before any registration or browser; the request fails at once', async () => {
     const runs = await Promise.all(CASES.map(([endpoint]) => signIn(endpoint)));
     for (const [i, run] of runs.entries()) {
-      const why = CASES[i]![1];
-      // Answered by the sign-in's own end (--oauth-timeout: -32000), not at the request's deadline (-32001).
-      expect(run.ms, run.endpoint).toBeLessThan(20_000);
+      expect(run.ms, run.endpoint).toBeLessThan(10_000);
       expect(run.reply.error?.code, JSON.stringify(run.reply)).toBe(-32000);
       expect(run.reply.error.message).toMatch(/signing in with OAuth failed/);
-      expect(run.server.registrations, run.endpoint).toBe(1); // the flow really got as far as the browser
+      expect(run.reply.error.message).toMatch(CASES[i]![1]);
+      expect(run.server.registrations, run.endpoint).toBe(0);
       expect(run.browser, run.endpoint).toBe('');
-      expect(run.stderr).toMatch(/refusing to open the sign-in URL the authorization server gave in a browser/);
-      expect(run.stderr).toMatch(why);
-      // The URL is there for the user to look at.
-      expect(run.stderr).toContain(`${new URL(run.endpoint).href.split('?')[0]}?response_type=code`);
     }
+  });
+
+  it('with --allow-http, a plain-http endpoint on another host gets as far as the browser, whose opener still refuses it and shows the URL', async () => {
+    // Answered by the sign-in's own end (--oauth-timeout: -32000), not at the request's deadline (-32001).
+    const run = await signIn('http://attacker.example/authorize', ['--allow-http']);
+    expect(run.ms).toBeLessThan(20_000);
+    expect(run.reply.error?.code, JSON.stringify(run.reply)).toBe(-32000);
+    expect(run.reply.error.message).toMatch(/signing in with OAuth failed/);
+    expect(run.server.registrations).toBe(1); // the flow really got as far as the browser
+    expect(run.browser).toBe('');
+    expect(run.stderr).toMatch(/refusing to open the sign-in URL the authorization server gave in a browser/);
+    expect(run.stderr).toMatch(/plain http:\/\/ to attacker\.example/);
+    expect(run.stderr).toContain('http://attacker.example/authorize?response_type=code');
   });
 });

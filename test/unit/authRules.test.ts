@@ -16,6 +16,10 @@ import { afterPollError, deviceSignIn } from '../../src/auth/deviceSignIn.js';
 import { accessTokenHash, DpopKey, htuOf, pickDpopAlg } from '../../src/auth/DpopKey.js';
 import { FileLock } from '../../src/auth/FileLock.js';
 import { isForgottenClient } from '../../src/auth/forgottenClient.js';
+import { insecureEndpoint } from '../../src/auth/insecureEndpoint.js';
+import { pkceProblem } from '../../src/auth/pkceProblem.js';
+import { TetherAuthProvider } from '../../src/auth/TetherAuthProvider.js';
+import { resolveAuthOptions } from '../../src/cli/resolveAuthOptions.js';
 import { parseHeaderCommandOutput, runHeaderCommand } from '../../src/auth/HeaderCommand.js';
 import { readSecret } from '../../src/auth/machineGrants.js';
 import { algForKey, jwkThumbprint, jwtPayload, privateKeyFrom } from '../../src/auth/jose.js';
@@ -369,5 +373,72 @@ describe('readSecret', () => {
     expect(await readSecret({ env: 'T' }, 'token', { T: 'from-env' })).toBe('from-env');
     await expect(readSecret({ env: 'T' }, 'workload token', {})).rejects.toThrow(/T \(the workload token\) is not set/);
     await expect(readSecret({ value: ' ' }, 'token')).rejects.toThrow(/empty/);
+  });
+});
+
+describe('communication security (basic/authorization, "Communication Security")', () => {
+  it('uses an authorization server over https, or plain http on loopback or with --allow-http; nothing else', () => {
+    const as = 'https://as.example';
+    const metadata = (over: Record<string, unknown>) => ({ issuer: as, authorization_endpoint: `${as}/authorize`, token_endpoint: `${as}/token`, ...over });
+    expect(insecureEndpoint(as, metadata({}), false)).toBeUndefined();
+    expect(insecureEndpoint('http://127.0.0.1:9000', metadata({ token_endpoint: 'http://[::1]:9000/token' }), false)).toBeUndefined();
+    expect(insecureEndpoint('http://as.example', undefined, false)).toMatch(/^the authorization server http:\/\/as\.example is not https: .*; --allow-http accepts plain http$/);
+    expect(insecureEndpoint('http://as.example', undefined, true)).toBeUndefined();
+    for (const field of ['authorization_endpoint', 'token_endpoint', 'registration_endpoint', 'device_authorization_endpoint']) {
+      expect(insecureEndpoint(as, metadata({ [field]: 'http://10.0.0.1/x' }), false)).toContain(`names its ${field} http://10.0.0.1/x, which is not https`);
+    }
+    // Not http at all: no --allow-http hint, it would not help.
+    expect(insecureEndpoint(as, metadata({ token_endpoint: 'ftp://as.example/token' }), true)).toMatch(/not https: .*authorization server endpoint\)$/);
+    // An endpoint the bridge never sends anything to is not its business.
+    expect(insecureEndpoint(as, metadata({ end_session_endpoint: 'http://as.example/logout' }), false)).toBeUndefined();
+  });
+
+  it('refuses a callback host that is not this machine: the redirect is plain http', () => {
+    const url = new URL('https://example.com/mcp');
+    const ctx = { env: {}, home: '/h', headers: {}, readText: () => '{}' };
+    for (const host of ['127.0.0.1', 'localhost', '::1', '[::1]', '127.0.0.2']) {
+      expect(resolveAuthOptions(url, { oauthCallbackHost: host }, ctx).auth!.callbackHost).toBe(host);
+    }
+    for (const host of ['0.0.0.0', '192.168.1.20', 'devbox.local', 'evil.localhost']) {
+      expect(() => resolveAuthOptions(url, { oauthCallbackHost: host }, ctx)).toThrow(/--oauth-callback-host must be a loopback address.*--device-code/);
+    }
+  });
+
+  it('refuses a browser sign-in whose PKCE support is not stated: absent field, or no metadata at all', () => {
+    const base = { issuer: 'https://as.example', authorization_endpoint: 'https://as.example/a', token_endpoint: 'https://as.example/t', response_types_supported: ['code'] };
+    expect(pkceProblem({ ...base, code_challenge_methods_supported: ['S256'] }, 'https://as.example')).toBeUndefined();
+    expect(pkceProblem({ ...base, code_challenge_methods_supported: ['plain'] }, 'https://as.example')).toMatch(/does not support PKCE with S256/);
+    expect(pkceProblem(base, 'https://as.example')).toMatch(/does not support PKCE with S256/);
+    expect(pkceProblem(undefined, 'https://mcp.example/')).toMatch(/^no authorization server metadata \(RFC 8414\) found for https:\/\/mcp\.example\/.*refusing to sign in$/);
+  });
+});
+
+describe('the resource parameter (RFC 8707; basic/authorization, "Resource Parameter Implementation")', () => {
+  const serverUrl = new URL('http://127.0.0.1:9/mcp');
+  const provider = (over: Partial<ConstructorParameters<typeof TetherAuthProvider>[0]> = {}) =>
+    new TetherAuthProvider({ store: new TokenStore(tempDir(), 'k', serverUrl), serverUrl, grant: 'authorization_code', onSecret: () => undefined, version: '0', ...over });
+  const discovery = (resourceMetadata?: { resource: string }) => ({
+    authorizationServerUrl: 'http://127.0.0.1:8/',
+    resourceMetadata: resourceMetadata as never,
+    authorizationServerMetadata: { issuer: 'http://127.0.0.1:8/', authorization_endpoint: 'http://127.0.0.1:8/a', token_endpoint: 'http://127.0.0.1:8/t', response_types_supported: ['code'] },
+  });
+
+  it('is the server URL when the server publishes no resource metadata (the SDK alone would send none)', async () => {
+    const { selectResourceURL } = await import('@modelcontextprotocol/sdk/client/auth.js');
+    const p = provider();
+    await p.useDiscovery(discovery());
+    expect((await selectResourceURL(serverUrl, p, undefined))?.href).toBe('http://127.0.0.1:9/mcp');
+  });
+
+  it("is left to the SDK where the metadata names one (sent verbatim, no slash added), and is the user's choice with --oauth-resource or --disable-resource-parameter", async () => {
+    const p = provider();
+    await p.useDiscovery(discovery({ resource: 'http://127.0.0.1:9' }));
+    expect(p.validateResourceURL).toBeUndefined();
+    const chosen = provider({ resource: 'https://api.example/' });
+    await chosen.useDiscovery(discovery({ resource: 'http://127.0.0.1:9' }));
+    expect((await chosen.validateResourceURL!(serverUrl, 'http://127.0.0.1:9'))?.href).toBe('https://api.example/');
+    const none = provider({ disableResourceParameter: true });
+    await none.useDiscovery(discovery());
+    expect(await none.validateResourceURL!(serverUrl, undefined)).toBeUndefined();
   });
 });
