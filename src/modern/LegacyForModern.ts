@@ -8,6 +8,7 @@ import { InputRounds, type ServerAsk } from './InputRounds.js';
 import type { ListenFilter } from './ListenKeeper.js';
 import { LATEST_LEGACY_VERSION, MetaKeys, MODERN_PROTOCOL_VERSION } from './MetaKeys.js';
 import { envelopeOf, type Envelope } from './stampMeta.js';
+import { envelopeRefusal } from './envelopeRefusal.js';
 
 /** Results the modern era says carry cache hints (the v2 wire schemas require them). */
 const CACHEABLE = new Set(['tools/list', 'prompts/list', 'resources/list', 'resources/templates/list', 'resources/read']);
@@ -86,6 +87,8 @@ export class LegacyForModern implements Upstream {
   async send(message: JSONRPCMessage): Promise<void> {
     if (isRequest(message)) {
       const envelope = envelopeOf(message);
+      const refusal = envelopeRefusal(message);
+      if (refusal) return void this.onmessage?.(refusal);
       const init = await (this.#ready ??= this.#initialize(envelope ?? { clientCapabilities: {} }).catch((err: unknown) => {
         this.#ready = undefined;
         throw err;

@@ -11,8 +11,14 @@ export type HeaderParamsResult = { ok: true; params: HeaderParam[] } | { ok: fal
 /** RFC 9110 token characters (`1*tchar`). */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const PRIMITIVE = new Set(['string', 'integer', 'boolean']);
-/** Keywords whose subschemas are not statically reachable: an annotation under them is invalid. */
-const UNREACHABLE = ['items', 'prefixItems', 'additionalProperties', 'patternProperties', 'contains', 'oneOf', 'anyOf', 'allOf', 'not', 'if', 'then', 'else', '$defs', 'definitions', 'dependentSchemas'];
+/**
+ * Keywords whose subschemas are not statically reachable: an annotation under them is invalid.
+ * Every JSON Schema 2020-12 applicator and its draft-07 forebears, each holding one subschema…
+ */
+const UNREACHABLE_ONE = new Set(['items', 'additionalProperties', 'unevaluatedProperties', 'unevaluatedItems', 'propertyNames', 'contains', 'contentSchema', 'not', 'if', 'then', 'else']);
+/** …or an array or a map of them (a map of `dependencies` may hold property-name arrays too: no schema, nothing to find). */
+const UNREACHABLE_MANY = ['prefixItems', 'patternProperties', 'oneOf', 'anyOf', 'allOf', '$defs', 'definitions', 'dependentSchemas', 'dependencies'];
+const UNREACHABLE = [...UNREACHABLE_ONE, ...UNREACHABLE_MANY];
 
 /**
  * Reads the `x-mcp-header` annotations of a tool's inputSchema (spec: streamable-http, "Custom
@@ -40,13 +46,11 @@ export function headerParamsOf(inputSchema: unknown): HeaderParamsResult {
     if (s.properties && typeof s.properties === 'object') {
       for (const [key, sub] of Object.entries(s.properties as Record<string, unknown>)) visit(sub, [...path, key], reachable, depth + 1);
     }
-    for (const keyword of [...UNREACHABLE, '$ref']) {
+    for (const keyword of UNREACHABLE) {
       const sub = s[keyword];
       if (Array.isArray(sub)) for (const item of sub) visit(item, path, false, depth + 1);
       else if (sub && typeof sub === 'object') {
-        // Maps of subschemas ($defs, patternProperties…) and single subschemas alike.
-        const values = keyword === 'items' || keyword === 'not' || keyword === 'if' || keyword === 'then' || keyword === 'else' || keyword === 'contains' || keyword === 'additionalProperties' ? [sub] : Object.values(sub);
-        for (const item of values) visit(item, path, false, depth + 1);
+        for (const item of UNREACHABLE_ONE.has(keyword) ? [sub] : Object.values(sub)) visit(item, path, false, depth + 1);
       }
     }
   };

@@ -26,6 +26,8 @@ export interface Failure {
   detail: string;
   /** The answer carried an error only a modern-era (2026-07-28) server sends. */
   modernError?: boolean;
+  /** A 4xx answer carried a JSON-RPC "method not found" (-32601): an MCP endpoint, not an SSE-only one. */
+  unknownMethod?: boolean;
   /** A 429 or 503 said when to try again (Retry-After), in ms from when it answered. */
   retryAfterMs?: number;
 }
@@ -38,6 +40,7 @@ export class UpstreamError extends Error implements Failure {
   readonly mayHaveReachedServer: boolean;
   readonly detail: string;
   readonly modernError?: boolean;
+  readonly unknownMethod?: boolean;
   readonly retryAfterMs?: number;
 
   constructor(failure: Failure, options?: { cause?: unknown }) {
@@ -49,6 +52,7 @@ export class UpstreamError extends Error implements Failure {
     this.mayHaveReachedServer = failure.mayHaveReachedServer;
     this.detail = failure.detail;
     if (failure.modernError) this.modernError = true;
+    if (failure.unknownMethod) this.unknownMethod = true;
     if (failure.retryAfterMs !== undefined) this.retryAfterMs = failure.retryAfterMs;
   }
 }

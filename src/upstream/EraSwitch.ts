@@ -73,7 +73,7 @@ export class EraSwitch implements Upstream {
     });
     this.#factory = new UpstreamFactory({
       ...opts,
-      onLegacyAnswer: (request) => void this.#redeploy.eraChanged('legacy', [request], this.#closed),
+      onLegacyAnswer: opts.protocol === 'auto' ? (request) => void this.#redeploy.eraChanged('legacy', [request], this.#closed) : undefined, // --protocol modern: modern only
       onLegacyTrouble: (error) => this.#onLegacyTrouble(error),
     });
   }

@@ -20,8 +20,8 @@ export interface UpstreamFactoryOptions extends ConnectionOptions {
   signIns?: SignIns;
   /** A new legacy-era session owner; `onReconnectFailed` lets the owner notice a redeploy. */
   createLegacy(onReconnectFailed: (error: UpstreamError) => void, extras: LegacyExtras): UpstreamSession;
-  /** A modern upstream's request was refused the way only a legacy server refuses (see ModernUpstream). */
-  onLegacyAnswer(request: JSONRPCRequest): void;
+  /** A modern upstream's request was refused the way only a legacy server refuses (see ModernUpstream); none: it fails as answered. */
+  onLegacyAnswer?: (request: JSONRPCRequest) => void;
   /** A legacy session's reconnection failed (a modern refusal of its initialize means a redeploy). */
   onLegacyTrouble(error: UpstreamError): void;
 }

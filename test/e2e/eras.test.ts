@@ -13,7 +13,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { startModernServer } from '../fixtures/modernServers.mjs';
 import { startLegacySseServer, startStreamableHttpServer } from '../fixtures/servers.mjs';
-import { connectThroughBridge } from '../helpers/bridge.js';
+import { connectThroughBridge, spawnRaw } from '../helpers/bridge.js';
 import { startModernDesktop } from '../helpers/modernDesktop.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -170,6 +170,23 @@ describe('modern desktop × modern-era server', () => {
 });
 
 describe('modern desktop × legacy-era server', () => {
+  it('answers a request in a revision it does not serve with -32022 and the one it does, serves the retry, and refuses one without client capabilities (-32602)', async () => {
+    const s = await startStreamableHttpServer();
+    cleanup.push(() => s.close());
+    const raw = spawnRaw([s.url]);
+    cleanup.push(() => raw.stop());
+    const meta = (version: string) => ({ 'io.modelcontextprotocol/protocolVersion': version, 'io.modelcontextprotocol/clientCapabilities': {}, 'io.modelcontextprotocol/clientInfo': { name: 'raw-modern', version: '1' } });
+    raw.write(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: meta('2099-01-01') } }));
+    const refused = await raw.next((m) => m?.id === 1);
+    expect(refused.error).toMatchObject({ code: -32022, data: { supported: ['2026-07-28'], requested: '2099-01-01' } });
+    raw.write(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: { _meta: meta('2026-07-28') } }));
+    const listed = await raw.next((m) => m?.id === 2);
+    expect(listed.result.tools.map((t: { name: string }) => t.name)).toContain('echo');
+    // Capabilities are per request: one without them is refused, not served on the first one's.
+    raw.write(JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/list', params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' } } }));
+    expect((await raw.next((m) => m?.id === 3)).error).toMatchObject({ code: -32602, message: expect.stringMatching(/no io\.modelcontextprotocol\/clientCapabilities object/) });
+  });
+
   it('initializes on the desktop\'s behalf, answers server/discover, and emulates subscriptions/listen', async () => {
     const s = await startStreamableHttpServer();
     cleanup.push(() => s.close());
@@ -225,5 +242,18 @@ describe('a remote redeployed across eras', () => {
     expect(textOf(await d.client.callTool({ name: 'echo', arguments: { text: 'after' } }))).toBe('after');
     expect(legacy.record.initializeRequests.length).toBe(1);
     expect(d.stderr()).toMatch(/now speaks the legacy protocol era/);
+  });
+
+  it('--protocol modern stays modern: a legacy server in its place answers the call with its refusal, and no initialize is sent', async () => {
+    const modern = await startModernServer({ posture: 'modern' });
+    const d = await legacyDesktop(modern.url, ['--protocol', 'modern', '--verbose']);
+    expect(textOf(await d.client.callTool({ name: 'echo', arguments: { text: 'before' } }))).toBe('before');
+    const port = modern.port;
+    await modern.close();
+    const legacy = await startStreamableHttpServer({ port });
+    cleanup.push(() => legacy.close());
+    await expect(d.client.callTool({ name: 'echo', arguments: { text: 'after' } })).rejects.toThrow(/HTTP 400/);
+    expect(legacy.record.initializeRequests.length).toBe(0);
+    expect(d.stderr()).not.toMatch(/now speaks the legacy protocol era|switching era/);
   });
 });

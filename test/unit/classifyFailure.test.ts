@@ -96,6 +96,16 @@ describe('shouldFallBackToSse', () => {
   it('never for a network failure', () => {
     expect(shouldFallBackToSse(classifyFailure({ code: 'ECONNREFUSED', hadSession: false }))).toBe(false);
   });
+
+  it('never after a modern JSON-RPC error: unsupported version, header validation, unknown method', () => {
+    const error = (code: number) => JSON.stringify({ jsonrpc: '2.0', id: 1, error: { code, message: 'no' } });
+    for (const code of [-32022, -32020, -32601]) {
+      for (const status of [400, 404, 405]) expect(shouldFallBackToSse(classifyFailure({ status, body: error(code), hadSession: false }))).toBe(false);
+    }
+    // Another error body (or none) still may be a legacy SSE server's.
+    expect(shouldFallBackToSse(classifyFailure({ status: 404, body: error(-32000), hadSession: false }))).toBe(true);
+    expect(shouldFallBackToSse(classifyFailure({ status: 405, body: 'Method Not Allowed', hadSession: false }))).toBe(true);
+  });
 });
 
 describe('factsFromError', () => {

@@ -48,6 +48,11 @@ describe('headerParamsOf', () => {
     ['under items', { properties: { a: { type: 'array', items: { type: 'string', 'x-mcp-header': 'A' } } } }, /not reachable/],
     ['under anyOf', { properties: { a: { anyOf: [{ type: 'string', 'x-mcp-header': 'A' }] } } }, /not reachable/],
     ['under $defs', { $defs: { a: { type: 'string', 'x-mcp-header': 'A' } } }, /not reachable/],
+    ['under unevaluatedProperties', { properties: { a: { type: 'object', unevaluatedProperties: { type: 'string', 'x-mcp-header': 'A' } } } }, /not reachable/],
+    ['under unevaluatedItems', { properties: { a: { type: 'array', unevaluatedItems: { type: 'string', 'x-mcp-header': 'A' } } } }, /not reachable/],
+    ['under propertyNames', { properties: { a: { type: 'object', propertyNames: { type: 'string', 'x-mcp-header': 'A' } } } }, /not reachable/],
+    ['under contentSchema', { properties: { a: { type: 'string', contentSchema: { type: 'string', 'x-mcp-header': 'A' } } } }, /not reachable/],
+    ['under draft-07 dependencies', { properties: { a: { type: 'string' } }, dependencies: { a: { properties: { b: { type: 'string', 'x-mcp-header': 'B' } } }, c: ['a'] } }, /not reachable/],
   ])('rejects an annotation on %s', (_what, schema, reason) => {
     const read = headerParamsOf(schema);
     expect(read.ok).toBe(false);
