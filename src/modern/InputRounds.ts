@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestId } from '../protocol/jsonrpc.js';
+import { MetaKeys } from './MetaKeys.js';
 
 /** A server→client request a legacy-era server sent while one of the desktop's calls ran. */
 export interface ServerAsk {
@@ -54,6 +55,8 @@ interface Call<O> {
   rounds: number;
   outcome?: O;
   nextKey: number;
+  /** The client capabilities of the desktop's latest request for this call; undefined: not known. */
+  capabilities: Record<string, unknown> | undefined;
 }
 
 /** The server requests a legacy-era server may send that a modern desktop can take as MRTR input (mrtr, "Core Types"). */
@@ -91,10 +94,13 @@ export class InputRounds<O = unknown> {
     return this.#byToken.size;
   }
 
-  /** A desktop call the server may ask input for; returns the id it goes to the server with. */
-  start(desktopId: RequestId): string {
+  /**
+   * A desktop call the server may ask input for, with the capabilities its request declared;
+   * returns the id it goes to the server with.
+   */
+  start(desktopId: RequestId, capabilities?: Record<string, unknown>): string {
     const upstreamId = `mcp-tether-call-${++this.#nextId}`;
-    this.#calls.set(upstreamId, { upstreamId, desktopId, token: undefined, asked: new Map(), held: [], rounds: 0, nextKey: 0 });
+    this.#calls.set(upstreamId, { upstreamId, desktopId, token: undefined, asked: new Map(), held: [], rounds: 0, nextKey: 0, capabilities });
     return upstreamId;
   }
 
@@ -109,6 +115,11 @@ export class InputRounds<O = unknown> {
     // The legacy transport does not say which call a request belongs to: attribute it only when one call can own it.
     const running = [...this.#calls.values()].filter((c) => c.desktopId !== undefined);
     if (running.length > 1) return { kind: 'refuse', message: `${ask.method} arrived while ${running.length} calls were running, and it cannot be told which one asks` };
+    const owner = running.length === 1 ? running[0]! : this.#byToken.size === 1 ? [...this.#byToken.values()][0]! : undefined;
+    // Only what this request's client declared may be asked of it: capabilities hold per
+    // request, nothing carries over from an earlier one (basic/index; mrtr).
+    const undeclared = owner?.capabilities && !owner.capabilities[KEY_PREFIX[ask.method]!];
+    if (undeclared) return { kind: 'refuse', message: `${ask.method} cannot be asked: the client's request did not declare the ${KEY_PREFIX[ask.method]} capability` };
     if (running.length === 1) {
       const call = running[0]!;
       if (call.rounds >= this.#maxRounds) return { kind: 'refuse', message: `the server asked for input more than ${this.#maxRounds} times in one call` };
@@ -135,6 +146,8 @@ export class InputRounds<O = unknown> {
     this.#byToken.delete(p.requestState);
     call.token = undefined;
     call.desktopId = desktopId;
+    const declared = (p as { _meta?: Record<string, unknown> })._meta?.[MetaKeys.clientCapabilities];
+    if (declared && typeof declared === 'object') call.capabilities = declared as Record<string, unknown>;
     const responses = (p.inputResponses && typeof p.inputResponses === 'object' ? p.inputResponses : {}) as Record<string, unknown>;
     const answers: Array<{ id: RequestId; result: unknown }> = [];
     const unanswered: ServerAsk[] = [];

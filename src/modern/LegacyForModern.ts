@@ -153,7 +153,7 @@ export class LegacyForModern implements Upstream {
       return;
     }
     if (decision.kind === 'forward') {
-      const upstreamId = this.#rounds.start(message.id);
+      const upstreamId = this.#rounds.start(message.id, envelopeOf(message)?.clientCapabilities);
       this.#remember(upstreamId, message.method);
       try {
         await this.#session.send({ ...message, id: upstreamId });

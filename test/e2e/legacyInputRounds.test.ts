@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { startStreamableHttpServer } from '../fixtures/servers.mjs';
+import { spawnRaw } from '../helpers/bridge.js';
 import { startModernDesktop, type ModernDesktopOptions } from '../helpers/modernDesktop.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -36,6 +37,21 @@ describe('modern desktop × legacy-era server: server requests as MRTR rounds', 
     expect(JSON.parse(textOf(await d.client.callTool({ name: 'roots', arguments: {} })))).toEqual([{ uri: 'file:///work', name: 'work' }]);
     expect(asked).toEqual(['elicit:Your name?', 'sample:Capital of France?', 'roots']);
     expect(d.stderr()).not.toMatch(/answered with an error/);
+  });
+
+  it('asks only what the request declared: capabilities hold per request, so a server question the current one has none for is answered with an error', async () => {
+    const s = await startStreamableHttpServer();
+    cleanup.push(() => s.close());
+    const raw = spawnRaw([s.url]);
+    cleanup.push(() => raw.stop());
+    const meta = (capabilities: object) => ({ 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': capabilities, 'io.modelcontextprotocol/clientInfo': { name: 'raw-modern', version: '1' } });
+    // The first request declares elicitation (the legacy session is initialized with it); the call does not.
+    raw.write(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: meta({ elicitation: {} }) } }));
+    await raw.next((m) => m?.id === 1);
+    raw.write(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'elicit', arguments: {}, _meta: meta({}) } }));
+    const answer = await raw.next((m) => m?.id === 2);
+    expect(answer.result?.resultType, JSON.stringify(answer)).not.toBe("input_required");
+    await expect.poll(() => s.record.askErrors, { timeout: 5000 }).toEqual([expect.stringMatching(/did not declare the elicitation capability/)]);
   });
 
   it('hands a declined elicitation back to the server as it is', async () => {

@@ -29,12 +29,14 @@ export async function startModernDesktop(url: string, opts: ModernDesktopOptions
     env: { ...(process.env as Record<string, string>), MCP_TETHER_HOME: freshHome(), ...opts.env },
   });
   transport.stderr?.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-  const client = new ModernClient({ name: 'modern-desktop', version: '1.0.0' }, { capabilities: (opts.capabilities ?? { elicitation: {}, sampling: {} }) as never, versionNegotiation: { mode: 'auto' } });
-  const handlers: Record<string, Handler> = {
-    'elicitation/create': async () => ({ action: 'accept', content: { name: 'Mo', ok: true } }),
-    'sampling/createMessage': async () => ({ role: 'assistant', content: { type: 'text', text: 'Paris' }, model: 'm', stopReason: 'endTurn' }),
-    ...opts.handlers,
+  const capabilities = opts.capabilities ?? { elicitation: {}, sampling: {} };
+  const client = new ModernClient({ name: 'modern-desktop', version: '1.0.0' }, { capabilities: capabilities as never, versionNegotiation: { mode: 'auto' } });
+  // The default answers, for the capabilities declared (the SDK client refuses a handler for another).
+  const defaults: Record<string, Handler> = {
+    ...('elicitation' in capabilities ? { 'elicitation/create': async () => ({ action: 'accept', content: { name: 'Mo', ok: true } }) } : {}),
+    ...('sampling' in capabilities ? { 'sampling/createMessage': async () => ({ role: 'assistant', content: { type: 'text', text: 'Paris' }, model: 'm', stopReason: 'endTurn' }) } : {}),
   };
+  const handlers: Record<string, Handler> = { ...defaults, ...opts.handlers };
   for (const [method, handler] of Object.entries(handlers)) client.setRequestHandler(method as 'elicitation/create', handler);
   await client.connect(transport);
   return { client, stderr: () => stderr, close: () => client.close() };

@@ -6,6 +6,23 @@ let n = 0;
 const table = (maxRounds = 8) => new InputRounds<string>({ maxRounds, newSecret: () => `s${++n}` });
 
 describe('InputRounds', () => {
+  it("asks a call's client only what its latest request declared", () => {
+    const t = new InputRounds({ newSecret: () => 's' });
+    t.start('d1', { elicitation: {} });
+    const sample = { id: 1, method: 'sampling/createMessage', params: {} };
+    expect(t.fromServer(sample)).toEqual({ kind: 'refuse', message: expect.stringMatching(/did not declare the sampling capability/) });
+    const ask = t.fromServer(elicit(2));
+    expect(ask.kind).toBe('ask');
+    // The retry declares sampling too: the next round may ask for it.
+    const token = ask.kind === 'ask' ? ask.token : '';
+    t.resume('d2', { requestState: token, inputResponses: {}, _meta: { 'io.modelcontextprotocol/clientCapabilities': { elicitation: {}, sampling: {} } } });
+    expect(t.fromServer({ id: 3, method: 'sampling/createMessage', params: {} }).kind).toBe('held'); // for the next round, with the unanswered elicitation
+    // Capabilities not known (no envelope): nothing is refused for them.
+    const u = new InputRounds();
+    u.start('d3');
+    expect(u.fromServer(sample).kind).toBe('ask');
+  });
+
   it('parks the one running call on a server question and resumes it with the desktop\'s answer', () => {
     const t = table();
     const up = t.start(1);
