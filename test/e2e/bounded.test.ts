@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
-import { connectThroughBridge, initializeLine, spawnRaw, toolText } from '../helpers/bridge.js';
+import { connectThroughBridge, initializeLine, initializeRaw, spawnRaw, toolText } from '../helpers/bridge.js';
 import { startRawServer } from '../helpers/rawHttpServer.js';
 import { startLegacySseServer } from '../fixtures/servers.mjs';
 import { MAX_BRIEF_SOCKETS_PER_ORIGIN } from '../../src/transport/HttpAgents.js';
@@ -63,12 +63,6 @@ function rawBridge(url: string, args: string[] = []) {
   return bridge;
 }
 
-async function initialized(bridge: ReturnType<typeof spawnRaw>) {
-  bridge.write(initializeLine(0));
-  await bridge.next((m) => m.id === 0);
-  bridge.write(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
-}
-
 /** A legacy HTTP+SSE server, raw: every request's answer comes on the one stream, via `answer`. */
 async function rawLegacyServer(answer: (msg: { id?: number; method?: string }) => string | undefined) {
   let stream: ServerResponse | undefined;
@@ -95,7 +89,7 @@ describe('bounded resources', () => {
   it('requests that timed out release their endless answer streams at once', async () => {
     const { server, openStreams } = await endlessServer();
     const bridge = rawBridge(server.url(), ['--request-timeout', '1']);
-    await initialized(bridge);
+    await initializeRaw(bridge, 0);
     for (let id = 1; id <= 20; id++) bridge.write(callLine(id));
     await expect.poll(openStreams, { timeout: 5000 }).toBe(20);
     for (let id = 1; id <= 20; id++) expect((await bridge.next((m) => m.id === id)).error.code).toBe(-32001);
@@ -110,7 +104,7 @@ describe('bounded resources', () => {
     for (const resumable of [false, true]) {
       const { server, openStreams } = await endlessServer({ resumable });
       const bridge = rawBridge(server.url(), ['--request-timeout', '30']);
-      await initialized(bridge);
+      await initializeRaw(bridge, 0);
       bridge.write(callLine(1));
       // Not resumable: the POST's own stream; resumable: the POST's stream ended, the GET resuming it is open.
       await expect.poll(() => server.requests.filter((r) => r.method === (resumable ? 'GET' : 'POST') && (!resumable || r.headers['last-event-id'])).length, { timeout: 5000 }).toBeGreaterThan(resumable ? 0 : 2);
@@ -227,7 +221,7 @@ describe('bounded resources', () => {
         bridge.kill();
         await bridge.exit;
       });
-      await initialized(bridge);
+      await initializeRaw(bridge, 0);
       const call = (id: number, name: string) => bridge.write(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {} } }));
       call(1, 'big'); // Streamable HTTP: an SSE answer
       call(2, 'big'); // a JSON body
@@ -263,7 +257,7 @@ describe('bounded resources', () => {
       bridge.kill();
       await bridge.exit;
     });
-    await initialized(bridge);
+    await initializeRaw(bridge, 0);
     const call = (id: number, name: string) => bridge.write(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {} } }));
     call(1, 'big'); // an SSE answer
     call(2, 'big'); // a JSON body

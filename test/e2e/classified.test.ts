@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { initializeLine, spawnRaw } from '../helpers/bridge.js';
+import { initializeRaw, spawnRaw } from '../helpers/bridge.js';
 import { startRawServer } from '../helpers/rawHttpServer.js';
 
 const cleanup: Array<() => Promise<unknown> | void> = [];
@@ -43,12 +43,6 @@ function bridgeFor(url: string, args: string[] = [], env: Record<string, string>
   return bridge;
 }
 
-async function initialized(bridge: ReturnType<typeof spawnRaw>) {
-  bridge.write(initializeLine(0));
-  await bridge.next((m) => m.id === 0);
-  bridge.write(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
-}
-
 const posts = (server: Awaited<ReturnType<typeof startRawServer>>, method: string) => server.requests.filter((r) => r.method === 'POST' && r.body.includes(`"method":"${method}"`)).length;
 
 describe('failures classified by what happened', () => {
@@ -71,7 +65,7 @@ describe('failures classified by what happened', () => {
 
     // A legacy desktop's message over the (lowered) limit: refused before it goes out.
     const legacy = bridgeFor(server.url(), ['--protocol', 'legacy'], { MCP_TETHER_MAX_MESSAGE_BYTES: '65536' });
-    await initialized(legacy);
+    await initializeRaw(legacy, 0);
     legacy.write(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'resources/read', params: { uri: `x://${'u'.repeat(100_000)}` } }));
     expect((await legacy.next((m) => m.id === 2)).error).toMatchObject({ code: -32000, data: { kind: 'local', reason: 'too-large' } });
     legacy.write(JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'resources/read', params: { uri: 'x://small' } }));
@@ -93,7 +87,7 @@ describe('failures classified by what happened', () => {
       json(res, { jsonrpc: '2.0', id: msg.id, result: { content: [{ type: 'text', text: `run ${runs}` }] } });
     });
     const bridge = bridgeFor(server.url(), ['--protocol', 'legacy']);
-    await initialized(bridge);
+    await initializeRaw(bridge, 0);
     const call = (id: number) => bridge.write(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'append', arguments: {} } }));
     call(1);
     expect((await bridge.next((m) => m.id === 1)).result.content[0].text).toBe('run 1');
@@ -126,7 +120,7 @@ describe('failures classified by what happened', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     cleanup.push(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
     const bridge = bridgeFor(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, ['--protocol', 'legacy', '--request-timeout', '20']);
-    await initialized(bridge);
+    await initializeRaw(bridge, 0);
     // Safe to repeat, so "the connection was cut" would have it sent again and again.
     bridge.write(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'resources/read', params: { uri: `x://${'q'.repeat(5_000_000)}` } }));
     const answer = await bridge.next((m) => m.id === 1);
@@ -150,7 +144,7 @@ describe('failures classified by what happened', () => {
       json(res, { jsonrpc: '2.0', id: msg.id, result: { content: [] } });
     });
     const bridge = bridgeFor(server.url(), ['--protocol', 'legacy', '--request-timeout', '5']);
-    await initialized(bridge);
+    await initializeRaw(bridge, 0);
     const started = performance.now();
     ['json', 'status', 'stream'].forEach((name, i) => bridge.write(JSON.stringify({ jsonrpc: '2.0', id: i + 1, method: 'tools/call', params: { name, arguments: 7 } })));
     for (const id of [1, 2, 3]) expect((await bridge.next((m) => m.id === id)).error).toEqual(invalid.error);
@@ -173,7 +167,7 @@ describe('failures classified by what happened', () => {
       json(res, { jsonrpc: '2.0', id: msg.id, result: { content: [{ type: 'text', text: `${name} after ${times.length}` }] } });
     });
     const bridge = bridgeFor(server.url(), ['--protocol', 'legacy', '--request-timeout', '10']);
-    await initialized(bridge);
+    await initializeRaw(bridge, 0);
     ['seconds', 'date', 'later'].forEach((name, i) => bridge.write(JSON.stringify({ jsonrpc: '2.0', id: i + 1, method: 'tools/call', params: { name, arguments: {} } })));
     const later = await bridge.next((m) => m.id === 3);
     expect(later.error).toMatchObject({ code: -32000, data: { reason: 'http-503', status: 503 } });

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectThroughBridge, initializeLine, spawnRaw, type RawBridge } from '../helpers/bridge.js';
+import { connectThroughBridge, initializeLine, initializeRaw, spawnRaw, type RawBridge } from '../helpers/bridge.js';
 import { startRawServer } from '../helpers/rawHttpServer.js';
 import { startLegacySseServer, startStreamableHttpServer } from '../fixtures/servers.mjs';
 
@@ -21,12 +21,6 @@ function bridge(args: string[], env: Record<string, string> = {}): RawBridge {
   return b;
 }
 
-async function initialized(b: RawBridge): Promise<void> {
-  b.write(initializeLine(1));
-  await b.next((m) => m.id === 1 && m.result);
-  b.write('{"jsonrpc":"2.0","method":"notifications/initialized"}');
-}
-
 describe('shutdown', () => {
   it.each([
     ['stdin EOF', (b: RawBridge) => b.child.stdin.end()],
@@ -36,7 +30,7 @@ describe('shutdown', () => {
     const server = await startStreamableHttpServer();
     cleanup.push(() => server.close());
     const b = bridge([server.url]);
-    await initialized(b);
+    await initializeRaw(b, 1);
     b.write(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }));
     await b.next((m) => m.id === 2);
     expect(server.liveSessions()).toBe(1);
@@ -65,7 +59,7 @@ describe('--request-timeout', () => {
     const server = await startStreamableHttpServer();
     cleanup.push(() => server.close());
     const b = bridge([server.url, '--request-timeout', '1']);
-    await initialized(b);
+    await initializeRaw(b, 1);
     b.write(JSON.stringify({ jsonrpc: '2.0', id: 'long', method: 'tools/call', params: { name: 'slow', arguments: { ms: 10_000, steps: 100 } } }));
     const reply = await b.next((m) => m.id === 'long', 5000);
     expect(reply.error).toMatchObject({ code: -32001, data: { method: 'tools/call' } });

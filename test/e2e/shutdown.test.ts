@@ -3,7 +3,7 @@
 // (the terminal closed) ends the bridge as SIGTERM does.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startLegacySseServer, startStreamableHttpServer, type TestServer } from '../fixtures/servers.mjs';
-import { initializeLine, spawnRaw, type RawBridge } from '../helpers/bridge.js';
+import { initializeRaw, spawnRaw, type RawBridge } from '../helpers/bridge.js';
 
 const cleanup: Array<() => Promise<unknown> | void> = [];
 afterEach(async () => {
@@ -17,12 +17,6 @@ function bridge(args: string[]): RawBridge {
     await b.exit;
   });
   return b;
-}
-
-async function initialized(b: RawBridge): Promise<void> {
-  b.write(initializeLine(1));
-  await b.next((m) => m.id === 1 && m.result);
-  b.write('{"jsonrpc":"2.0","method":"notifications/initialized"}');
 }
 
 async function until(what: string, ok: () => boolean, ms = 5000): Promise<void> {
@@ -45,7 +39,7 @@ describe.each(['http', 'sse'] as const)('shutdown with requests pending, over %s
     const server = transport === 'sse' ? await startLegacySseServer() : await startStreamableHttpServer();
     cleanup.push(() => server.close());
     const b = bridge([server.url, '--transport', transport]);
-    await initialized(b);
+    await initializeRaw(b, 1);
     await callRunning(b, server);
     // The server turns everything away now (a 503): the next request waits for it, never processed.
     server.unavailable(true);
@@ -70,7 +64,7 @@ describe('SIGHUP', () => {
     const server = await startStreamableHttpServer();
     cleanup.push(() => server.close());
     const b = bridge([server.url]);
-    await initialized(b);
+    await initializeRaw(b, 1);
     await callRunning(b, server);
     expect(server.liveSessions()).toBe(1);
     const sentAt = performance.now();

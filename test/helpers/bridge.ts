@@ -164,6 +164,15 @@ export function toolText(result: unknown): string {
   return (result as { content: Array<{ text: string }> }).content[0]!.text;
 }
 
+/** The handshake on a raw bridge: `initialize` as `id`, its answer (a result, or this throws), then `notifications/initialized`. */
+export async function initializeRaw(b: RawBridge, id: number = 1): Promise<unknown> {
+  b.write(initializeLine(id));
+  const answer = await b.next((m) => m?.id === id);
+  if (!answer.result) throw new Error(`initialize failed: ${JSON.stringify(answer.error)}`);
+  b.write('{"jsonrpc":"2.0","method":"notifications/initialized"}');
+  return answer.result;
+}
+
 export function initializeLine(id: number | string = 1, protocolVersion = '2025-11-25'): string {
   return JSON.stringify({ jsonrpc: '2.0', id, method: 'initialize', params: { protocolVersion, capabilities: {}, clientInfo: { name: 'raw-test', version: '0' } } });
 }
