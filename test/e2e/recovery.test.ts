@@ -1,8 +1,8 @@
 // The bridge owns the remote session: servers that really restart, answer a stale session in each
 // way real servers do, drop their streams or go away, and the desktop client never notices.
 import { afterEach, describe, expect, it } from 'vitest';
-import { ListRootsRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { connectThroughBridge, type BridgedClient } from '../helpers/bridge.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { watchedDesktop } from '../helpers/watchedDesktop.js';
 import { startLegacySseServer, startStreamableHttpServer, type StaleSessionMode, type TestServer } from '../fixtures/servers.mjs';
 
 const cleanup: Array<() => Promise<unknown> | void> = [];
@@ -17,30 +17,8 @@ async function server(kind: 'http' | 'sse', opts: Parameters<typeof startStreama
 }
 
 /** A desktop client through the bridge that records anything going wrong on its side. */
-async function desktop(s: TestServer, kind: 'http' | 'sse', args: string[] = []) {
-  const problems: string[] = [];
-  const b = await connectThroughBridge(s.url, ['--transport', kind, '--ping-interval', '0', ...args], {
-    setup: (client) => {
-      client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: 'file:///work', name: 'work' }] }));
-    },
-  });
-  b.client.onerror = (e) => void problems.push(String(e));
-  b.transport.onclose = () => void problems.push('stdio closed');
-  cleanup.push(() => b.close());
-  const pid = b.pid;
-  return {
-    b,
-    echo: async (text: string) => {
-      const r = await b.client.callTool({ name: 'echo', arguments: { text } });
-      return (r.content as Array<{ text: string }>)[0]!.text;
-    },
-    /** Nothing reached the desktop: no error, same bridge process, no reconnect by the client. */
-    assertUntroubled: () => {
-      expect(problems).toEqual([]);
-      expect(b.pid).toBe(pid);
-      expect(b.stderr()).not.toContain('internal error');
-    },
-  };
+function desktop(s: TestServer, kind: 'http' | 'sse', args: string[] = []) {
+  return watchedDesktop(s.url, ['--transport', kind, '--ping-interval', '0', ...args], cleanup);
 }
 
 const HTTP_STALE_MODES: StaleSessionMode[] = ['spec404', 'json400', 'text400', 'notInit400', 'noTransport400', 'python404', 'uninitialized'];

@@ -2,8 +2,7 @@
 // 1.29) and fastmcp do (DESIGN.md §1), over both transports: a restart answered in each of their
 // ways, an idle stream cut, an outage, calls in flight, the keepalive ping, restored state.
 import { afterEach, describe, expect, it } from 'vitest';
-import { ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { connectThroughBridge } from '../helpers/bridge.js';
+import { watchedDesktop } from '../helpers/watchedDesktop.js';
 import { startFastmcpServer } from '../fixtures/fastmcpShaped.mjs';
 import { startPythonSseServer, startPythonStreamableServer } from '../fixtures/pythonShaped.mjs';
 import type { ShapedServer } from '../fixtures/shapedCommon.mjs';
@@ -37,27 +36,9 @@ async function server(name: string, opts?: Record<string, unknown>): Promise<Sha
 }
 
 async function desktop(s: ShapedServer, name: string, args: string[] = []) {
-  const problems: string[] = [];
-  const b = await connectThroughBridge(s.url, ['--transport', FLAVOURS[name]!.kind, '--ping-interval', '0', ...args], {
-    setup: (client) => client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: 'file:///work', name: 'work' }] })),
-  });
-  b.client.onerror = (e) => void problems.push(String(e));
-  b.transport.onclose = () => void problems.push('stdio closed');
-  cleanup.push(() => b.close());
-  const pid = b.pid;
-  await b.client.listTools();
-  return {
-    b,
-    echo: async (text: string) => {
-      const r = await b.client.callTool({ name: 'echo', arguments: { text } });
-      return (r.content as Array<{ text: string }>)[0]!.text;
-    },
-    assertUntroubled: () => {
-      expect(problems).toEqual([]);
-      expect(b.pid).toBe(pid);
-      expect(b.stderr()).not.toContain('internal error');
-    },
-  };
+  const d = await watchedDesktop(s.url, ['--transport', FLAVOURS[name]!.kind, '--ping-interval', '0', ...args], cleanup);
+  await d.b.client.listTools();
+  return d;
 }
 
 describe.each(ALL)('%s: server restart', (name) => {
