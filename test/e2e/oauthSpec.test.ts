@@ -166,3 +166,35 @@ describe('2026-07-28 authorization MUSTs', () => {
     expect(s.browserLines().filter((l) => l.startsWith('refused:'))).toEqual([]);
   });
 });
+
+describe('discovery paths and what cannot be followed', () => {
+  it("finds the resource metadata at its well-known URL when the 401 does not name it", async () => {
+    const s = await setup({ guard: { namesMetadata: false } });
+    const b = await bridge(s);
+    expect(await echo(b, 'found')).toBe('found');
+    expect(s.visits()).toHaveLength(1);
+    expect(s.as.stats.authorizations[0]!.resource).toBe(s.mcp.url);
+  });
+
+  it('reads OpenID Connect discovery metadata when the RFC 8414 URL has none', async () => {
+    const s = await setup({ as: { oidcOnly: true } });
+    const b = await bridge(s);
+    expect(await echo(b, 'oidc')).toBe('oidc');
+    expect(s.as.stats.registrations).toBe(1);
+  });
+
+  it('a pre-registered client is not taken to another authorization server: the call fails, saying what to do', async () => {
+    const s = await setup();
+    const port = await freePort();
+    s.as.addClient({ client_id: 'pre', token_endpoint_auth_method: 'none', redirect_uris: [`http://127.0.0.1:${port}/oauth/callback`] });
+    const b = await bridge(s, ['--oauth-client-id', 'pre', '--oauth-callback-port', String(port)]);
+    expect(await echo(b, 'first')).toBe('first');
+    const other = await startAuthServer();
+    cleanups.push(() => other.close());
+    s.guard.switchTo(other);
+    s.as.expireAccessTokens();
+    await expect(echo(b, 'second')).rejects.toThrow(/now names the authorization server http:\/\/127\.0\.0\.1:\d+\/?, but the client you gave .* is registered with/);
+    expect(other.stats.registrations).toBe(0);
+    expect(other.stats.authorizations).toHaveLength(0);
+  });
+});
