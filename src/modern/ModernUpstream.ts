@@ -9,7 +9,7 @@ import { initializeResultFrom } from './initializeResultFrom.js';
 import { ListenKeeper, type ListenFilter } from './ListenKeeper.js';
 import { ModernCalls, strayEnder } from './ModernCalls.js';
 import { postModern, type PostAnswer } from './postModern.js';
-import { requestHeaders } from './requestHeaders.js';
+import { requestHeaders, withRequestHeaders } from './requestHeaders.js';
 import { envelopeOf, stampMeta, type Envelope } from './stampMeta.js';
 import { capabilitiesFor, TASKS_EXTENSION } from './TaskTracker.js';
 import { ToolHeaders } from './ToolHeaders.js';
@@ -232,7 +232,7 @@ export class ModernUpstream implements Upstream {
     const answer = await postModern({
       url: this.#opts.url,
       fetch: this.#opts.fetch,
-      headers: { ...this.#opts.headers, ...requestHeaders(message, params) },
+      headers: withRequestHeaders(this.#opts.headers, requestHeaders(message, params)),
       message,
       signal,
       onMessage,

@@ -17,6 +17,19 @@ const NAMED: Record<string, 'name' | 'uri' | 'taskId'> = {
 };
 
 /**
+ * The user's headers (`--header`) with those derived from the body (requestHeaders) on top.
+ * Header names are compared without case (streamable-http, "Case Sensitivity"): a user's
+ * `MCP-Protocol-Version` would otherwise sit beside the derived `mcp-protocol-version`, and
+ * where the request goes through fetch (a proxy: undici) `Headers` joins the two values into one
+ * the server refuses. The derived ones win: they must mirror the body.
+ */
+export function withRequestHeaders(user: Record<string, string>, derived: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(user)) if (!Object.hasOwn(derived, name.toLowerCase())) out[name] = value;
+  return Object.assign(out, derived);
+}
+
+/**
  * The HTTP headers a modern POST must carry, derived from its body (spec: streamable-http,
  * "Request Metadata"): MCP-Protocol-Version from `_meta`, Mcp-Method, Mcp-Name, and one
  * Mcp-Param-* per annotated tool argument that has a value. Pure: the same body always gives the

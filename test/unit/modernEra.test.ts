@@ -4,7 +4,7 @@ import { classifyProbe } from '../../src/modern/classifyProbe.js';
 import { headerParamsOf } from '../../src/modern/headerParamsOf.js';
 import { discoverResultFrom, initializeResultFrom } from '../../src/modern/initializeResultFrom.js';
 import { MrtrFlow } from '../../src/modern/MrtrFlow.js';
-import { encodeHeaderValue, requestHeaders } from '../../src/modern/requestHeaders.js';
+import { encodeHeaderValue, requestHeaders, withRequestHeaders } from '../../src/modern/requestHeaders.js';
 import { envelopeOf, stampMeta } from '../../src/modern/stampMeta.js';
 
 const V = '2026-07-28';
@@ -61,6 +61,16 @@ describe('headerParamsOf', () => {
   it('a schema without annotations has no header params', () => {
     expect(headerParamsOf({ type: 'object', properties: { a: { type: 'string' } } })).toEqual({ ok: true, params: [] });
     expect(headerParamsOf(undefined)).toEqual({ ok: true, params: [] });
+  });
+});
+
+describe('withRequestHeaders', () => {
+  it('puts the derived headers over the user\'s, names compared without case', () => {
+    expect(withRequestHeaders({ 'MCP-Protocol-Version': '1999-01-01', Authorization: 'Bearer t', 'mcp-method': 'x' }, { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' })).toEqual({
+      Authorization: 'Bearer t',
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': 'tools/list',
+    });
   });
 });
 
