@@ -197,4 +197,23 @@ describe('discovery paths and what cannot be followed', () => {
     expect(other.stats.registrations).toBe(0);
     expect(other.stats.authorizations).toHaveLength(0);
   });
+
+  it('a refused registration reaches the desktop with the server\'s reason, and no browser opens', async () => {
+    const s = await setup({ as: { refuseRegistration: { error: 'invalid_redirect_uri', error_description: 'redirect URIs must be https here' } } });
+    await expect(bridge(s, ['--request-timeout', '10'])).rejects.toThrow(/signing in with OAuth failed: redirect URIs must be https here/);
+    expect(s.visits()).toHaveLength(0);
+  });
+
+  it('a server that issues no refresh token: the token is used while it lasts, then the browser opens again', async () => {
+    const s = await setup({ as: { noRefreshTokens: true } });
+    const b = await bridge(s);
+    expect(await echo(b, 'one')).toBe('one');
+    expect(storedTokens(s.home).refresh_token).toBeUndefined();
+    expect(await echo(b, 'two')).toBe('two');
+    expect(s.visits()).toHaveLength(1);
+    s.as.expireAccessTokens();
+    expect(await echo(b, 'three')).toBe('three');
+    expect(s.visits()).toHaveLength(2);
+    expect(s.as.stats.grants).toEqual(['authorization_code', 'authorization_code']);
+  });
 });
