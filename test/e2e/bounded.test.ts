@@ -56,10 +56,7 @@ async function endlessServer(opts: { resumable?: boolean } = {}) {
 
 function rawBridge(url: string, args: string[] = []) {
   const bridge = spawnRaw([url, '--transport', 'http', '--protocol', 'legacy', '--ping-interval', '0', ...args]);
-  cleanup.push(async () => {
-    bridge.kill();
-    await bridge.exit;
-  });
+  cleanup.push(() => bridge.stop());
   return bridge;
 }
 
@@ -217,10 +214,7 @@ describe('bounded resources', () => {
     const legacy = await rawLegacyServer((msg) => reply(msg.id, (msg as { params?: { name?: string } }).params?.name === 'big' ? big : 'small'));
     for (const [url, transport] of [[streamable.url(), 'http'], [legacy.url('/sse'), 'sse']] as const) {
       const bridge = spawnRaw([url, '--transport', transport, '--protocol', 'legacy', '--ping-interval', '0', '--request-timeout', '10'], limit);
-      cleanup.push(async () => {
-        bridge.kill();
-        await bridge.exit;
-      });
+      cleanup.push(() => bridge.stop());
       await initializeRaw(bridge, 0);
       const call = (id: number, name: string) => bridge.write(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {} } }));
       call(1, 'big'); // Streamable HTTP: an SSE answer
@@ -253,10 +247,7 @@ describe('bounded resources', () => {
     });
     cleanup.push(() => modern.close());
     const bridge = spawnRaw([modern.url(), '--protocol', 'modern', '--ping-interval', '0', '--request-timeout', '10'], { MCP_TETHER_MAX_MESSAGE_BYTES: String(64 * 1024) });
-    cleanup.push(async () => {
-      bridge.kill();
-      await bridge.exit;
-    });
+    cleanup.push(() => bridge.stop());
     await initializeRaw(bridge, 0);
     const call = (id: number, name: string) => bridge.write(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {} } }));
     call(1, 'big'); // an SSE answer

@@ -36,10 +36,7 @@ function json(res: import('node:http').ServerResponse, body: unknown, status = 2
 
 function bridgeFor(url: string, args: string[] = [], env: Record<string, string> = {}) {
   const bridge = spawnRaw([url, '--transport', 'http', '--ping-interval', '0', ...args], env);
-  cleanup.push(async () => {
-    bridge.kill();
-    await bridge.exit;
-  });
+  cleanup.push(() => bridge.stop());
   return bridge;
 }
 

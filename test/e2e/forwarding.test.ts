@@ -158,8 +158,7 @@ describe.each(transports)('large results over $name', ({ start, args }) => {
       }
       expect(bridge.lines.every((m) => typeof m === 'object')).toBe(true);
     } finally {
-      bridge.kill();
-      await bridge.exit;
+      await bridge.stop();
     }
   }, 60_000);
 });

@@ -98,10 +98,7 @@ describe('misbehaving servers', () => {
     // --protocol legacy: the legacy handshake itself meets the server (the era probe's own stray
     // session is eraNegotiation.test.ts's).
     const bridge = spawnRaw([server.url('/mcp'), '--transport', 'http', '--request-timeout', '1', '--protocol', 'legacy']);
-    cleanup.push(async () => {
-      bridge.kill();
-      await bridge.exit;
-    });
+    cleanup.push(() => bridge.stop());
     bridge.write(initializeLine(1));
     const reply = await bridge.next((m) => m.id === 1, 10_000);
     expect(reply.error.code).toBe(-32001);

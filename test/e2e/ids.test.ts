@@ -13,10 +13,7 @@ afterEach(async () => {
 
 function bridge(args: string[]): RawBridge {
   const b = spawnRaw(args);
-  cleanup.push(async () => {
-    b.kill('SIGKILL');
-    await b.exit;
-  });
+  cleanup.push(() => b.stop('SIGKILL'));
   return b;
 }
 

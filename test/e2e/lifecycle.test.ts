@@ -14,10 +14,7 @@ afterEach(async () => {
 
 function bridge(args: string[], env: Record<string, string> = {}): RawBridge {
   const b = spawnRaw(args, { MCP_TETHER_DEBUG: '1', ...env });
-  cleanup.push(async () => {
-    b.kill('SIGKILL');
-    await b.exit;
-  });
+  cleanup.push(() => b.stop('SIGKILL'));
   return b;
 }
 

@@ -17,10 +17,7 @@ afterEach(async () => {
 
 function bridge(args: string[], env: Record<string, string> = {}): RawBridge {
   const b = spawnRaw(args, env);
-  cleanup.push(async () => {
-    b.kill('SIGKILL');
-    await b.exit;
-  });
+  cleanup.push(() => b.stop('SIGKILL'));
   return b;
 }
 

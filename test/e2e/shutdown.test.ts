@@ -12,10 +12,7 @@ afterEach(async () => {
 
 function bridge(args: string[]): RawBridge {
   const b = spawnRaw(args, { MCP_TETHER_DEBUG: '1' });
-  cleanup.push(async () => {
-    b.kill('SIGKILL');
-    await b.exit;
-  });
+  cleanup.push(() => b.stop('SIGKILL'));
   return b;
 }
 

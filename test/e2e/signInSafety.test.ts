@@ -76,10 +76,7 @@ describe('a sign-in whose authorization endpoint is not a web page', () => {
       BROWSER,
       TETHER_TEST_BROWSER_LOG: browserLog,
     });
-    cleanup.push(async () => {
-      b.kill('SIGKILL');
-      await b.exit;
-    });
+    cleanup.push(() => b.stop('SIGKILL'));
     const sent = performance.now();
     b.write(initializeLine(1));
     const reply = await b.next((m) => m.id === 1, 25_000);

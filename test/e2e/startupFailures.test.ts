@@ -16,10 +16,7 @@ describe('startup failures', () => {
 
   function bridge(args: string[], env: Record<string, string> = {}): RawBridge {
     const b = spawnRaw(args, env);
-    cleanup.push(async () => {
-      b.kill();
-      await b.exit;
-    });
+    cleanup.push(() => b.stop());
     return b;
   }
 
