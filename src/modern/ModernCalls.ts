@@ -2,6 +2,7 @@ import type { Logger } from '../log/Logger.js';
 import { errorReply, isRequest, type JSONRPCMessage, type JSONRPCRequest, type RequestId } from '../protocol/jsonrpc.js';
 import { keepText, keptText } from '../protocol/wireText.js';
 import { asUpstreamError, UpstreamError } from '../transport/UpstreamError.js';
+import { closedError } from '../upstream/closedError.js';
 import { ReplayPolicy } from '../upstream/ReplayPolicy.js';
 import { setMember } from '../protocol/jsonText.js';
 import { modernErrorStep } from './modernErrorStep.js';
@@ -153,7 +154,7 @@ export class ModernCalls {
   async close(): Promise<void> {
     const tasks: Array<Promise<void>> = [];
     for (const entry of this.#inflight.values()) {
-      entry.abort.abort(new UpstreamError({ kind: 'fatal', reason: 'closed', mayHaveReachedServer: false, detail: 'the bridge is shutting down' }));
+      entry.abort.abort(closedError());
       if (entry.task) tasks.push(entry.task.close());
     }
     this.#inflight.clear();

@@ -157,9 +157,7 @@ export class InFlightTable {
    * the remote now speaks the other era, and its owner sends them there.
    */
   handOver(): JSONRPCRequest[] {
-    const waiting = this.#queue.filter((m): m is JSONRPCRequest => isRequest(m) && this.#entries.get(m.id)?.request === m);
-    this.#queue = [];
-    return waiting;
+    return this.takeQueue().filter(isRequest);
   }
 
   /** Forgets everything (the session closed); nobody is told. */

@@ -1,14 +1,17 @@
 import type { Logger } from '../log/Logger.js';
+import { ErrorCodes } from '../protocol/errorCodes.js';
 import { type JSONRPCMessage, type JSONRPCRequest } from '../protocol/jsonrpc.js';
 import type { Connection } from '../transport/Connection.js';
 import { asUpstreamError, UpstreamError } from '../transport/UpstreamError.js';
+import { closedError } from './closedError.js';
 import { KeepAlive } from './KeepAlive.js';
+import { pingFailure } from './pingFailure.js';
 import type { OwnRequests } from './OwnRequests.js';
 import { RecoveryLoop } from './RecoveryLoop.js';
 import { StallCheck } from './StallCheck.js';
 import type { ReplayPolicy } from './ReplayPolicy.js';
 import type { SessionMemory } from './SessionMemory.js';
-import { initializedProbe, INVALID_PARAMS, judgeInvalidParams } from './uninitializedSignal.js';
+import { initializedProbe, judgeInvalidParams } from './uninitializedSignal.js';
 
 /** How long a ping (keepalive or recovery probe) and each restore request may take. */
 const PROBE_TIMEOUT_MS = 10_000;
@@ -88,9 +91,9 @@ export class SessionRecovery {
   readonly #replayedUninitialized = new WeakSet<JSONRPCRequest>();
   readonly #stallCheck: StallCheck;
 
-  constructor(host: RecoveryHost, opts: { pingIntervalMs: number; onKeepAliveFailure: (error: UpstreamError, connection: Connection) => void }) {
+  constructor(host: RecoveryHost, opts: { pingIntervalMs: number }) {
     this.#host = host;
-    this.#keepAlive = new KeepAlive(opts.pingIntervalMs, () => this.#keepAlivePing(opts.onKeepAliveFailure));
+    this.#keepAlive = new KeepAlive(opts.pingIntervalMs, () => this.#keepAlivePing());
     this.#loop = new RecoveryLoop({
       signal: host.closing,
       log: host.log,
@@ -201,7 +204,7 @@ export class SessionRecovery {
   async #reconnect(): Promise<void> {
     const host = this.#host;
     const initRequest = host.initRequest();
-    if (!initRequest) throw closed();
+    if (!initRequest) throw closedError();
     // The desktop's own params; the answer is kept, not forwarded: the desktop already has one.
     const { connection, reply } = await host.handshake({ ...initRequest, id: host.own.nextId() }, Math.min(host.handshakeTimeoutMs, RECONNECT_HANDSHAKE_TIMEOUT_MS));
     const result = (reply as { result?: Record<string, unknown> }).result;
@@ -212,7 +215,7 @@ export class SessionRecovery {
     }
     if (!host.recovering()) {
       await connection.close({ terminate: true });
-      throw closed();
+      throw closedError();
     }
     const previous = host.initResult();
     if (typeof result.protocolVersion === 'string') connection.setProtocolVersion(result.protocolVersion);
@@ -224,7 +227,7 @@ export class SessionRecovery {
         if (error) host.log.warn(`could not restore ${method} ${JSON.stringify(params)} on the new session: ${error.message ?? 'error'}`);
         else host.log.debug(`restored ${method} ${JSON.stringify(params)}`);
       }
-      if (!host.recovering()) throw closed();
+      if (!host.recovering()) throw closedError();
     } catch (err) {
       // Not adopted: the next attempt starts from scratch, so the restores are never skipped.
       await connection.close({ terminate: true });
@@ -258,7 +261,7 @@ export class SessionRecovery {
     }
   }
 
-  async #keepAlivePing(onFailure: (error: UpstreamError, connection: Connection) => void): Promise<void> {
+  async #keepAlivePing(): Promise<void> {
     const connection = this.#host.current();
     if (!this.#host.ready() || !connection) return;
     // The desktop is not reading: neither is the bridge, so the answer could not be read (FlowGate).
@@ -267,8 +270,7 @@ export class SessionRecovery {
     try {
       await this.ping(connection);
     } catch (err) {
-      const error = asUpstreamError(err);
-      onFailure(error.kind === 'session-lost' ? error : new UpstreamError({ ...error, kind: 'network' }), connection);
+      this.#host.startRecovery(pingFailure(err), connection);
     }
   }
 
@@ -289,7 +291,7 @@ export class SessionRecovery {
     const method = initializedProbe(this.#host.initResult()?.capabilities as Record<string, unknown> | undefined);
     try {
       const reply = await this.#ask(connection, method, undefined);
-      const uninitialized = (reply as { error?: { code?: unknown } }).error?.code === INVALID_PARAMS;
+      const uninitialized = (reply as { error?: { code?: unknown } }).error?.code === ErrorCodes.InvalidParams;
       this.#host.log.debug(`a request was answered -32602; asked with ${method}, the session ${uninitialized ? 'says it was never initialized' : 'is initialized: the answer goes to the client'}`);
       return uninitialized;
     } catch {
@@ -348,8 +350,4 @@ export class SessionRecovery {
     timer = setTimeout(check, SSE_ANSWER_MS);
     return answer.finally(() => clearTimeout(timer));
   }
-}
-
-function closed(): UpstreamError {
-  return new UpstreamError({ kind: 'fatal', reason: 'closed', mayHaveReachedServer: false, detail: 'the bridge is shutting down' });
 }

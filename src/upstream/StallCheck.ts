@@ -1,5 +1,6 @@
 import type { Connection } from '../transport/Connection.js';
-import { asUpstreamError, UpstreamError } from '../transport/UpstreamError.js';
+import { asUpstreamError } from '../transport/UpstreamError.js';
+import { pingFailure } from './pingFailure.js';
 import type { RecoveryHost } from './SessionRecovery.js';
 
 /**
@@ -79,8 +80,7 @@ export class StallCheck {
       host.log.debug('the SSE stream lives (a slow request)');
       if (host.current() === connection && host.ready()) this.#arm(this.#delayMs);
     } catch (err) {
-      const error = asUpstreamError(err);
-      host.startRecovery(error.kind === 'session-lost' ? error : new UpstreamError({ ...error, kind: 'network' }), connection);
+      host.startRecovery(pingFailure(err), connection);
     } finally {
       this.#checking = false;
     }

@@ -136,7 +136,7 @@ export class UpstreamSession implements Upstream {
         onReconnectFailed: opts.onReconnectFailed,
         emit: (message) => this.onmessage?.(message),
       },
-      { pingIntervalMs: opts.pingIntervalMs, onKeepAliveFailure: (error, connection) => this.#startRecovery(error, connection) },
+      { pingIntervalMs: opts.pingIntervalMs },
     );
   }
 
@@ -360,8 +360,9 @@ export class UpstreamSession implements Upstream {
   #cancel(message: JSONRPCNotification): boolean {
     const id = (message.params as { requestId?: RequestId } | undefined)?.requestId;
     const entry = id === undefined ? undefined : this.#inflight.get(id);
+    // Passed on exactly when it was sent on this connection: then its exchange ends here too.
     const forward = this.#inflight.admitCancel(message, this.#generation);
-    if (entry && entry.state !== 'queued' && entry.generation === this.#generation) this.#connection?.abandon(entry.request);
+    if (entry && forward) this.#connection?.abandon(entry.request);
     return forward;
   }
 

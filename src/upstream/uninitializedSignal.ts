@@ -1,14 +1,13 @@
+import { ErrorCodes } from '../protocol/errorCodes.js';
 import type { JSONRPCRequest } from '../protocol/jsonrpc.js';
 
-/**
- * JSON-RPC "Invalid params". python-sdk answers every request on a session it has not seen
- * initialized with it ("Invalid request parameters", data ""; the words "before initialization"
- * reach only its log), and so does a session it restarted under the same id. It is also the
- * ordinary answer to a request with bad params, and python-sdk's answer to a method it does not
- * know. So the code alone says "maybe"; what the request carried, or a question to the session,
- * settles it. Never the message text: real servers do not send a telling one.
- */
-export const INVALID_PARAMS = -32602;
+// JSON-RPC "Invalid params" (ErrorCodes.InvalidParams). python-sdk answers every request on a
+// session it has not seen initialized with it ("Invalid request parameters", data ""; the words
+// "before initialization" reach only its log), and so does a session it restarted under the same
+// id. It is also the ordinary answer to a request with bad params, and python-sdk's answer to a
+// method it does not know. So the code alone says "maybe"; what the request carried, or a
+// question to the session, settles it. Never the message text: real servers do not send a
+// telling one.
 
 /**
  * What a JSON-RPC error answering `request` says about its session:
@@ -20,7 +19,7 @@ export const INVALID_PARAMS = -32602;
  * freshly initialized session is the server's real answer, whatever it means: never a loop.
  */
 export function judgeInvalidParams(request: Pick<JSONRPCRequest, 'method' | 'params'>, error: unknown, replayedBefore: boolean): 'uninitialized' | 'ask' | 'answer' {
-  if ((error as { code?: unknown } | undefined)?.code !== INVALID_PARAMS || replayedBefore) return 'answer';
+  if ((error as { code?: unknown } | undefined)?.code !== ErrorCodes.InvalidParams || replayedBefore) return 'answer';
   // A request with nothing to get wrong cannot have invalid params: ping, tools/list {} …
   return carriesNoParams(request) ? 'uninitialized' : 'ask';
 }
