@@ -232,9 +232,9 @@ export class InFlightTable {
     return { action: entry ? 'answer-lost' : 'not-repeated', recover: true };
   }
 
-  /** Retry-After waits `message` had already. */
-  retriesOf(message: JSONRPCMessage): number {
-    return this.#retries.get(message) ?? 0;
+  /** afterSendFailure for `message` now: this table's request deadline, the Retry-After waits it had already. */
+  verdictOnSendFailure(error: UpstreamError, entry: InFlight | undefined, message: JSONRPCMessage): SendFailureVerdict {
+    return InFlightTable.afterSendFailure(error, entry, { now: performance.now(), requestTimeoutMs: this.#opts.requestTimeoutMs, retries: this.#retries.get(message) ?? 0 });
   }
 
   /** Carries out a verdict of afterSendFailure (after the session started recovering, if told to). */

@@ -336,11 +336,7 @@ export class UpstreamSession implements Upstream {
       const error = asUpstreamError(err);
       // (The state may have changed while the send was under way.)
       if ((this.#state as SessionState) === 'closed') return;
-      const verdict = InFlightTable.afterSendFailure(error, entry, {
-        now: performance.now(),
-        requestTimeoutMs: this.#opts.requestTimeoutMs ?? this.#opts.handshakeTimeoutMs,
-        retries: this.#inflight.retriesOf(message),
-      });
+      const verdict = this.#inflight.verdictOnSendFailure(error, entry, message);
       if (verdict.recover) {
         this.#log.debug(`sending ${describe(message)} failed: ${error.detail}`);
         // First: a lost session is given up before the message is queued for the next one.
