@@ -12,7 +12,7 @@ import type { StoredClient } from './TokenStore.js';
  */
 export type GrantMode = 'authorization_code' | 'device_code' | 'client_credentials' | 'jwt_bearer' | 'id_jag';
 
-export function isMachineGrant(grant: GrantMode): boolean {
+export function isMachineGrant(grant: GrantMode): grant is 'client_credentials' | 'jwt_bearer' | 'id_jag' {
   return grant === 'client_credentials' || grant === 'jwt_bearer' || grant === 'id_jag';
 }
 

@@ -1,7 +1,9 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from '../log/Logger.js';
 import { SIGN_IN_FAILED } from '../transport/classifyFailure.js';
+import { discardBody } from '../transport/discardBody.js';
 import type { HeaderCommandConfig } from './AuthConfig.js';
+import { canResend } from './challenge.js';
 import { withHeaders } from './presentToken.js';
 
 /** What the command said: headers to send, and until when (if it said). */
@@ -139,9 +141,8 @@ export class HeaderCommandAuth {
     if (!this.#current || this.#expiresSoon()) await this.#refresh().catch(() => undefined);
     let headers = this.#current?.headers;
     let response = await this.#send(input, init, headers);
-    const resendable = init?.body === undefined || init.body === null || typeof init.body === 'string';
-    if (response.status !== 401 || !resendable) return response;
-    await response.body?.cancel().catch(() => undefined);
+    if (response.status !== 401 || !canResend(init)) return response;
+    discardBody(response);
     await this.#refresh(headers).catch(() => undefined);
     if (!this.#current) {
       return new Response(`${SIGN_IN_FAILED}: --header-command failed: ${this.#lastError ?? 'no output'}`, { status: 401, headers: { 'content-type': 'text/plain' } });

@@ -69,7 +69,8 @@ export class OnDemandAuthorizer implements RequestAuthorizer {
   };
 
   async #neededFirst(): Promise<boolean> {
-    if (this.#auth.headerCommand || (await this.#stored())) return true;
+    // (--header-command never gets here: its load starts in the constructor.)
+    if (await this.#stored()) return true;
     // Adopting mcp-remote's sign-in is the Authorizer's to do (it copies it into the store).
     return this.#auth.mcpRemote !== undefined && (await findMcpRemoteSignIn(this.#auth.mcpRemote)) !== undefined;
   }

@@ -9,7 +9,6 @@ import { metadataField } from './discoverAuthorization.js';
 import { DpopKey, pickDpopAlg } from './DpopKey.js';
 import { addAuthorizeParams } from './addAuthorizeParams.js';
 import { registrationMetadata } from './registrationMetadata.js';
-import { pkceProblem } from './pkceProblem.js';
 import { canonicalServerUrl } from './serverKey.js';
 import type { IssuerStore, StoredClient, StoredTokens, TokenStore } from './TokenStore.js';
 
@@ -281,9 +280,8 @@ export class TetherAuthProvider implements OAuthClientProvider {
 
   redirectToAuthorization(authorizationUrl: URL): void {
     if (!this.#interactive) throw new NeedsSignIn();
+    // PKCE support was checked before the sign-in began (signInWithPerson, pkceProblem).
     const metadata = this.#discovery?.authorizationServerMetadata;
-    const problem = pkceProblem(metadata, this.#discovery?.authorizationServerUrl ?? this.#opts.serverUrl.origin);
-    if (problem) throw new Error(problem);
     addAuthorizeParams(authorizationUrl, this.#opts.authorizeParams ?? [], this.#dpop?.thumbprint);
     this.pending = {
       url: authorizationUrl,

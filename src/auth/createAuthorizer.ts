@@ -1,6 +1,6 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from '../log/Logger.js';
-import type { AuthConfig } from './AuthConfig.js';
+import { isMachineGrant, type AuthConfig } from './AuthConfig.js';
 import { Authorizer } from './Authorizer.js';
 import { HeaderCommandAuth } from './HeaderCommand.js';
 import { machineGrantParams } from './machineGrants.js';
@@ -37,7 +37,7 @@ export function createAuthorizer(url: URL, auth: AuthConfig, log: Logger, opts: 
     clientKey: auth.clientKey,
     authorizeParams: auth.authorizeParams,
     machineGrant:
-      grant === 'client_credentials' || grant === 'jwt_bearer' || grant === 'id_jag'
+      isMachineGrant(grant)
         ? (scope) =>
             machineGrantParams(grant, auth, {
               scope,

@@ -1,4 +1,5 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { discardBody } from '../transport/discardBody.js';
 import { htuOf, type DpopKey } from './DpopKey.js';
 
 /**
@@ -28,7 +29,7 @@ export function dpopTokenFetch(base: FetchLike, ctx: { tokenEndpoint: () => stri
         .json()
         .then((b: unknown) => (b as { error?: unknown } | null)?.error, () => undefined);
       if (error !== 'use_dpop_nonce') return response;
-      await response.body?.cancel().catch(() => undefined);
+      discardBody(response);
     }
   };
 }

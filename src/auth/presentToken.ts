@@ -1,4 +1,5 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { discardBody } from '../transport/discardBody.js';
 import { accessTokenHash, htuOf, type DpopKey } from './DpopKey.js';
 
 /** The credential an MCP request carries. */
@@ -36,7 +37,7 @@ export class TokenPresenter {
       const nonce = response.headers.get('dpop-nonce');
       if (nonce) this.#nonce = nonce;
       if (attempt > 0 || !nonce || response.status !== 401 || !resendable || !/use_dpop_nonce/.test(response.headers.get('www-authenticate') ?? '')) return response;
-      await response.body?.cancel().catch(() => undefined);
+      discardBody(response);
     }
   }
 

@@ -1,4 +1,4 @@
-import { HEADER_COMMAND_TIMEOUT_MS, type AuthConfig, type GrantMode } from '../auth/AuthConfig.js';
+import { HEADER_COMMAND_TIMEOUT_MS, isMachineGrant, type AuthConfig, type GrantMode } from '../auth/AuthConfig.js';
 import { DEFAULT_CALLBACK_PATH } from '../auth/callbackPorts.js';
 import type { ClientKey } from '../auth/clientAssertion.js';
 import { algForKey, privateKeyFrom } from '../auth/jose.js';
@@ -142,7 +142,7 @@ export function resolveAuthOptions(
   if (successUrl !== undefined && !/^https?:\/\//i.test(successUrl)) throw new UsageError(`--auth-success-url must be an http(s) URL (got "${successUrl}")`);
   if (successUrl !== undefined && !URL.canParse(successUrl)) throw new UsageError(`--auth-success-url must be an http(s) URL (got "${successUrl}")`);
   const tokenEndpoint = raw.tokenEndpoint !== undefined ? endpointOption('--token-endpoint', raw.tokenEndpoint) : undefined;
-  const machine = grant === 'client_credentials' || grant === 'jwt_bearer' || grant === 'id_jag';
+  const machine = isMachineGrant(grant);
   if (machine && (raw.useIdToken || successUrl !== undefined || raw.callbackPath !== undefined)) {
     throw new UsageError(`with ${grantFlag(grant)} no browser is involved; --use-id-token, --auth-success-url and --callback-path do not apply`);
   }
