@@ -2,7 +2,6 @@ import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { BridgeConfig } from '../Bridge.js';
 import { MetaKeys, MODERN_PROTOCOL_VERSION } from '../modern/MetaKeys.js';
 import { postModern } from '../modern/postModern.js';
-import { requestHeaders, withRequestHeaders } from '../modern/requestHeaders.js';
 import { stampMeta, type Envelope } from '../modern/stampMeta.js';
 import { UpstreamError } from '../transport/UpstreamError.js';
 import type { CheckReport } from './CheckReport.js';
@@ -19,7 +18,7 @@ export async function probeModern(config: BridgeConfig, opts: { version: string;
   let nextId = 0;
   const call: CheckCall = async (method, params = {}) => {
     const request = stampMeta({ jsonrpc: '2.0', id: `mcp-tether-check-${++nextId}`, method, params }, envelope);
-    const answer = await postModern({ url: config.url, fetch: opts.fetch, headers: withRequestHeaders(config.headers, requestHeaders(request)), message: request, signal: AbortSignal.timeout(config.requestTimeoutMs) });
+    const answer = await postModern({ url: config.url, fetch: opts.fetch, headers: config.headers, message: request, signal: AbortSignal.timeout(config.requestTimeoutMs) });
     if (!answer.reply) throw new UpstreamError({ kind: 'protocol', reason: `http-${answer.status}`, status: answer.status, mayHaveReachedServer: true, detail: `the server answered ${method} with HTTP ${answer.status} and no JSON-RPC answer` });
     return answer.reply as { result?: any; error?: { message?: string } };
   };

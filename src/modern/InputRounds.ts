@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestId } from '../protocol/jsonrpc.js';
-import { MetaKeys } from './MetaKeys.js';
+import { INPUT_REQUEST_METHODS, MetaKeys } from './MetaKeys.js';
 
 /** A server→client request a legacy-era server sent while one of the desktop's calls ran. */
 export interface ServerAsk {
@@ -59,8 +59,6 @@ interface Call<O> {
   capabilities: Record<string, unknown> | undefined;
 }
 
-/** The server requests a legacy-era server may send that a modern desktop can take as MRTR input (mrtr, "Core Types"). */
-const ASKABLE = new Set(['elicitation/create', 'sampling/createMessage', 'roots/list']);
 /** Marks a requestState as the bridge's; the rest is random, so a desktop cannot name another's call. */
 const TOKEN_PREFIX = 'mcp-tether/';
 const KEY_PREFIX: Record<string, string> = { 'elicitation/create': 'elicitation', 'sampling/createMessage': 'sampling', 'roots/list': 'roots' };
@@ -111,7 +109,7 @@ export class InputRounds<O = unknown> {
 
   /** The server asked the client something: to whom it goes, if anyone. */
   fromServer(ask: ServerAsk): AskDecision {
-    if (!ASKABLE.has(ask.method)) return { kind: 'refuse', message: `${ask.method} cannot be relayed to a modern-era client` };
+    if (!INPUT_REQUEST_METHODS.has(ask.method)) return { kind: 'refuse', message: `${ask.method} cannot be relayed to a modern-era client` };
     // The legacy transport does not say which call a request belongs to: attribute it only when one call can own it.
     const running = [...this.#calls.values()].filter((c) => c.desktopId !== undefined);
     if (running.length > 1) return { kind: 'refuse', message: `${ask.method} arrived while ${running.length} calls were running, and it cannot be told which one asks` };

@@ -23,3 +23,6 @@ export const ModernErrors = {
   MissingRequiredClientCapability: -32021,
   UnsupportedProtocolVersion: -32022,
 } as const;
+
+/** The client requests MRTR carries as input requests (basic/patterns/mrtr, "Core Types"): all the bridge relays. */
+export const INPUT_REQUEST_METHODS: ReadonlySet<string> = new Set(['elicitation/create', 'sampling/createMessage', 'roots/list']);

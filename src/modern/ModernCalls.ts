@@ -1,10 +1,9 @@
 import type { Logger } from '../log/Logger.js';
 import { errorReply, isRequest, type JSONRPCMessage, type JSONRPCRequest, type RequestId } from '../protocol/jsonrpc.js';
-import { keepText, keptText } from '../protocol/wireText.js';
+import { withId } from '../protocol/idText.js';
 import { asUpstreamError, UpstreamError } from '../transport/UpstreamError.js';
 import { closedError } from '../upstream/closedError.js';
 import { ReplayPolicy } from '../upstream/ReplayPolicy.js';
-import { setMember } from '../protocol/jsonText.js';
 import { modernErrorStep } from './modernErrorStep.js';
 import { MrtrFlow } from './MrtrFlow.js';
 import { endStraySession, type PostAnswer } from './postModern.js';
@@ -244,7 +243,7 @@ export class ModernCalls {
       entry.reissued = true;
       const id = this.#opts.newId();
       this.#opts.log.debug(`${wire.method} #${String(entry.request.id)}: ${why}; sending it again as a new request (${id})`);
-      return this.#exchange(entry, withId(wire, id));
+      return this.#exchange(entry, withId(wire, id, JSON.stringify(id)));
     }
     this.#fail(entry, new UpstreamError({ kind: 'session-lost', reason: 'outcome-unknown', mayHaveReachedServer: true, detail: `${why} for ${wire.method}; the outcome is unknown, and it was not sent again` }));
   }
@@ -314,17 +313,6 @@ export class ModernCalls {
   }
 }
 
-/** `request` on another id, its text (when kept) edited rather than serialized again. */
-function withId(request: JSONRPCRequest, id: string): JSONRPCRequest {
-  const again = { ...request, id };
-  const text = keptText(request);
-  if (text === undefined) return again;
-  try {
-    return keepText(again, setMember(text, 'id', JSON.stringify(id)));
-  } catch {
-    return again;
-  }
-}
 
 /** For ModernUpstream: ends a session a legacy-looking answer carried, quietly. */
 export function strayEnder(opts: { url: URL; fetch?: Parameters<typeof endStraySession>[0]['fetch']; headers: Record<string, string> }): (sessionId: string) => void {

@@ -9,7 +9,6 @@ import { initializeResultFrom } from './initializeResultFrom.js';
 import { ListenKeeper, type ListenFilter } from './ListenKeeper.js';
 import { ModernCalls, strayEnder } from './ModernCalls.js';
 import { postModern, type PostAnswer } from './postModern.js';
-import { requestHeaders, withRequestHeaders } from './requestHeaders.js';
 import { envelopeOf, stampMeta, type Envelope } from './stampMeta.js';
 import { capabilitiesFor, TASKS_EXTENSION } from './TaskTracker.js';
 import { ToolHeaders } from './ToolHeaders.js';
@@ -232,7 +231,8 @@ export class ModernUpstream implements Upstream {
     const answer = await postModern({
       url: this.#opts.url,
       fetch: this.#opts.fetch,
-      headers: withRequestHeaders(this.#opts.headers, requestHeaders(message, params)),
+      headers: this.#opts.headers,
+      toolParams: params,
       message,
       signal,
       onMessage,

@@ -1,6 +1,7 @@
 import type { JSONRPCRequest, RequestId } from '../protocol/jsonrpc.js';
 import { keepText, keptText } from '../protocol/wireText.js';
 import { memberValueAt, removeMembers, setMember } from '../protocol/jsonText.js';
+import { INPUT_REQUEST_METHODS } from './MetaKeys.js';
 
 /** A server→client request the bridge sends the desktop for one `inputRequests` entry. */
 export interface DesktopAsk {
@@ -21,8 +22,6 @@ export type MrtrStep =
 
 const ROUND_FIELDS = new Set(['inputResponses', 'requestState']);
 
-/** Methods a server may embed in `inputRequests` (basic/patterns/mrtr, "Core Types"). */
-const ASKABLE = new Set(['elicitation/create', 'sampling/createMessage', 'roots/list']);
 
 /**
  * The bookkeeping of one desktop request whose modern answer may be `input_required` (MRTR): each
@@ -70,7 +69,7 @@ export class MrtrFlow {
     this.#pending.clear();
     const asks: DesktopAsk[] = [];
     for (const [key, req] of Object.entries(requests)) {
-      if (!req || typeof req.method !== 'string' || !ASKABLE.has(req.method)) {
+      if (!req || typeof req.method !== 'string' || !INPUT_REQUEST_METHODS.has(req.method)) {
         return { kind: 'fail', message: `the server asked for ${JSON.stringify(req?.method)}, which is not a client request the bridge can relay` };
       }
       const id = `${this.#prefix}${this.#round}-${asks.length}`;

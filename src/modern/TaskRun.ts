@@ -40,10 +40,8 @@ export class TaskRun {
   #timer: NodeJS.Timeout | undefined;
   #progress = 0;
   #failures = 0;
-  /** No more polling. */
+  /** The call got its end: no more polling. */
   #over = false;
-  /** The call got its end (finish called). */
-  #finished = false;
 
   constructor(created: Record<string, unknown>, opts: TaskRunOptions) {
     this.#opts = opts;
@@ -54,11 +52,6 @@ export class TaskRun {
 
   get taskId(): string {
     return this.#tracker.taskId;
-  }
-
-  /** Whether `id` is one of this task's questions to the desktop. */
-  asked(id: string): boolean {
-    return this.#asks.has(id);
   }
 
   /** The desktop answered one of the task's input requests. */
@@ -83,7 +76,6 @@ export class TaskRun {
   /** The desktop cancelled its call (or it timed out): the server is asked to cancel the task. */
   async cancel(reason: string): Promise<void> {
     if (this.#over) return;
-    this.#finished = true;
     this.#over = true;
     this.#stop();
     return this.#cancelAtServer(reason);
@@ -154,8 +146,7 @@ export class TaskRun {
   }
 
   #end(outcome: Parameters<TaskRunOptions['finish']>[0]): void {
-    if (this.#finished) return;
-    this.#finished = true;
+    if (this.#over) return;
     this.#over = true;
     this.#stop();
     this.#opts.finish(outcome);

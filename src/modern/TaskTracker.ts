@@ -1,3 +1,5 @@
+import { INPUT_REQUEST_METHODS } from './MetaKeys.js';
+
 /** The extension that lets a server answer a tools/call with a task handle (experimental-ext-tasks, SEP-2663). */
 export const TASKS_EXTENSION = 'io.modelcontextprotocol/tasks';
 
@@ -12,7 +14,6 @@ export type TaskStep =
   /** Failed, cancelled, expired or malformed: answer the call with this JSON-RPC error. */
   | { kind: 'fail'; error: { code: number; message: string; data?: unknown } };
 
-const ASKABLE = new Set(['elicitation/create', 'sampling/createMessage', 'roots/list']);
 const DEFAULT_POLL_MS = 1000;
 /** A floor against a server that says 0; no cap but the timer's own (the interval is the server's to set). */
 const MIN_POLL_MS = 50;
@@ -74,7 +75,7 @@ export class TaskTracker {
     const asks: Array<{ key: string; method: string; params: unknown }> = [];
     for (const [key, req] of Object.entries(requests as Record<string, { method?: unknown; params?: unknown }>)) {
       if (this.#asked.has(key)) continue;
-      if (!req || typeof req.method !== 'string' || !ASKABLE.has(req.method)) return fail(`the task asked for ${JSON.stringify(req?.method)}, which is not a client request the bridge can relay`);
+      if (!req || typeof req.method !== 'string' || !INPUT_REQUEST_METHODS.has(req.method)) return fail(`the task asked for ${JSON.stringify(req?.method)}, which is not a client request the bridge can relay`);
       this.#asked.add(key);
       asks.push({ key, method: req.method, params: req.params });
     }

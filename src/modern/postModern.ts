@@ -9,13 +9,17 @@ import { DEFAULT_MAX_MESSAGE_BYTES } from '../transport/messageLimit.js';
 import { BodyTooLarge, readBody, readText } from '../transport/readBody.js';
 import { SseParser } from '../transport/SseParser.js';
 import { UpstreamError } from '../transport/UpstreamError.js';
+import type { HeaderParam } from './headerParamsOf.js';
+import { requestHeaders, withRequestHeaders } from './requestHeaders.js';
 
 export interface PostOptions {
   url: URL;
   fetch?: FetchLike;
-  /** The user's headers (--header) and the derived modern ones. */
+  /** The user's headers (--header); the modern ones are derived from `message` here. */
   headers: Record<string, string>;
   message: JSONRPCMessage;
+  /** The annotated arguments of the tool a tools/call calls (ToolHeaders), for its Mcp-Param-* headers. */
+  toolParams?: readonly HeaderParam[];
   /** Aborting closes the response stream: for the modern era, that is the cancellation. */
   signal?: AbortSignal;
   /** Every message on an SSE answer before the final response (progress, logs, listen notifications). */
@@ -57,7 +61,7 @@ export async function postModern(opts: PostOptions): Promise<PostAnswer> {
   try {
     response = await fetchFn(opts.url, {
       method: 'POST',
-      headers: { ...opts.headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      headers: withRequestHeaders(opts.headers, { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...requestHeaders(opts.message, opts.toolParams) }),
       body: wireText(opts.message),
       signal: opts.signal,
     });
@@ -92,7 +96,6 @@ export async function postModern(opts: PostOptions): Promise<PostAnswer> {
  */
 function readReply(response: Response, id: unknown, onMessage: PostOptions['onMessage'], maxBytes: number, flow: FlowGate | undefined): Promise<PostAnswer['reply']> {
   return new Promise((resolve, reject) => {
-    let reply: PostAnswer['reply'];
     let settled = false;
     const parser = new SseParser(
       (event) => {
@@ -101,8 +104,7 @@ function readReply(response: Response, id: unknown, onMessage: PostOptions['onMe
         if (!message) return;
         if (isReplyTo(message, id)) {
           settled = true;
-          reply = message as PostAnswer['reply'];
-          resolve(reply);
+          resolve(message as PostAnswer['reply']);
           cancel();
           return;
         }

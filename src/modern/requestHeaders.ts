@@ -17,8 +17,8 @@ const NAMED: Record<string, 'name' | 'uri' | 'taskId'> = {
 };
 
 /**
- * The user's headers (`--header`) with those derived from the body (requestHeaders) on top.
- * Header names are compared without case (streamable-http, "Case Sensitivity"): a user's
+ * The user's headers (`--header`) with the ones the bridge sets on top (postModern: the
+ * content type and those derived from the body). Header names are compared without case (streamable-http, "Case Sensitivity"): a user's
  * `MCP-Protocol-Version` would otherwise sit beside the derived `mcp-protocol-version`, and
  * where the request goes through fetch (a proxy: undici) `Headers` joins the two values into one
  * the server refuses. The derived ones win: they must mirror the body.

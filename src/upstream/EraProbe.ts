@@ -5,7 +5,7 @@ import { asUpstreamError, UpstreamError } from '../transport/UpstreamError.js';
 import { boundExceptSignIn, type SignIns } from '../modern/boundExceptSignIn.js';
 import { classifyProbe, type ProbeVerdict } from '../modern/classifyProbe.js';
 import { endStraySession, postModern } from '../modern/postModern.js';
-import { requestHeaders, withRequestHeaders } from '../modern/requestHeaders.js';
+import { requestHeaders } from '../modern/requestHeaders.js';
 import { stampMeta, type Envelope } from '../modern/stampMeta.js';
 
 /**
@@ -62,7 +62,7 @@ export async function runEraProbe(opts: EraProbeOptions): Promise<EraProbeOutcom
     const bound = boundExceptSignIn(opts.timeoutMs ?? PROBE_TIMEOUT_MS, opts.signIns);
     let answer;
     try {
-      answer = await postModern({ url: opts.url, fetch: opts.fetch, headers: withRequestHeaders(opts.headers, requestHeaders(request)), message: request, signal: bound.signal, onSessionId });
+      answer = await postModern({ url: opts.url, fetch: opts.fetch, headers: opts.headers, message: request, signal: bound.signal, onSessionId });
     } catch (err) {
       const why = bound.signal.aborted ? `no answer within ${(opts.timeoutMs ?? PROBE_TIMEOUT_MS) / 1000} s` : asUpstreamError(err).detail;
       return done({ era: 'unknown', detail: why });
