@@ -1,4 +1,4 @@
-import { JsonTextError, memberSpan as jsonMemberSpan } from './jsonText.js';
+import { JsonTextError, memberSpan } from './jsonText.js';
 import type { RequestId } from './jsonrpc.js';
 import { keepText, keptText } from './wireText.js';
 
@@ -27,11 +27,11 @@ const SUFFIX_KEY = ',"id":';
 /**
  * The value of member `key` of the object whose `{` is at `objectStart` (the whole text's by
  * default): the last one, as JSON.parse takes the last of duplicate keys (jsonText.ts scans it).
- * Undefined when there is none, or the text is not an object.
+ * Undefined when there is none, or the text is not an object (jsonText's memberSpan throws then).
  */
-export function memberSpan(text: string, key: string, objectStart?: number): Span | undefined {
+export function spanOfMember(text: string, key: string, objectStart?: number): Span | undefined {
   try {
-    return jsonMemberSpan(text, key, objectStart);
+    return memberSpan(text, key, objectStart);
   } catch (err) {
     if (err instanceof JsonTextError) return undefined;
     throw err;
@@ -40,7 +40,7 @@ export function memberSpan(text: string, key: string, objectStart?: number): Spa
 
 /** The value of the message's top-level `id`. */
 export function idSpan(text: string): Span | undefined {
-  return memberSpan(text, 'id');
+  return spanOfMember(text, 'id');
 }
 
 /**

@@ -1,4 +1,4 @@
-import { idSpan, memberSpan, numberIdRoundTrips, splice, withId } from '../protocol/idText.js';
+import { idSpan, numberIdRoundTrips, spanOfMember, splice, withId } from '../protocol/idText.js';
 import type { JSONRPCNotification, JSONRPCRequest, RequestId } from '../protocol/jsonrpc.js';
 import { keepText, keptText } from '../protocol/wireText.js';
 
@@ -94,7 +94,7 @@ function rawToken(request: object): string | undefined {
 
 function rawRequestIdToken(message: object): string | undefined {
   const text = keptText(message);
-  const params = text === undefined ? undefined : memberSpan(text, 'params');
-  const span = params ? memberSpan(text!, 'requestId', params.start) : undefined;
+  const params = text === undefined ? undefined : spanOfMember(text, 'params');
+  const span = params ? spanOfMember(text!, 'requestId', params.start) : undefined;
   return span ? text!.slice(span.start, span.end) : undefined;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { idSpan, memberSpan, numberIdRoundTrips, splice } from '../../src/protocol/idText.js';
+import { idSpan, numberIdRoundTrips, spanOfMember, splice } from '../../src/protocol/idText.js';
 import { IdMap } from '../../src/router/IdMap.js';
 import { parseKeepingText, wireText } from '../../src/protocol/wireText.js';
 import type { JSONRPCNotification, JSONRPCRequest } from '../../src/protocol/jsonrpc.js';
@@ -38,10 +38,10 @@ describe('idSpan: the top-level id of a message text', () => {
     expect(token('[{"id":1}]')).toBeUndefined();
   });
 
-  it('memberSpan looks inside a nested object', () => {
+  it('spanOfMember looks inside a nested object', () => {
     const text = '{"method":"notifications/cancelled","params":{"reason":"r","requestId":1e400}}';
-    const params = memberSpan(text, 'params')!;
-    const span = memberSpan(text, 'requestId', params.start)!;
+    const params = spanOfMember(text, 'params')!;
+    const span = spanOfMember(text, 'requestId', params.start)!;
     expect(text.slice(span.start, span.end)).toBe('1e400');
     expect(splice(text, span, '"x"')).toBe('{"method":"notifications/cancelled","params":{"reason":"r","requestId":"x"}}');
   });
