@@ -7,7 +7,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtinsByRequire } from './scripts/builtinsByRequire.mjs';
-import { escapedImports, lazyModulesAtStartup, startupOutputs, thirdPartyLicenses } from './scripts/bundleChecks.mjs';
+import { escapedImports, inputsAtStartup, lazyModulesAtStartup, startupOutputs, thirdPartyLicenses } from './scripts/bundleChecks.mjs';
 import { mergeStartupChunks } from './scripts/mergeStartup.mjs';
 
 const root = dirname(fileURLToPath(import.meta.url));
@@ -87,10 +87,8 @@ if (outputs[entryName].imports.some((imp) => imp.kind === 'import-statement') &&
 }
 // Guard: nothing loaded at start-up may contain zod (the SDK's schemas cost ~300 ms at start;
 // see src/sdk/lightTypes.ts).
-for (const name of startup) {
-  const heavy = Object.keys(outputs[name].inputs).filter((p) => p.includes('/zod/'));
-  if (heavy.length > 0) throw new Error(`zod ended up in ${name}, which loads at start-up`);
-}
+const zod = inputsAtStartup(result.metafile, startup, (input) => input.includes('/zod/'));
+if (zod.length > 0) throw new Error(`build: zod ended up in the start-up code:\n  ${zod.join('\n  ')}`);
 // Guard: nor may what is meant to load on first use.
 const eager = lazyModulesAtStartup(result.metafile, startup, LAZY_MODULES);
 if (eager.length > 0) throw new Error(`build: code meant to load on first use is imported statically from the start-up code (make that import dynamic, or import a smaller module):\n  ${eager.join('\n  ')}`);

@@ -96,15 +96,20 @@ export function startupOutputs(metafile, entryName) {
   return startup;
 }
 
+/** The inputs of the `startup` outputs that `test` picks (source paths as the metafile names them), each as `input (in output)`. */
+export function inputsAtStartup(metafile, startup, test) {
+  const found = [];
+  for (const name of startup) {
+    for (const input of Object.keys(metafile.outputs[name].inputs)) if (test(input)) found.push(`${input} (in ${name})`);
+  }
+  return found;
+}
+
 /**
  * Which of `modules` (source paths as the metafile names them, e.g. `src/modern/ModernUpstream.ts`)
  * ended up in an output of `startup`: code meant to load on first use only, which a static import
  * somewhere pulled into every start. Empty when each stays out.
  */
 export function lazyModulesAtStartup(metafile, startup, modules) {
-  const found = [];
-  for (const name of startup) {
-    for (const input of Object.keys(metafile.outputs[name].inputs)) if (modules.includes(input)) found.push(`${input} (in ${name})`);
-  }
-  return found;
+  return inputsAtStartup(metafile, startup, (input) => modules.includes(input));
 }
