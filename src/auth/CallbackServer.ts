@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { AuthorizationRefused } from './AuthorizationRefused.js';
 import { DEFAULT_CALLBACK_PATH, isPortUnavailable } from './callbackPorts.js';
+import { SignInTimedOut } from './SignInTimedOut.js';
 
 
 export interface CallbackResult {
@@ -76,7 +77,7 @@ export class CallbackServer {
     return new Promise<CallbackResult>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiter = undefined;
-        reject(new Error(`no sign-in within ${Math.round(timeoutMs / 1000)} s (raise it with --oauth-timeout)`));
+        reject(new SignInTimedOut(timeoutMs));
       }, timeoutMs);
       const onAbort = () => {
         clearTimeout(timer);

@@ -6,6 +6,7 @@ import { callbackPortCandidates } from './callbackPorts.js';
 import type { Challenge } from './challenge.js';
 import type { HeldTokens } from './HeldTokens.js';
 import { pkceProblem } from './pkceProblem.js';
+import { SignInTimedOut } from './SignInTimedOut.js';
 import type { TetherAuthProvider } from './TetherAuthProvider.js';
 
 export interface PersonSignInContext {
@@ -63,7 +64,7 @@ export async function signInWithPerson(ctx: PersonSignInContext, challenge: Chal
   } catch (err) {
     // A sign-in nobody could complete may be one the server refused in the browser for an
     // unknown client id, which it shows there only: the next attempt registers afresh.
-    if (/^no sign-in within/.test((err as Error).message)) await forgetRegistration(provider, log).catch(() => false);
+    if (err instanceof SignInTimedOut) await forgetRegistration(provider, log).catch(() => false);
     throw err;
   }
 }

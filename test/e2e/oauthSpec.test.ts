@@ -216,4 +216,14 @@ describe('discovery paths and what cannot be followed', () => {
     expect(s.visits()).toHaveLength(2);
     expect(s.as.stats.grants).toEqual(['authorization_code', 'authorization_code']);
   });
+
+  it('a browser sign-in nobody completes in time: the next sign-in registers afresh (the server may have shown "unknown client" in the browser only)', async () => {
+    const s = await setup();
+    const port = String(await freePort());
+    await expect(bridge(s, ['--oauth-callback-port', port, '--oauth-timeout', '1', '--request-timeout', '10'], { TETHER_TEST_BROWSER_HOLD: '1' })).rejects.toThrow(/no sign-in within 1 s/);
+    expect(s.as.stats.registrations).toBe(1);
+    const b = await bridge(s, ['--oauth-callback-port', port]);
+    expect(await echo(b, 'again')).toBe('again');
+    expect(s.as.stats.registrations).toBe(2);
+  });
 });
