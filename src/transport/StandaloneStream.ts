@@ -34,7 +34,8 @@ export class StandaloneStream implements SseStreamSink {
   #retries = 0;
   /** GETs answered 409 in a row. */
   #conflicts = 0;
-  #reopenTimer: NodeJS.Timeout | undefined;
+  /** A reopen is scheduled. */
+  #reopenPending = false;
   /** Set from `notifications/initialized` until the GET stream has answered (see holdSends). */
   #gate: Promise<void> | undefined;
   #onAnswered: (() => void) | undefined;
@@ -130,19 +131,15 @@ export class StandaloneStream implements SseStreamSink {
     this.#gate = gate;
   }
 
-  /** No more reopening (the connection closes). */
-  close(): void {
-    clearTimeout(this.#reopenTimer);
-  }
-
-  /** The stream dropped or could not be reopened: try again later, for as long as the connection lives. */
+  /** The stream dropped or could not be reopened: try again later, for as long as the connection lives (host.later). */
   #scheduleReopen(): void {
-    if (this.#host.closed || this.#reopenTimer || this.#open) return;
+    if (this.#host.closed || this.#reopenPending || this.#open) return;
     const delay = this.#reader.retryDelay(this.#retries);
     this.#retries += 1;
-    this.#reopenTimer = setTimeout(() => {
-      this.#reopenTimer = undefined;
+    this.#reopenPending = true;
+    this.#host.later(delay, () => {
+      this.#reopenPending = false;
       this.open(true);
-    }, delay);
+    });
   }
 }

@@ -157,7 +157,6 @@ export class StreamableHttpConnection implements Connection {
   async close(opts: CloseOptions = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#standalone.close();
     for (const timer of this.#timers) clearTimeout(timer);
     if (opts.drainMs) await this.#sends.drain(opts.drainMs);
     if (opts.terminate && this.#sessionId !== undefined) {
