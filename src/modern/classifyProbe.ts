@@ -42,15 +42,15 @@ export function classifyProbe(answer: ProbeAnswer): ProbeVerdict {
   const m = (answer.message ?? {}) as { result?: Record<string, unknown>; error?: { code?: unknown; data?: { supported?: unknown } } };
   if (status >= 200 && status < 300 && m.result && typeof m.result === 'object') {
     if (!Array.isArray(m.result.supportedVersions)) return { era: 'legacy', cacheable: false, why: 'server/discover was answered with something that is not a DiscoverResult' };
-    const supported = strings(m.result.supportedVersions);
-    if (supported.includes(MODERN_PROTOCOL_VERSION)) return { era: 'modern', discover: m.result };
+    const { supported, ours } = offers(m.result.supportedVersions);
+    if (ours) return { era: 'modern', discover: m.result };
     return versionChoice(supported, 'server/discover lists');
   }
   const code = typeof m.error?.code === 'number' ? m.error.code : undefined;
   if (code !== undefined && MODERN_CODES.has(code)) {
     if (code !== ModernErrors.UnsupportedProtocolVersion) return { era: 'modern' };
-    const supported = strings(m.error?.data?.supported);
-    if (supported.includes(MODERN_PROTOCOL_VERSION)) return { era: 'retry', why: `-32022 although ${MODERN_PROTOCOL_VERSION} is listed as supported` };
+    const { supported, ours } = offers(m.error?.data?.supported);
+    if (ours) return { era: 'retry', why: `-32022 although ${MODERN_PROTOCOL_VERSION} is listed as supported` };
     return versionChoice(supported, '-32022: the server supports');
   }
   if (status >= 500 || status === 429 || status === 408) return { era: 'unknown', detail: `HTTP ${status}` };
@@ -63,12 +63,17 @@ export function classifyProbe(answer: ProbeAnswer): ProbeVerdict {
 
 /** A modern answer that does not list our revision: a legacy version we speak means `initialize`. */
 function versionChoice(supported: string[], said: string): ProbeVerdict {
-  if (supported.some((v) => SPOKEN_LEGACY.has(v))) return { era: 'legacy', cacheable: true, modernAware: true, why: `${said} ${supported.join(', ')}: a legacy version mcp-tether speaks` };
+  if (offers(supported).legacy) return { era: 'legacy', cacheable: true, modernAware: true, why: `${said} ${supported.join(', ')}: a legacy version mcp-tether speaks` };
   return { era: 'modern-unsupported', supported };
 }
 
-function strings(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+/**
+ * The versions a server lists (`supportedVersions`, or a -32022's `data.supported`), and which of
+ * them mcp-tether speaks: ours (2026-07-28), or a legacy one. Anything but strings is ignored.
+ */
+export function offers(list: unknown): { supported: string[]; ours: boolean; legacy: boolean } {
+  const supported = Array.isArray(list) ? list.filter((v): v is string => typeof v === 'string') : [];
+  return { supported, ours: supported.includes(MODERN_PROTOCOL_VERSION), legacy: supported.some((v) => SPOKEN_LEGACY.has(v)) };
 }
 
 /** Whether a JSON-RPC error (from any answer) is one only a modern server sends. */

@@ -1,5 +1,5 @@
-import { isModernError } from './classifyProbe.js';
-import { LEGACY_VERSIONS, ModernErrors, MODERN_PROTOCOL_VERSION } from './MetaKeys.js';
+import { isModernError, offers } from './classifyProbe.js';
+import { ModernErrors } from './MetaKeys.js';
 
 /** What a JSON-RPC error from a modern server leads to. */
 export type ErrorStep =
@@ -27,7 +27,6 @@ export interface ErrorFacts {
   versionRetried: boolean;
 }
 
-const SPOKEN_LEGACY = new Set<string>(LEGACY_VERSIONS);
 
 /**
  * Decides what a modern server's JSON-RPC error means (streamable-http, "Client Behavior" for
@@ -38,9 +37,9 @@ export function modernErrorStep(f: ErrorFacts): ErrorStep {
   if (f.status >= 400 && f.replyId !== f.sentId && !isModernError(f.error)) return { kind: 'legacy-answer' };
   if (f.error.code === ModernErrors.HeaderMismatch && f.method === 'tools/call' && !f.headerRetried) return { kind: 'refetch-tools' };
   if (f.bridgeVersioned && f.error.code === ModernErrors.UnsupportedProtocolVersion) {
-    const supported = Array.isArray(f.error.data?.supported) ? f.error.data.supported.filter((v): v is string => typeof v === 'string') : [];
-    if (supported.includes(MODERN_PROTOCOL_VERSION)) return f.versionRetried ? { kind: 'deliver' } : { kind: 'retry' };
-    if (supported.some((v) => SPOKEN_LEGACY.has(v))) return { kind: 'to-legacy', supported };
+    const { supported, ours, legacy } = offers(f.error.data?.supported);
+    if (ours) return f.versionRetried ? { kind: 'deliver' } : { kind: 'retry' };
+    if (legacy) return { kind: 'to-legacy', supported };
   }
   return { kind: 'deliver' };
 }
