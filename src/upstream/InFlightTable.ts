@@ -13,6 +13,10 @@ export interface InFlight {
   sends: number;
   /** When the desktop sent it (performance.now()): its deadline counts from here. */
   startedAt: number;
+  /** Answered -32602 on a session being asked whether it was ever initialized (see UpstreamSession#askThenAnswer). */
+  asking?: boolean;
+  /** Sent again once already because its session turned out never initialized: never twice. */
+  replayedUninitialized?: boolean;
 }
 
 /** A request refused this often (never processed) is failed instead of sent once more. */

@@ -87,8 +87,6 @@ export class SessionRecovery {
   #servedSinceRecovery = false;
   #lastFailureReason = '';
   #recoveries = 0;
-  /** Desktop requests sent again because their session turned out never initialized: once only. */
-  readonly #replayedUninitialized = new WeakSet<JSONRPCRequest>();
   readonly #stallCheck: StallCheck;
 
   constructor(host: RecoveryHost, opts: { pingIntervalMs: number }) {
@@ -272,14 +270,6 @@ export class SessionRecovery {
     } catch (err) {
       this.#host.startRecovery(pingFailure(err), connection);
     }
-  }
-
-  replayingUninitialized(request: JSONRPCRequest): void {
-    this.#replayedUninitialized.add(request);
-  }
-
-  replayedUninitialized(request: JSONRPCRequest): boolean {
-    return this.#replayedUninitialized.has(request);
   }
 
   /**

@@ -86,7 +86,6 @@ export class UpstreamSession implements Upstream {
   /** Server→desktop requests still unanswered, with the generation that asked. */
   readonly #serverRequests = new Map<RequestId, number>();
   /** Desktop requests answered -32602 while their session is being asked about it (#askThenAnswer). */
-  readonly #asking = new WeakSet<InFlight>();
   /** The recovery under way, if any: concurrent failures share it. */
   #recovering: Promise<void> | undefined;
   readonly #recovery: SessionRecovery;
@@ -383,7 +382,7 @@ export class UpstreamSession implements Upstream {
       const entry = this.#inflight.get(message.id);
       if (entry) {
         const error = (message as { error?: unknown }).error;
-        const verdict = error === undefined ? 'answer' : judgeInvalidParams(entry.request, error, this.#recovery.replayedUninitialized(entry.request));
+        const verdict = error === undefined ? 'answer' : judgeInvalidParams(entry.request, error, entry.replayedUninitialized === true);
         if (verdict === 'uninitialized') return this.#neverInitialized(entry, from);
         if (verdict === 'ask') return void this.#askThenAnswer(entry, message, from);
         this.#answered(entry, message);
@@ -414,7 +413,7 @@ export class UpstreamSession implements Upstream {
    * new session instead of going out on this one again.
    */
   #neverInitialized(entry: InFlight, from: Connection): void {
-    this.#recovery.replayingUninitialized(entry.request);
+    entry.replayedUninitialized = true;
     entry.state = 'queued';
     this.#startRecovery(new UpstreamError({ kind: 'session-lost', reason: 'uninitialized', mayHaveReachedServer: false, detail: 'the server says this session was never initialized' }), from);
     this.#enqueue(entry.request, true);
@@ -427,13 +426,13 @@ export class UpstreamSession implements Upstream {
    * on the new one, once, rather than counted as an answer lost.
    */
   async #askThenAnswer(entry: InFlight, message: JSONRPCMessage, from: Connection): Promise<void> {
-    this.#asking.add(entry);
+    entry.asking = true;
     const uninitialized = await this.#recovery.askUninitialized(from);
-    this.#asking.delete(entry);
+    entry.asking = false;
     // Cancelled or timed out meanwhile: not ours to answer any more.
     if (this.#inflight.get(entry.request.id) !== entry || entry.state === 'queued') return;
     if (from !== this.#connection) {
-      this.#recovery.replayingUninitialized(entry.request);
+      entry.replayedUninitialized = true;
       entry.state = 'queued';
       this.#enqueue(entry.request, true);
       return;
@@ -457,7 +456,7 @@ export class UpstreamSession implements Upstream {
       () => {
         if (this.#inflight.get(message.id) !== entry || entry.state !== 'sent' || from !== this.#connection) return;
         // Its answer came (a -32602 the session is being asked about): nothing was lost.
-        if (this.#asking.has(entry)) return;
+        if (entry.asking) return;
         this.#log.debug(`the stream for ${entry.request.method} #${idLabel(entry.request.id)} ${end.error ? 'broke' : 'ended'} without its answer`);
         this.#answerLost(entry);
       },
@@ -536,7 +535,7 @@ export class UpstreamSession implements Upstream {
       return;
     }
     this.#connection = fresh;
-    const lost = this.#inflight.sent().filter((e) => e.generation === this.#generation && !this.#asking.has(e));
+    const lost = this.#inflight.sent().filter((e) => e.generation === this.#generation && !e.asking);
     for (const entry of lost.reverse()) this.#answerLost(entry);
     void old.close({ timeoutMs: 1000 });
   }
@@ -553,7 +552,7 @@ export class UpstreamSession implements Upstream {
     this.#generation += 1;
     this.#log.debug(`giving up remote session ${old.sessionId ?? ''} (${cause.reason})`.replace('  ', ' '));
     // (One answered -32602 and being asked about is not lost: see #askThenAnswer.)
-    const lost = this.#inflight.sent().filter((e) => !this.#asking.has(e));
+    const lost = this.#inflight.sent().filter((e) => !e.asking);
     // Oldest first, so replays keep their order at the head of the queue.
     for (const entry of lost.reverse()) this.#answerLost(entry);
     this.#own.failOwn(cause);
